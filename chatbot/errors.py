@@ -1,0 +1,30 @@
+"""The library's error hierarchy. The CLI maps these to exit codes, the UI to friendly text."""
+
+
+class ChatbotError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class ConfigError(ChatbotError):
+    """Settings are inconsistent or an optional dependency is missing."""
+
+
+class LoaderError(ChatbotError):
+    """A knowledge file could not be read or failed validation."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class EmbeddingMismatchError(ChatbotError):
+    """The store was built with a different embedding model than the one configured."""
+
+
+class StoreUnavailableError(ChatbotError):
+    """The vector store cannot be opened (locked, corrupt, server down)."""
+
+
+class IngestBusyError(ChatbotError):
+    """Another ingest is running on the same data directory."""

@@ -1,0 +1,45 @@
+"""Text normalization shared by ingest and query: one function so both sides agree."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# OpenCC's t2s keeps a few variants that the simplified standard writes differently.
+_VARIANTS = str.maketrans({"帐": "账", "着": "着", "裏": "里", "綫": "线", "賬": "账"})
+_SPACES = re.compile(r"\s+")
+
+# Card, ID and phone numbers: masked in logs and records.
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
+_CARD_NUMBER = re.compile(r"(?<!\d)(\d{4})\d{8,11}(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text).translate(_VARIANTS)
+
+
+def normalize(text: str) -> str:
+    """Traditional→simplified, full→half width (NFKC), collapse whitespace, lower-case Latin."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = to_simplified(text)
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def mask_pii(text: str) -> str:
+    """Mask ID, card and mobile numbers so they never reach logs or stored transcripts."""
+    text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + "****", text)
+    text = _CARD_NUMBER.sub(lambda m: m.group(1) + " **** **** " + m.group(2), text)
+    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def has_unmasked_pii(text: str) -> bool:
+    return bool(_ID_NUMBER.search(text) or _CARD_NUMBER.search(text) or _PHONE.search(text))

@@ -1,0 +1,65 @@
+"""Typed payloads passed between pipeline stages; scores and provenance travel to the UI."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Outcome = Literal["answered", "handoff", "refused"]
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """One retrieval unit: a card question variant or a document chunk."""
+
+    key: str  # unique per unit: card id + variant, or chunk id
+    text: str
+    unit: Literal["card", "doc"]
+    source_id: str  # card id or document id
+    title: str
+    source: str  # path of the knowledge file
+    article: str = ""
+    kind: str = "answer"  # card kind: answer | handoff | refuse
+    topic: str = ""
+    dense_score: float = 0.0  # cosine similarity, 0 when not found densely
+    lexical_score: float = 0.0  # BM25, 0 when not found lexically
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    fused_score: float = 0.0
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str
+    title: str
+    source: str
+    snippet: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    outcome: Outcome
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    ticket_id: str | None = None
+    handoff_reason: str | None = None
+    priority: str | None = None
+    topic: str | None = None
+    matched_id: str | None = None
+    latency_ms: float = 0.0
+
+    def to_api(self) -> dict:
+        """The `/api/chat` response shape of the design."""
+        return {
+            "outcome": self.outcome,
+            "answer": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "confidence": round(self.confidence, 4),
+            "ticket_id": self.ticket_id,
+            "handoff_reason": self.handoff_reason,
+        }

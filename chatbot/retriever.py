@@ -1,0 +1,188 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 over Chinese tokens, fused with reciprocal rank fusion.
+
+Cards are matched on their question and similar questions (question-to-question); documents on
+their chunks. The lexical index is rebuilt from the store whenever the ingest's index version moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, replace
+
+from .config import Settings
+from .indexer import read_index_version
+from .lexical import LexicalIndex, tokenize
+from .payloads import RetrievedChunk
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+
+
+@dataclass
+class Candidate:
+    """All retrieved units of one card or one document chunk, with the best of their scores."""
+
+    source_id: str  # card id, or chunk id for documents
+    best: RetrievedChunk
+    units: list[RetrievedChunk]
+    fused_score: float
+    dense_score: float
+    lexical_score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+    @property
+    def unit(self) -> str:
+        return self.best.unit
+
+    @property
+    def topic_key(self) -> str:
+        """What counts as 'another topic' for the margin: another card, or another document article."""
+        return self.best.source_id if self.best.unit == "card" else f"{self.best.source_id}:{self.best.article}"
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, embeddings, *, client=None):
+        from .store import make_client, open_collection
+
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = client or make_client(settings)
+        self._open = lambda: open_collection(self.client, settings.collection, embeddings.model_id)
+        self.collection = self._open()
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._units: dict[str, tuple[str, dict]] = {}
+        self._lexical = LexicalIndex([], [])
+        self._cards: dict[str, str] = {}
+        self._articles: dict[tuple[str, str], list[str]] = {}
+
+    # --- index state ---------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload units and rebuild BM25 when the ingest bumped the index version."""
+        version = read_index_version(self.settings)
+        if not force and version == self._version:
+            return
+        with self._lock:
+            if not force and version == self._version:
+                return
+            self.collection = self._open()
+            units: dict[str, tuple[str, dict]] = {}
+            total = self.collection.count()
+            page = 5000
+            for offset in range(0, total, page):
+                batch = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+                for key, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                    units[key] = (text, meta)
+            keys = list(units)
+            self._cards = {m["source_id"]: m["card"] for _, m in units.values() if m.get("unit") == "card"}
+            self._articles = {}
+            for _, meta in units.values():
+                if meta.get("unit") == "doc" and meta.get("article"):
+                    found = self._articles.setdefault((meta["source_id"], meta["article"]),
+                                                      [meta["title"], meta["source"], ""])
+                    found[2] += meta.get("body", "")
+            self._lexical = LexicalIndex(keys, [units[k][1].get("lex", "").split() for k in keys])
+            self._units = units
+            self._version = version
+            logger.info("retriever loaded units=%s index_version=%s", len(units), version)
+
+    def card_json(self, card_id: str) -> str | None:
+        self.refresh()
+        return self._cards.get(card_id)
+
+    def article(self, doc_id: str, article: str) -> tuple[str, str, str] | None:
+        """(document title, source path, article text) of a cited article, if indexed."""
+        self.refresh()
+        found = self._articles.get((doc_id, article))
+        return tuple(found) if found else None
+
+    @property
+    def size(self) -> int:
+        return len(self._units)
+
+    # --- search --------------------------------------------------------------------------------
+
+    def retrieve(self, query: str, *, k: int | None = None, as_of: dt.date | None = None) -> list[Candidate]:
+        """Candidates (cards and document chunks) sorted by fused score, in force on `as_of`."""
+        self.refresh()
+        if not self._units:
+            return []
+        k = k or self.settings.retrieval_k
+        as_of = as_of or dt.date.today()
+        dense = self._dense(query, k * 3)
+        lexical = self._lexical.search(tokenize(query, self.settings.lexical_tokenizer), k * 3)
+        chunks: dict[str, RetrievedChunk] = {}
+        for rank, (key, score) in enumerate(dense, start=1):
+            chunks[key] = self._chunk(key, dense_score=score, dense_rank=rank)
+        for rank, (key, score) in enumerate(lexical, start=1):
+            base = chunks.get(key) or self._chunk(key)
+            chunks[key] = replace(base, lexical_score=score, lexical_rank=rank)
+        in_force = [c for c in chunks.values() if _in_force(c.metadata, as_of)]
+        fused = [replace(c, fused_score=_rrf(c.dense_rank) + _rrf(c.lexical_rank)) for c in in_force]
+        return _group(fused)[:k]
+
+    def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
+        vector = self.embeddings.embed_query(query)
+        n = min(k, len(self._units))
+        result = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [(key, 1.0 - distance) for key, distance in zip(result["ids"][0], result["distances"][0])]
+
+    def _chunk(self, key: str, **scores) -> RetrievedChunk:
+        text, meta = self._units.get(key, ("", {}))
+        return RetrievedChunk(
+            key=key,
+            text=meta.get("body", text),
+            unit=meta.get("unit", "doc"),
+            source_id=meta.get("source_id", ""),
+            title=meta.get("title", ""),
+            source=meta.get("source", ""),
+            article=meta.get("article", ""),
+            kind=meta.get("kind", "answer"),
+            topic=meta.get("topic", ""),
+            metadata=meta,
+            **scores,
+        )
+
+
+def _rrf(rank: int | None) -> float:
+    return 0.0 if rank is None else 1.0 / (RRF_K + rank)
+
+
+def _in_force(meta: dict, as_of: dt.date) -> bool:
+    start = meta.get("effective_date")
+    end = meta.get("effective_to")
+    if start and dt.date.fromisoformat(start) > as_of:
+        return False
+    return not (end and dt.date.fromisoformat(end) < as_of)
+
+
+def _group(chunks: list[RetrievedChunk]) -> list[Candidate]:
+    groups: dict[str, list[RetrievedChunk]] = {}
+    for chunk in chunks:
+        key = chunk.source_id if chunk.unit == "card" else chunk.metadata.get("chunk_id", chunk.key)
+        groups.setdefault(key, []).append(chunk)
+    candidates = []
+    for key, units in groups.items():
+        units.sort(key=lambda c: c.fused_score, reverse=True)
+        dense_ranks = [u.dense_rank for u in units if u.dense_rank]
+        lexical_ranks = [u.lexical_rank for u in units if u.lexical_rank]
+        # A card matched by several of its question variants is more likely the right card:
+        # its fused score is the best unit's plus a damped share of the others'.
+        fused = units[0].fused_score + 0.25 * sum(u.fused_score for u in units[1:3])
+        candidates.append(Candidate(
+            source_id=key,
+            best=units[0],
+            units=units,
+            fused_score=fused,
+            dense_score=max((u.dense_score for u in units), default=0.0),
+            lexical_score=max((u.lexical_score for u in units), default=0.0),
+            dense_rank=min(dense_ranks) if dense_ranks else None,
+            lexical_rank=min(lexical_ranks) if lexical_ranks else None,
+        ))
+    candidates.sort(key=lambda c: c.fused_score, reverse=True)
+    return candidates

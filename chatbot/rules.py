@@ -1,0 +1,59 @@
+"""Intent and risk rules loaded from `rules.yaml` (data, not code)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+RULES_FILE = Path(__file__).with_name("rules.yaml")
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    action: str  # handoff | refuse
+    priority: str | None = None
+    card: str | None = None
+    patterns: list[str]
+    unless: list[str] = []
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: RuleSpec
+    matched: str  # the text the pattern matched, for logs and the expert
+
+
+class RuleBook:
+    def __init__(self, specs: list[RuleSpec]):
+        self.rules = specs
+        self._compiled = [
+            ([re.compile(p) for p in spec.patterns], [re.compile(p) for p in spec.unless]) for spec in specs
+        ]
+
+    @classmethod
+    def from_file(cls, path: Path = RULES_FILE) -> "RuleBook":
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls([RuleSpec.model_validate(r) for r in raw["rules"]])
+
+    def match(self, normalized_text: str) -> RuleMatch | None:
+        for spec, (patterns, unless) in zip(self.rules, self._compiled):
+            if any(u.search(normalized_text) for u in unless):
+                continue
+            for pattern in patterns:
+                found = pattern.search(normalized_text)
+                if found:
+                    return RuleMatch(spec, found.group(0))
+        return None
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleBook:
+    return RuleBook.from_file()

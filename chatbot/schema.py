@@ -1,0 +1,67 @@
+"""Strict schemas for hand-written knowledge: cards and document metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Topic = Literal[
+    "rights", "complaints", "cards_accounts", "fraud", "credit_card", "loans", "credit_report",
+    "privacy", "wealth_insurance", "deposits_fees", "handoff", "refuse",
+]
+
+_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,120}$"
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc: str = Field(pattern=_ID_PATTERN)
+    article: str = ""
+
+
+class Card(BaseModel):
+    """A knowledge card: one customer question with its approved answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^card-[a-z0-9-]+$")
+    title: str = Field(min_length=2)
+    topic: Topic
+    kind: Literal["answer", "handoff", "refuse"] = "answer"
+    question: str = Field(min_length=2)
+    similar_questions: list[str] = Field(min_length=3)
+    answer: str = Field(min_length=5)
+    sources: list[SourceRef] = Field(min_length=1)
+    risk_tier: Literal["low", "medium", "high"]
+    effective_date: dt.date
+    effective_to: dt.date | None = None
+    version: int = 1
+    tags: list[str] = Field(default_factory=list)
+    reminders: list[str] = Field(default_factory=list)
+
+    @field_validator("similar_questions")
+    @classmethod
+    def _no_blank_questions(cls, value: list[str]) -> list[str]:
+        if any(not q.strip() for q in value):
+            raise ValueError("similar_questions must not contain empty entries")
+        return value
+
+
+class DocMeta(BaseModel):
+    """Front matter or sidecar of a policy document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^doc-[a-z0-9-]+$")
+    title: str = Field(min_length=2)
+    version: str = "1"
+    effective_date: dt.date
+    effective_to: dt.date | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value):
+        return str(value)

@@ -1,0 +1,1 @@
+"""Evaluation: data (cases/*.jsonl) plus evaluators, kept apart from the tests."""
