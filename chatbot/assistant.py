@@ -9,10 +9,10 @@ import re
 import time
 from dataclasses import dataclass
 
-from .condense import condense
+from .condense import condense, is_follow_up, last_user_question
 from .confidence import Signals, load_calibration, signals
 from .config import Settings
-from .normalize import mask_pii, normalize
+from .normalize import expand_english, mask_pii, normalize
 from .payloads import Answer, Citation
 from .retriever import Candidate, HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
@@ -36,7 +36,8 @@ SUGGESTION_PREFIX = "您是不是想问："
 # of scope (refused) rather than handed to an expert.
 _DOMAIN = re.compile(
     r"银行|卡|账|户|存|取|钱|款|贷|息|费|额|征信|信用|理财|基金|保险|投诉|诈|骗|转账|汇|还|利率|"
-    r"密码|验证码|挂失|冻结|网点|柜|客服|个人信息|隐私|手续|外汇|美元|存单|atm|bank|card|loan|credit|"
+    r"密码|验证码|挂失|冻结|网点|柜|客服|个人信息|隐私|手续|外汇|美元|存单|办|业务|证件|身份证|委托|代理|"
+    r"老人|利息|收益|风险|催收|逾期|atm|bank|card|loan|credit|"
     r"account|fee|deposit|complain|fraud|interest|insurance"
 )
 
@@ -71,11 +72,26 @@ class Assistant:
 
     def decide(self, message: str, history: list[dict] | None = None, *,
                as_of: dt.date | None = None) -> Decision:
-        query = condense(message, history)
+        query = expand_english(condense(message, history))
         candidates = self.retriever.retrieve(query, as_of=as_of)
+        previous = last_user_question(history)
+        if previous and is_follow_up(message) and candidates:
+            candidates = self._demote_previous_answer(candidates, previous, message, as_of)
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
         return Decision(candidates, features, confidence, query)
+
+    def _demote_previous_answer(self, candidates: list[Candidate], previous: str, message: str,
+                                as_of) -> list[Candidate]:
+        """A follow-up asks for something beyond the previous answer: unless the follow-up alone
+        points at the card that answered the previous question, prefer the next candidate."""
+        before = self.retriever.retrieve(expand_english(previous), k=3, as_of=as_of)
+        if not before or before[0].unit != "card" or candidates[0].source_id != before[0].source_id:
+            return candidates
+        alone = self.retriever.retrieve(expand_english(message), k=3, as_of=as_of)
+        if alone and alone[0].source_id == before[0].source_id:
+            return candidates
+        return candidates[1:] + candidates[:1]
 
     # --- engine --------------------------------------------------------------------------------
 
@@ -104,8 +120,8 @@ class Assistant:
                 text=self._render(card.answer),
                 citations=self._card_citations(card),
                 confidence=decision.confidence,
-                handoff_reason=card.id.removeprefix("card-handoff-") if outcome == "handoff" else None,
-                priority="normal" if outcome == "handoff" else None,
+                handoff_reason=self._reason_of(card) if outcome == "handoff" else None,
+                priority=self._priority_of(card) if outcome == "handoff" else None,
                 topic=card.topic,
                 matched_id=card.id,
             )
@@ -128,7 +144,7 @@ class Assistant:
         )
 
     def _low_confidence(self, decision: Decision, message: str) -> Answer:
-        if not _DOMAIN.search(normalize(message)):
+        if not _DOMAIN.search(normalize(decision.query)):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=decision.confidence,
                           topic="refuse", matched_id="out_of_scope")
         text = self._render(LOW_CONFIDENCE_MESSAGE)
@@ -157,6 +173,16 @@ class Assistant:
                       confidence=decision.confidence, topic="", matched_id=top.source_id)
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _reason_of(self, card: Card) -> str:
+        rule = next((r for r in self.rules.rules if r.card == card.id), None)
+        return rule.id if rule else f"card:{card.id}"
+
+    def _priority_of(self, card: Card) -> str:
+        rule = next((r for r in self.rules.rules if r.card == card.id), None)
+        if rule and rule.priority:
+            return rule.priority
+        return "high" if card.risk_tier == "high" else "normal"
 
     def _render(self, text: str) -> str:
         text = text.replace("{hotline}", self.settings.hotline)

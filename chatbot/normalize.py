@@ -43,3 +43,27 @@ def mask_pii(text: str) -> str:
 
 def has_unmasked_pii(text: str) -> bool:
     return bool(_ID_NUMBER.search(text) or _CARD_NUMBER.search(text) or _PHONE.search(text))
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[tuple[re.Pattern, str]]:
+    from pathlib import Path
+
+    import yaml
+
+    raw = yaml.safe_load(Path(__file__).with_name("glossary.yaml").read_text(encoding="utf-8"))["terms"]
+    ordered = sorted(raw.items(), key=lambda item: -len(item[0]))
+    return [(re.compile(r"\b" + re.escape(key)), value) for key, value in ordered]
+
+
+def expand_english(text: str) -> str:
+    """Append the Chinese terms of English banking words, so English questions meet the Chinese KB."""
+    lowered = text.lower()
+    if not re.search(r"[a-z]{3,}", lowered):
+        return text
+    found = []
+    for pattern, value in _glossary():
+        if pattern.search(lowered):
+            found.append(value)
+            lowered = pattern.sub(" ", lowered)
+    return f"{text} {' '.join(found)}" if found else text

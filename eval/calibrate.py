@@ -1,0 +1,90 @@
+"""python -m eval.calibrate --cases eval/cases/dev.jsonl — fit the confidence model on labelled cases.
+
+For every case that no rule decides, the engine answers from its top candidate regardless of
+confidence; the label is whether that answer would be right (outcome and facts). A logistic
+regression on the retrieval signals then predicts that probability; the fit is written to
+`chatbot/calibration.json`. Five-fold cross-validated accuracy is printed so the fit can be judged on
+questions it did not see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from chatbot.config import Settings
+from chatbot.confidence import CALIBRATION_FILE, Calibration, signals
+from chatbot.normalize import normalize
+from eval.evaluators import facts, outcome
+from eval.run import load_cases, run_case
+
+
+def collect(assistant, cases: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    assistant.settings.answer_threshold = 0.0
+    rows, labels = [], []
+    for case in cases:
+        if assistant.rules.match(normalize(case["question"])):
+            continue
+        decision = assistant.decide(case["question"], case.get("history"))
+        features = signals(decision.candidates)
+        if features is None:
+            continue
+        result = run_case(assistant, case)
+        right = outcome(case, result) == 1.0 and facts(case, result) in (None, 1.0)
+        rows.append(features.vector())
+        labels.append(1.0 if right else 0.0)
+    return np.array(rows), np.array(labels)
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 20000, rate: float = 0.5) -> Calibration:
+    center = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    z = (x - center) / scale
+    w = np.zeros(z.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        grad_w = z.T @ (p - y) / len(y) + l2 * w
+        grad_b = float(np.mean(p - y))
+        w -= rate * grad_w
+        b -= rate * grad_b
+    return Calibration(weights=(w / scale).tolist(), bias=b, center=center.tolist())
+
+
+def predict(calibration: Calibration, x: np.ndarray) -> np.ndarray:
+    w = np.array(calibration.weights)
+    z = calibration.bias + (x - np.array(calibration.center)) @ w
+    return 1 / (1 + np.exp(-z))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, default=Path("eval/cases/dev.jsonl"))
+    parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    from chatbot.bootstrap import build_assistant
+
+    assistant = build_assistant(Settings())
+    x, y = collect(assistant, load_cases(args.cases))
+    order = np.random.default_rng(0).permutation(len(y))
+    folds = np.array_split(order, 5)
+    correct = 0
+    for fold in folds:
+        train = np.setdiff1d(order, fold)
+        model = fit(x[train], y[train])
+        correct += int(np.sum((predict(model, x[fold]) >= 0.5) == (y[fold] == 1.0)))
+    model = fit(x, y)
+    model.save(args.out)
+    print(f"cases={len(y)} right_when_answered={y.mean():.3f} cv_accuracy={correct / len(y):.3f} "
+          f"train_accuracy={np.mean((predict(model, x) >= 0.5) == (y == 1.0)):.3f} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
