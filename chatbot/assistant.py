@@ -9,7 +9,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from .condense import condense, is_follow_up, last_user_question
+from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
 from .confidence import Signals, load_calibration, signals
 from .config import Settings
 from .normalize import expand_english, mask_pii, normalize
@@ -87,6 +87,8 @@ class Assistant:
         points at the card that answered the previous question, prefer the next candidate."""
         before = self.retriever.retrieve(expand_english(previous), k=3, as_of=as_of)
         if not before or before[0].unit != "card" or candidates[0].source_id != before[0].source_id:
+            return candidates
+        if answers_what_is_asked(message, _card_of(before[0]).answer):
             return candidates
         alone = self.retriever.retrieve(expand_english(message), k=3, as_of=as_of)
         if alone and alone[0].source_id == before[0].source_id:

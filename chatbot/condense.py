@@ -31,3 +31,20 @@ def condense(message: str, history: list[dict] | None) -> str:
     if not previous or not is_follow_up(message):
         return message
     return f"{previous} {message}"
+
+
+# What a follow-up asks for, and how an answer that already gives it looks.
+_ASKS = {
+    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|多长|什么时候|几年"),
+                 re.compile(r"\d+\s*(日|天|个工作日|年|小时|个月|期)")),
+    "rate": (re.compile(r"利率|年化|费率|百分之|%|利息多少|几个点"), re.compile(r"\d+(\.\d+)?\s*%|万分之")),
+    "amount": (re.compile(r"多少钱|费用|收费|收多少|多少元|额度|上限|最多|最高"),
+               re.compile(r"\d+(\.\d+)?\s*(元|万元|美元|笔|次)")),
+}
+
+
+def answers_what_is_asked(follow_up: str, answer: str) -> bool:
+    """True when the follow-up asks for a kind of fact (a duration, a rate, an amount) that the
+    answer already states — then the previous answer is still the right one."""
+    text = normalize(follow_up)
+    return any(asks.search(text) and gives.search(answer) for asks, gives in _ASKS.values())

@@ -27,6 +27,7 @@ class Signals:
     lexical_reciprocal: float  # 1 / lexical rank of the top candidate (0 when absent)
     dense_reciprocal: float  # 1 / dense rank of the top candidate
     is_card: float
+    coverage: float  # IDF-weighted share of the query's tokens that the top candidate contains
 
     def vector(self) -> list[float]:
         return list(asdict(self).values())
@@ -45,6 +46,7 @@ def signals(candidates: list[Candidate]) -> Signals | None:
         lexical_reciprocal=1.0 / top.lexical_rank if top.lexical_rank else 0.0,
         dense_reciprocal=1.0 / top.dense_rank if top.dense_rank else 0.0,
         is_card=1.0 if top.unit == "card" else 0.0,
+        coverage=top.coverage,
     )
 
 
@@ -66,7 +68,7 @@ class Calibration:
 def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
     if not path.exists():
         # Hand-set defaults for a store without a fitted calibration.
-        return Calibration(weights=[40.0, 30.0, 1.0, 1.0, 1.0, 0.5], bias=0.0,
-                           center=[0.88, 0.02, 0.5, 0.5, 0.5, 0.5])
+        return Calibration(weights=[40.0, 30.0, 1.0, 1.0, 1.0, 0.5, 5.0], bias=0.0,
+                           center=[0.88, 0.02, 0.5, 0.5, 0.5, 0.5, 0.6])
     raw = json.loads(path.read_text(encoding="utf-8"))
     return Calibration(**raw)

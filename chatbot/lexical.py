@@ -66,6 +66,8 @@ class LexicalIndex:
     def __init__(self, keys: list[str], token_lists: list[list[str]]):
         import bm25s
 
+        # bm25s sets its logger to DEBUG on import and logs every index build: keep it quiet.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.keys = keys
         self._retriever = None
         if keys:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from .config import Settings
@@ -33,6 +35,7 @@ class Candidate:
     lexical_score: float
     dense_rank: int | None
     lexical_rank: int | None
+    coverage: float = 0.0  # IDF-weighted share of the query's tokens found in this card or chunk
 
     @property
     def unit(self) -> str:
@@ -58,6 +61,9 @@ class HybridRetriever:
         self._units: dict[str, tuple[str, dict]] = {}
         self._lexical = LexicalIndex([], [])
         self._cards: dict[str, str] = {}
+        self._group_tokens: dict[str, set[str]] = {}
+        self._idf: dict[str, float] = {}
+        self._unseen_idf = 1.0
         self._articles: dict[tuple[str, str], list[str]] = {}
 
     # --- index state ---------------------------------------------------------------------------
@@ -86,7 +92,17 @@ class HybridRetriever:
                     found = self._articles.setdefault((meta["source_id"], meta["article"]),
                                                       [meta["title"], meta["source"], ""])
                     found[2] += meta.get("body", "")
-            self._lexical = LexicalIndex(keys, [units[k][1].get("lex", "").split() for k in keys])
+            token_lists = [units[k][1].get("lex", "").split() for k in keys]
+            self._lexical = LexicalIndex(keys, token_lists)
+            groups: dict[str, set[str]] = {}
+            document_frequency: Counter = Counter()
+            for key, tokens in zip(keys, token_lists):
+                unique = set(tokens)
+                document_frequency.update(unique)
+                groups.setdefault(_group_key(units[key][1], key), set()).update(unique)
+            self._group_tokens = groups
+            self._idf = {t: math.log(1 + (len(keys) - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
+            self._unseen_idf = math.log(1 + (len(keys) + 0.5) / 0.5)
             self._units = units
             self._version = version
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
@@ -115,7 +131,8 @@ class HybridRetriever:
         k = k or self.settings.retrieval_k
         as_of = as_of or dt.date.today()
         dense = self._dense(query, k * 3)
-        lexical = self._lexical.search(tokenize(query, self.settings.lexical_tokenizer), k * 3)
+        query_tokens = tokenize(query, self.settings.lexical_tokenizer)
+        lexical = self._lexical.search(query_tokens, k * 3)
         chunks: dict[str, RetrievedChunk] = {}
         for rank, (key, score) in enumerate(dense, start=1):
             chunks[key] = self._chunk(key, dense_score=score, dense_rank=rank)
@@ -124,7 +141,17 @@ class HybridRetriever:
             chunks[key] = replace(base, lexical_score=score, lexical_rank=rank)
         in_force = [c for c in chunks.values() if _in_force(c.metadata, as_of)]
         fused = [replace(c, fused_score=_rrf(c.dense_rank) + _rrf(c.lexical_rank)) for c in in_force]
-        return _group(fused)[:k]
+        candidates = _group(fused)[:k]
+        for candidate in candidates:
+            candidate.coverage = self._coverage(set(query_tokens), candidate.source_id)
+        return candidates
+
+    def _coverage(self, query_tokens: set[str], group_key: str) -> float:
+        if not query_tokens:
+            return 0.0
+        weights = {t: self._idf.get(t, self._unseen_idf) for t in query_tokens}
+        found = self._group_tokens.get(group_key, set())
+        return sum(w for t, w in weights.items() if t in found) / sum(weights.values())
 
     def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
         vector = self.embeddings.embed_query(query)
@@ -161,11 +188,15 @@ def _in_force(meta: dict, as_of: dt.date) -> bool:
     return not (end and dt.date.fromisoformat(end) < as_of)
 
 
+def _group_key(meta: dict, key: str) -> str:
+    """Units of one card group under the card id; a document chunk is its own group."""
+    return meta.get("source_id", key) if meta.get("unit") == "card" else meta.get("chunk_id", key)
+
+
 def _group(chunks: list[RetrievedChunk]) -> list[Candidate]:
     groups: dict[str, list[RetrievedChunk]] = {}
     for chunk in chunks:
-        key = chunk.source_id if chunk.unit == "card" else chunk.metadata.get("chunk_id", chunk.key)
-        groups.setdefault(key, []).append(chunk)
+        groups.setdefault(_group_key(chunk.metadata, chunk.key), []).append(chunk)
     candidates = []
     for key, units in groups.items():
         units.sort(key=lambda c: c.fused_score, reverse=True)

