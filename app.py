@@ -12,12 +12,15 @@ def create_app(settings: Settings | None = None, *, assistant=None):
 
     from chatbot.api import create_api
     from chatbot.bootstrap import build_assistant
-    from chatbot.ui import build_ui
+    from chatbot.db import Database
+    from chatbot.service import ChatService
+    from chatbot.ui import CSS, build_ui
 
     settings = settings or Settings()
     assistant = assistant or build_assistant(settings)
-    api = create_api(assistant)
-    return gr.mount_gradio_app(api, build_ui(assistant, settings.bank_name), path="/")
+    service = ChatService(assistant, Database.from_settings(settings), settings)
+    api = create_api(service)
+    return gr.mount_gradio_app(api, build_ui(service), path="/", css=CSS)
 
 
 def main() -> None:

@@ -8,10 +8,12 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
 from .confidence import Signals, load_calibration, signals
 from .config import Settings
+from .generate import Event, GroundedGenerator
 from .normalize import expand_english, mask_pii, normalize
 from .payloads import Answer, Citation
 from .retriever import Candidate, HybridRetriever
@@ -53,26 +55,45 @@ class Decision:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, *, retriever: HybridRetriever, rules: RuleBook | None = None):
+    def __init__(self, settings: Settings, *, retriever: HybridRetriever, rules: RuleBook | None = None,
+                 generator: GroundedGenerator | None = None):
         self.settings = settings
         self.retriever = retriever
         self.rules = rules or default_rules()
         self.calibration = load_calibration()
+        self.generator = generator  # None = approved-answer mode
+        self.llm_status = generator.status if generator else None
 
     # --- public --------------------------------------------------------------------------------
 
     def ask(self, message: str, history: list[dict] | None = None, *, as_of: dt.date | None = None) -> Answer:
+        final = None
+        for event in self.stream(message, history, as_of=as_of):
+            if event.kind == "final":
+                final = event.answer
+        return final
+
+    def stream(self, message: str, history: list[dict] | None = None, *,
+               as_of: dt.date | None = None) -> Iterator[Event]:
+        """Text events as the answer is produced, then a "final" event with the complete Answer."""
         started = time.perf_counter()
-        answer = self._ask(message or "", history, as_of)
-        answer.latency_ms = (time.perf_counter() - started) * 1000
-        logger.info("ask outcome=%s confidence=%.3f matched=%s reason=%s latency_ms=%.1f message=%s",
-                    answer.outcome, answer.confidence, answer.matched_id, answer.handoff_reason,
-                    answer.latency_ms, mask_pii(message or "")[:200])
-        return answer
+        answer, decision = self._answer(message or "", history, as_of)
+        if self.generator and answer.outcome == "answered" and decision is not None:
+            events = self.generator.stream(decision.query, decision.candidates, answer)
+        else:
+            events = _stream_text(answer)
+        for event in events:
+            if event.kind == "final":
+                final = event.answer
+                final.latency_ms = (time.perf_counter() - started) * 1000
+                logger.info("ask outcome=%s confidence=%.3f matched=%s reason=%s latency_ms=%.1f message=%s",
+                            final.outcome, final.confidence, final.matched_id, final.handoff_reason,
+                            final.latency_ms, mask_pii(message or "")[:200])
+            yield event
 
     def decide(self, message: str, history: list[dict] | None = None, *,
                as_of: dt.date | None = None) -> Decision:
-        query = expand_english(condense(message, history))
+        query = expand_english(self._standalone(message, history))
         candidates = self.retriever.retrieve(query, as_of=as_of)
         previous = last_user_question(history)
         if previous and is_follow_up(message) and candidates:
@@ -80,6 +101,13 @@ class Assistant:
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
         return Decision(candidates, features, confidence, query)
+
+    def _standalone(self, message: str, history: list[dict] | None) -> str:
+        if self.generator and history and is_follow_up(message):
+            rewritten = self.generator.condense(message, history)
+            if rewritten:
+                return rewritten
+        return condense(message, history)
 
     def _demote_previous_answer(self, candidates: list[Candidate], previous: str, message: str,
                                 as_of) -> list[Candidate]:
@@ -97,23 +125,23 @@ class Assistant:
 
     # --- engine --------------------------------------------------------------------------------
 
-    def _ask(self, message: str, history, as_of) -> Answer:
+    def _answer(self, message: str, history, as_of) -> tuple[Answer, Decision | None]:
+        """The approved-mode answer, and the retrieval decision behind it (None for rule outcomes)."""
         text = normalize(message)
         if not text:
-            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty")
+            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty"), None
         if len(message.strip()) > self.settings.max_message_chars:
-            return Answer("refused", TOO_LONG_MESSAGE.format(limit=self.settings.max_message_chars), topic="too_long")
+            limit = self.settings.max_message_chars
+            return Answer("refused", TOO_LONG_MESSAGE.format(limit=limit), topic="too_long"), None
 
         rule = self.rules.match(text)
         if rule:
-            return self._rule_answer(rule, as_of)
+            return self._rule_answer(rule, as_of), None
 
         decision = self.decide(message, history, as_of=as_of)
-        if not decision.candidates:
-            return self._low_confidence(decision, message)
+        if not decision.candidates or decision.confidence < self.settings.answer_threshold:
+            return self._low_confidence(decision, message), decision
         top = decision.candidates[0]
-        if decision.confidence < self.settings.answer_threshold:
-            return self._low_confidence(decision, message)
         if top.unit == "card":
             card = _card_of(top)
             outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
@@ -126,8 +154,8 @@ class Assistant:
                 priority=self._priority_of(card) if outcome == "handoff" else None,
                 topic=card.topic,
                 matched_id=card.id,
-            )
-        return self._quote_documents(decision)
+            ), decision
+        return self._quote_documents(decision), decision
 
     def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
         rule = match.rule
@@ -206,6 +234,13 @@ class Assistant:
                 citations.append(Citation(id=ref.doc, title=f"{title} {ref.article}".strip(), source=source,
                                           snippet=body[:160]))
         return citations
+
+
+def _stream_text(answer: Answer) -> Iterator[Event]:
+    """Approved text is already verified; it is sent sentence by sentence like a streamed answer."""
+    for sentence in re.findall(r"[^。！？；\n]+[。！？；\n]?", answer.text):
+        yield Event("delta", sentence)
+    yield Event("final", answer=answer)
 
 
 def _card_of(candidate: Candidate) -> Card:

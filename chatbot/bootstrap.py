@@ -7,21 +7,31 @@ import logging
 from .assistant import Assistant
 from .config import Settings
 from .embeddings import build_embeddings
+from .generate import GroundedGenerator
 from .indexer import run_ingest
+from .llm import LLMStatus, build_chat_model
 from .retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,
-                    auto_ingest: bool = True) -> Assistant:
+                    llm=None, auto_ingest: bool = True) -> Assistant:
     """Production passes nothing; tests pass their own parts. Ingests first when the index is empty."""
     embeddings = embeddings or build_embeddings(settings.embeddings)
     retriever = retriever or HybridRetriever(settings, embeddings)
     retriever.refresh()
     if auto_ingest and retriever.size == 0:
         ensure_index(settings, embeddings, retriever)
-    return Assistant(settings, retriever=retriever)
+    model = llm if llm is not None else build_chat_model(settings)
+    status = LLMStatus(enabled=model is not None)
+    generator = None
+    if model is not None:
+        generator = GroundedGenerator(model, status, bank_name=settings.bank_name, hotline=settings.hotline,
+                                      budget_tokens=settings.llm_context_tokens)
+    assistant = Assistant(settings, retriever=retriever, generator=generator)
+    assistant.llm_status = status
+    return assistant
 
 
 def ensure_index(settings: Settings, embeddings, retriever: HybridRetriever) -> None:

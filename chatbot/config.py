@@ -30,6 +30,19 @@ class Settings(BaseSettings):
     port: int = Field(7860, description="Port the app binds to.")
     staff_users: str = Field("", description="Staff accounts, see README.")
 
+    llm_timeout_s: float = Field(20.0, description="Seconds before an LLM request is abandoned (then approved answer).")
+    llm_max_retries: int = Field(1, description="Retries of a failed LLM request (connection errors, 5xx).")
+    llm_context_tokens: int = Field(1500, description="Token budget for the numbered sources in the LLM prompt.")
+
+    office_open: str = Field("09:00", description="Experts' office hours start (local time HH:MM).")
+    office_close: str = Field("18:00", description="Experts' office hours end (local time HH:MM).")
+    office_weekdays: str = Field("12345", description="ISO weekdays with office hours (1=Monday).")
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the office hours.")
+    deadline_hours_urgent: float = Field(1, description="Hand-off deadline for urgent tickets (fraud, unauthorised use).")
+    deadline_hours_high: float = Field(24, description="Hand-off deadline for high-priority tickets.")
+    deadline_hours_normal: float = Field(48, description="Hand-off deadline for normal tickets.")
+    complaint_decision_days: int = Field(15, description="A complaint's decision limit (regulation: 15 days).")
+
     max_message_chars: int = Field(1000, description="Longer customer messages are refused with a clear message.")
     chunk_tokens: int = Field(256, description="Target chunk size in cl100k tokens.")
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk.")

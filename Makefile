@@ -1,0 +1,41 @@
+# Two commands: `make run` (install and serve the app) and `make test` (install and run the tests).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test system-deps ingest eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+# Browser tests need Debian's chromium and CJK fonts; installed when we can (root + apt).
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "note: install chromium and fonts-noto-cjk for the browser tests"; fi
+
+run: install
+	$(BIN)/python app.py
+
+test: install-test system-deps
+	$(BIN)/python -m pytest -q
+
+ingest: install
+	$(BIN)/python ingest.py
+
+eval: install
+	$(BIN)/python -m eval.run --cases eval/cases/dev.jsonl --out eval/out
+
+bench: install
+	$(BIN)/python bench/ask_latency.py
+
+clean:
+	rm -rf $(VENV) data eval/out

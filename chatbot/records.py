@@ -1,0 +1,117 @@
+"""Conversations, messages and feedback, stored PII-masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, Database, utcnow
+from .normalize import mask_pii
+from .payloads import Answer
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("conversations.session_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant | expert
+    content: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    handoff_reason: Mapped[str | None] = mapped_column(String(64))
+    matched_id: Mapped[str | None] = mapped_column(String(128))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    citations: Mapped[str | None] = mapped_column(Text)  # JSON list
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    feedback: Mapped[int | None] = mapped_column(Integer)  # +1 / -1
+    author: Mapped[str | None] = mapped_column(String(64))  # the expert who wrote it
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def as_turn(self) -> dict:
+        return {"role": "assistant" if self.role == "expert" else self.role, "content": self.content}
+
+
+class ConversationStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def ensure(self, session_id: str, customer_id: str | None = None) -> None:
+        with self.db.session.begin() as session:
+            conversation = session.get(Conversation, session_id)
+            if conversation is None:
+                session.add(Conversation(session_id=session_id, customer_id=customer_id))
+            else:
+                conversation.updated_at = utcnow()
+                if customer_id and not conversation.customer_id:
+                    conversation.customer_id = customer_id
+
+    def add_user(self, session_id: str, text: str) -> int:
+        with self.db.session.begin() as session:
+            message = Message(session_id=session_id, role="user", content=mask_pii(text))
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def add_answer(self, session_id: str, answer: Answer) -> int:
+        with self.db.session.begin() as session:
+            message = Message(
+                session_id=session_id, role="assistant", content=mask_pii(answer.text), outcome=answer.outcome,
+                confidence=answer.confidence, handoff_reason=answer.handoff_reason, matched_id=answer.matched_id,
+                topic=answer.topic, latency_ms=answer.latency_ms,
+                citations=json.dumps([c.to_dict() for c in answer.citations], ensure_ascii=False),
+            )
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def add_expert(self, session_id: str, text: str, author: str) -> int:
+        with self.db.session.begin() as session:
+            message = Message(session_id=session_id, role="expert", content=mask_pii(text), author=author)
+            session.add(message)
+            session.flush()
+            return message.id
+
+    def messages(self, session_id: str, *, after_id: int = 0) -> list[Message]:
+        with self.db.session() as session:
+            query = select(Message).where(Message.session_id == session_id, Message.id > after_id).order_by(Message.id)
+            return list(session.scalars(query))
+
+    def history(self, session_id: str, limit: int = 20) -> list[dict]:
+        return [m.as_turn() for m in self.messages(session_id)[-limit:]]
+
+    def set_feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
+        """Store 👍 (+1) or 👎 (-1) on an assistant message; False when there is no such message."""
+        with self.db.session.begin() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.role == "user" or (session_id and message.session_id != session_id):
+                return False
+            message.feedback = value
+            return True
+
+    def last_assistant(self, session_id: str) -> Message | None:
+        found = [m for m in self.messages(session_id) if m.role == "assistant"]
+        return found[-1] if found else None
+
+    def customer_of(self, session_id: str) -> str | None:
+        with self.db.session() as session:
+            conversation = session.get(Conversation, session_id)
+            return conversation.customer_id if conversation else None
+
+    def sessions_of_customer(self, customer_id: str) -> list[str]:
+        with self.db.session() as session:
+            query = select(Conversation.session_id).where(Conversation.customer_id == customer_id) \
+                .order_by(Conversation.created_at)
+            return list(session.scalars(query))

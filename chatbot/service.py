@@ -1,0 +1,119 @@
+"""The chat service: one conversation turn end to end — history from SQL, the assistant's answer,
+the record, and a ticket when the customer is handed to an expert. The UI and the API both use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .assistant import Assistant
+from .config import Settings
+from .db import Database, utcnow
+from .generate import Event
+from .handoff import HandoffPolicy, reason_label
+from .payloads import Answer
+from .records import ConversationStore
+from .tickets import TicketStore
+
+logger = logging.getLogger(__name__)
+
+HUMAN_REQUEST_TEXT = "好的，我已为您转接人工专家。"
+REPEATED_FAILURE_NOTE = "上一个回答没能帮到您，我已同时为您转接人工专家。"
+
+
+@dataclass
+class Turn:
+    """The result of one turn: the answer and the ids the UI needs (feedback, polling)."""
+
+    answer: Answer
+    user_message_id: int | None = None
+    answer_message_id: int | None = None
+    events: list[Event] = field(default_factory=list)
+
+
+class ChatService:
+    def __init__(self, assistant: Assistant, db: Database, settings: Settings):
+        self.assistant = assistant
+        self.settings = settings
+        self.db = db
+        self.conversations = ConversationStore(db)
+        self.tickets = TicketStore(db)
+        self.policy = HandoffPolicy(settings)
+
+    # --- turns ---------------------------------------------------------------------------------
+
+    def chat(self, session_id: str, message: str, *, customer_id: str | None = None,
+             as_of: dt.date | None = None) -> Turn:
+        turn = None
+        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of):
+            if isinstance(item, Turn):
+                turn = item
+        return turn
+
+    def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
+               as_of: dt.date | None = None) -> Iterator[Event | Turn]:
+        """Events for the UI as the answer is produced, then the recorded Turn."""
+        self.conversations.ensure(session_id, customer_id)
+        history = self.conversations.history(session_id)
+        previous = self.conversations.last_assistant(session_id)
+        recorded = bool(message and message.strip())
+        user_id = self.conversations.add_user(session_id, message) if recorded else None
+        final: Answer | None = None
+        for event in self.assistant.stream(message, history, as_of=as_of):
+            if event.kind == "final":
+                final = event.answer
+            else:
+                yield event
+        final = self._repeated_failure(final, previous) if recorded else final
+        if final.outcome == "handoff":
+            self._open_ticket(session_id, final, customer_id)
+        answer_id = self.conversations.add_answer(session_id, final) if recorded else None
+        yield Turn(final, user_id, answer_id)
+
+    def request_human(self, session_id: str, *, customer_id: str | None = None) -> Turn:
+        """The 转人工 button: a ticket for this conversation, whatever the last answer was."""
+        self.conversations.ensure(session_id, customer_id)
+        answer = Answer("handoff", HUMAN_REQUEST_TEXT, confidence=1.0, handoff_reason="human_request",
+                        priority="normal", topic="handoff", matched_id="human_request")
+        self._open_ticket(session_id, answer, customer_id)
+        answer_id = self.conversations.add_answer(session_id, answer)
+        return Turn(answer, None, answer_id)
+
+    def feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
+        return self.conversations.set_feedback(message_id, 1 if value > 0 else -1, session_id)
+
+    # --- hand-off ------------------------------------------------------------------------------
+
+    def _repeated_failure(self, answer: Answer, previous) -> Answer:
+        """A 👎 on the last answer followed by another question: hand off (keeping a good answer)."""
+        if answer.outcome != "answered" or previous is None or previous.feedback != -1:
+            return answer
+        answer.outcome = "handoff"
+        answer.handoff_reason = "repeated_failure"
+        answer.priority = "normal"
+        answer.text = f"{answer.text}\n{REPEATED_FAILURE_NOTE}"
+        return answer
+
+    def _open_ticket(self, session_id: str, answer: Answer, customer_id: str | None) -> None:
+        now = utcnow()
+        reason = answer.handoff_reason or "low_confidence"
+        priority = answer.priority or "normal"
+        summary = self._summary(session_id, answer)
+        ticket = self.tickets.create(
+            session_id=session_id, reason=reason, priority=priority,
+            deadline=self.policy.deadline(reason, priority, now), summary=summary,
+            sources=[c.to_dict() for c in answer.citations], customer_id=customer_id)
+        answer.ticket_id = ticket.id
+        answer.text = f"{answer.text}\n{self.policy.next_steps(ticket.id, ticket.priority, now)}"
+        logger.info("handoff ticket=%s reason=%s priority=%s session=%s", ticket.id, reason, priority, session_id)
+
+    def _summary(self, session_id: str, answer: Answer) -> str:
+        """For the expert: why, and what the customer said (the LLM summary comes with the desk)."""
+        said = [m.content for m in self.conversations.messages(session_id) if m.role == "user"][-5:]
+        lines = [f"转人工原因：{reason_label(answer.handoff_reason)}"]
+        if answer.topic:
+            lines.append(f"匹配主题：{answer.topic}")
+        lines += [f"客户：{text}" for text in said]
+        return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""The customer page in a real headless Chromium (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed (make test installs it)")
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-quic", "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+_DATA_DIRS: dict[str, Path] = {}
+
+
+def _query(app_url: str, sql: str) -> list[tuple]:
+    with sqlite3.connect(_DATA_DIRS[app_url] / "xiaobao.sqlite") as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_data_dir, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    port = _free_port()
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1")
+    log = open(data_dir / "app.log", "w")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if _get(url + "/api/health")["status"] == "ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the app did not start: " + (data_dir / "app.log").read_text())
+        _DATA_DIRS[url] = data_dir
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 400, "height": 860})  # phone width
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-input textarea", timeout=60000)
+    assert "消保智答" in page.content()
+
+    page.fill("#xb-input textarea", "信用卡免息期最长多少天？")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=参考依据", timeout=60000)
+    assert "56天" in page.inner_text("#xb-chat")
+
+    page.click("text=参考依据")  # the citation unfolds
+    page.wait_for_selector("text=信用卡免息还款期", timeout=10000)
+
+    page.locator("#xb-chat button[aria-label='Dislike']").last.click()
+    for _ in range(40):  # the 👎 lands on the stored answer
+        rows = _query(app_url, "SELECT content FROM messages WHERE feedback = -1")
+        if rows:
+            break
+        time.sleep(0.25)
+    else:
+        raise AssertionError("👎 was not stored: " + (_DATA_DIRS[app_url] / "app.log").read_text()[-3000:])
+    assert "56天" in rows[0][0]
+
+    page.click("#xb-human")
+    page.wait_for_selector("text=工单号", timeout=30000)
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+    if os.environ.get("XB_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / "chat.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "chat.png")
+
+    # A reload keeps the conversation (the session lives in the browser, the transcript on the server).
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector("text=工单号", timeout=60000)
+    page.close()
+
+
+def test_empty_input_gets_a_gentle_prompt(app_url, browser):
+    page = browser.new_page()
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-send", timeout=60000)
+    page.click("#xb-send")
+    page.wait_for_selector("text=请输入您想咨询的问题", timeout=20000)
+    page.close()

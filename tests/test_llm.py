@@ -1,0 +1,133 @@
+"""LLM mode against a real HTTP server on 127.0.0.1 driving the real ChatOpenAI client:
+verified streaming, every verification rule, every failure mode falling back to the approved answer."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chatbot.assistant import Assistant
+from chatbot.bootstrap import build_assistant
+from chatbot.llm import build_chat_model
+from tests.conftest import make_settings
+from tests.llm_server import FakeLLMServer, Reply
+
+QUESTION = "信用卡免息期最长多少天？"
+APPROVED_FIGURE = "56天"
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    with FakeLLMServer() as server:
+        yield server
+
+
+def _assistant(demo_data_dir, embeddings, base_url, timeout=5.0) -> Assistant:
+    settings = make_settings(demo_data_dir, llm_base_url=base_url, llm_timeout_s=timeout, llm_max_retries=1)
+    return build_assistant(settings, embeddings=embeddings, auto_ingest=False)
+
+
+@pytest.fixture
+def assistant(llm_server, demo_data_dir, embeddings):
+    return _assistant(demo_data_dir, embeddings, llm_server.base_url, timeout=2.0)
+
+
+def test_grounded_answer_is_streamed_sentence_by_sentence(assistant, llm_server):
+    llm_server.script(Reply("示例银行信用卡的免息还款期最长为56天[1]。请在到期还款日前全额还款[1]。"))
+    events = list(assistant.stream(QUESTION))
+    deltas = [e.text for e in events if e.kind == "delta"]
+    assert deltas == ["示例银行信用卡的免息还款期最长为56天[1]。", "请在到期还款日前全额还款[1]。"]
+    final = events[-1].answer
+    assert final.outcome == "answered" and final.text.startswith("示例银行信用卡")
+    assert final.citations and final.citations[0].id == "card-credit-interest-free"
+    assert assistant.llm_status.state == "ok"
+    request = llm_server.requests[-1]
+    assert request["stream"] is True
+    prompt = request["messages"][1]["content"]
+    assert "[1]" in prompt and "56天" in prompt  # the sources are numbered in the prompt
+
+
+@pytest.mark.parametrize("reply, rule", [
+    ("示例银行信用卡的免息还款期最长为60天[1]。", "a wrong number"),
+    ("信用卡免息期最长56天[1]。理财产品保本，请放心[1]。", "保本"),
+    ("示例银行信用卡的免息还款期最长为56天。", "no citation"),
+    ("免息期最长56天[1]。您的身份证号110101199003071234已登记[1]。", "an ID number"),
+    ("免息期最长56天[9]。", "a citation to a source that does not exist"),
+])
+def test_verification_blocks_and_falls_back_to_the_approved_answer(assistant, llm_server, reply, rule, caplog):
+    llm_server.script(Reply(reply))
+    events = list(assistant.stream(QUESTION))
+    final = events[-1].answer
+    assert final.matched_id == "card-credit-interest-free", rule
+    assert APPROVED_FIGURE in final.text and final.text not in reply, rule
+    shown = "".join(e.text for e in events if e.kind == "delta")
+    replaced = [e.text for e in events if e.kind == "replace"]
+    visible = replaced[-1] if replaced else shown
+    assert visible == final.text, rule  # what stays on screen is the approved answer
+    for bad in ("60天", "保本", "110101199003071234"):
+        assert bad not in visible
+    assert "llm answer blocked rule=" in caplog.text
+
+
+def test_wrong_sentence_is_never_shown(assistant, llm_server):
+    llm_server.script(Reply("免息期最长56天[1]。逾期违约金为8%[1]。"))
+    events = list(assistant.stream(QUESTION))
+    assert all("8%" not in e.text for e in events)
+
+
+@pytest.mark.parametrize("reply, name", [
+    (Reply(status=500), "5xx"),
+    (Reply(status=503), "503"),
+    (Reply(""), "empty reply"),
+    (Reply(malformed=True), "malformed reply"),
+])
+def test_failures_fall_back_and_health_degrades(assistant, llm_server, reply, name):
+    llm_server.script(reply)
+    answer = assistant.ask(QUESTION)
+    assert answer.outcome == "answered" and APPROVED_FIGURE in answer.text, name
+    assert answer.citations[0].id == "card-credit-interest-free"
+    assert assistant.llm_status.state == "degraded", name
+    llm_server.script(Reply("免息期最长56天[1]。"))
+    assistant.ask(QUESTION)
+    assert assistant.llm_status.state == "ok"
+
+
+def test_timeout_falls_back(demo_data_dir, embeddings, llm_server):
+    assistant = _assistant(demo_data_dir, embeddings, llm_server.base_url, timeout=0.5)
+    llm_server.script(Reply("免息期最长56天[1]。", delay_s=2.0))
+    answer = assistant.ask(QUESTION)
+    assert APPROVED_FIGURE in answer.text and answer.matched_id == "card-credit-interest-free"
+    assert assistant.llm_status.state == "degraded"
+    assert "Timeout" in assistant.llm_status.last_error
+
+
+def test_connection_refused_falls_back(demo_data_dir, embeddings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the probe closes
+    assistant = _assistant(demo_data_dir, embeddings, f"http://127.0.0.1:{port}/v1", timeout=1.0)
+    answer = assistant.ask(QUESTION)
+    assert APPROVED_FIGURE in answer.text
+    assert assistant.llm_status.state == "degraded"
+
+
+def test_follow_up_is_condensed_by_the_llm(assistant, llm_server):
+    llm_server.script(Reply("对投诉处理决定不满意，申请核查要在多少天内提出？"),
+                      Reply("应在收到处理决定之日起30日内向上一级机构提出书面核查申请[1]。"))
+    history = [{"role": "user", "content": "投诉处理决定我不满意"}, {"role": "assistant", "content": "可以申请核查。"}]
+    answer = assistant.ask("那要多久内提？", history)
+    assert "30日" in answer.text
+    condense_request = llm_server.requests[0]
+    assert condense_request["messages"][0]["content"].startswith("你负责改写")
+
+
+def test_rules_and_hand_offs_do_not_reach_the_llm(assistant, llm_server):
+    llm_server.script(Reply("不应被调用"))
+    answer = assistant.ask("我刚把钱转到了安全账户")
+    assert answer.outcome == "handoff"
+    assert llm_server.requests == []
+
+
+def test_no_llm_configured_means_no_client():
+    assert build_chat_model(make_settings(__import__("pathlib").Path("/tmp/x"))) is None
