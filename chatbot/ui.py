@@ -2,11 +2,14 @@
 
 
 import html
+import logging
 import uuid
 
 from .payloads import Answer
 from .records import Message
 from .service import ChatService, Turn
+
+logger = logging.getLogger(__name__)
 
 EXAMPLES = ["信用卡免息期最长多少天？", "银行卡丢了怎么挂失？", "投诉多久能有处理结果？", "理财产品保证本金吗？"]
 CSS = """
@@ -47,6 +50,25 @@ def limit_message(message: str, limit: int) -> str | None:
         return "请输入您想咨询的问题。"
     if len(message.strip()) > limit:
         return f"您的消息有{len(message.strip())}个字，超过了{limit}个字的上限，请精简后再发送。"
+    return None
+
+
+def _feedback_target(stored: list[Message], ids: list, index: int) -> int | None:
+    """The stored assistant message a 👍/👎 at chat position `index` is about.
+
+    The chat mirrors the stored messages after the welcome message. Right after a streamed answer the
+    page can report the position of the question instead of the answer (the buttons exist only on
+    answers), so a position on a customer message means the answer that follows it.
+    """
+    message_id = ids[index] if 0 <= index < len(ids) else None
+    if message_id is None and 1 <= index <= len(stored):
+        message_id = stored[index - 1].id
+    position = next((n for n, m in enumerate(stored) if m.id == message_id), None)
+    if position is None:
+        return None
+    for message in stored[position:]:
+        if message.role != "user":
+            return message.id
     return None
 
 
@@ -101,12 +123,8 @@ def build_ui(service: ChatService):
 
     def on_like(ids: list, session_id: str, data: gr.LikeData):
         index = data.index if isinstance(data.index, int) else data.index[0]
-        message_id = ids[index] if 0 <= index < len(ids) else None
-        if message_id is None and index >= 1:
-            # Clicked before the turn's state arrived: the chat mirrors the stored messages after the
-            # welcome message, so the position finds the same message.
-            stored = service.conversations.messages(session_id)
-            message_id = stored[index - 1].id if index - 1 < len(stored) else None
+        message_id = _feedback_target(service.conversations.messages(session_id), ids, index)
+        logger.info("feedback index=%s message=%s liked=%s", index, message_id, data.liked)
         if message_id is None:
             return
         service.feedback(message_id, 1 if data.liked else -1, session_id)
@@ -127,7 +145,7 @@ def build_ui(service: ChatService):
         last_seen = gr.State(0)
         gr.Markdown(f"## {settings.bank_name} · 消保智答\n金融消费者权益保护咨询 · 回答均注明依据")
         chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", height=480, feedback_options=("Like", "Dislike"),
-                             buttons=["copy"], layout="bubble")
+                             buttons=["copy"], layout="bubble", group_consecutive_messages=False)
         with gr.Row():
             box = gr.Textbox(placeholder="请输入您的问题，例如：信用卡免息期最长多少天？", show_label=False,
                              scale=5, max_lines=4, elem_id="xb-input")

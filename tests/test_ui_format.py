@@ -28,3 +28,16 @@ def test_input_limits():
 
 def test_welcome_names_the_bank():
     assert welcome_text("测试银行").startswith("您好，我是测试银行")
+
+
+def test_feedback_target_maps_chat_positions_to_stored_answers():
+    from chatbot.records import Message
+    from chatbot.ui import _feedback_target
+
+    stored = [Message(id=1, role="user", content="问"), Message(id=2, role="assistant", content="答"),
+              Message(id=3, role="user", content="再问"), Message(id=4, role="assistant", content="再答")]
+    ids = [None, 1, 2, 3, 4]
+    assert _feedback_target(stored, ids, 2) == 2
+    assert _feedback_target(stored, ids, 1) == 2  # a position reported on the question means its answer
+    assert _feedback_target(stored, [None, None, None], 4) == 4  # state not arrived yet: by position
+    assert _feedback_target(stored, ids, 0) is None  # the welcome message is not stored

@@ -1,0 +1,107 @@
+"""/api/chat requests per second and p50/p95 latency at several concurrency levels (approved mode).
+
+Run: python bench/api_load.py [--clients 1 10 50] [--requests 200] [--data-dir DIR]
+Starts `python app.py` on a free loopback port with the index in DIR (default ./data, built on first
+start), sends dev-set questions from N concurrent clients (bounded count, loopback only), prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, payload: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def run_level(url: str, questions: list[str], clients: int, total: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker(number: int) -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            started = time.perf_counter()
+            try:
+                post(url, {"session_id": f"bench-{clients}-{number}-{index}", "message": questions[index % len(questions)]})
+            except Exception:
+                with lock:
+                    errors += 1
+                continue
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, latencies, errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    args = parser.parse_args()
+
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
+    port = free_port()
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port))
+    env.pop("CHATBOT_LLM_BASE_URL", None)
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(base + "/api/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        post(base + "/api/chat", {"session_id": "warmup", "message": "预热"})
+        print(f"/api/chat, approved mode, {args.requests} requests per level, dev-set questions")
+        print(f"{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
+        for clients in args.clients:
+            elapsed, latencies, errors = run_level(base + "/api/chat", questions, clients, args.requests)
+            ordered = sorted(latencies)
+            p95 = ordered[int(0.95 * (len(ordered) - 1))]
+            print(f"{clients:>8}{len(latencies) / elapsed:>10.1f}{statistics.median(ordered):>10.1f}{p95:>10.1f}"
+                  f"{errors:>8}")
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
