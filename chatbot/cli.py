@@ -19,7 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="print the /api/chat response as JSON")
     ask.add_argument("--history", help="JSON list of earlier turns [{role, content}]")
     ask.add_argument("-v", "--verbose", action="store_true")
+    hashing = commands.add_parser("hash-password", help="hash a staff password for CHATBOT_STAFF_USERS")
+    hashing.add_argument("--password", help="the password (prompted when omitted)")
     args = parser.parse_args(argv)
+    if args.command == "hash-password":
+        import getpass
+
+        from .staff import hash_password
+
+        print(hash_password(args.password or getpass.getpass("密码：")))
+        return 0
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

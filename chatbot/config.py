@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     hotline: str = Field("400-000-0000", description="Customer service hotline shown in hand-offs.")
     host: str = Field("127.0.0.1", description="Host the app binds to.")
     port: int = Field(7860, description="Port the app binds to.")
-    staff_users: str = Field("", description="Staff accounts, see README.")
+    staff_users: str = Field(
+        "",
+        description="Staff accounts: 'name:role:hash' separated by ';' or ','; role is expert, knowledge_manager "
+        "or admin; hash from `python -m chatbot hash-password`.",
+    )
 
     llm_timeout_s: float = Field(20.0, description="Seconds before an LLM request is abandoned (then approved answer).")
     llm_max_retries: int = Field(1, description="Retries of a failed LLM request (connection errors, 5xx).")

@@ -11,9 +11,9 @@ _VARIANTS = str.maketrans({"帐": "账", "着": "着", "裏": "里", "綫": "线
 _SPACES = re.compile(r"\s+")
 
 # Card, ID and phone numbers: masked in logs and records.
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
-_CARD_NUMBER = re.compile(r"(?<!\d)(\d{4})\d{8,11}(\d{4})(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+ID_NUMBER = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
+CARD_NUMBER = re.compile(r"(?<!\d)(\d{4})\d{8,11}(\d{4})(?!\d)")
+PHONE_NUMBER = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 @lru_cache(maxsize=1)
@@ -36,13 +36,13 @@ def normalize(text: str) -> str:
 
 def mask_pii(text: str) -> str:
     """Mask ID, card and mobile numbers so they never reach logs or stored transcripts."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1) + "********" + "****", text)
-    text = _CARD_NUMBER.sub(lambda m: m.group(1) + " **** **** " + m.group(2), text)
-    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = ID_NUMBER.sub(lambda m: m.group(1) + "********" + "****", text)
+    text = CARD_NUMBER.sub(lambda m: m.group(1) + " **** **** " + m.group(2), text)
+    return PHONE_NUMBER.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
 def has_unmasked_pii(text: str) -> bool:
-    return bool(_ID_NUMBER.search(text) or _CARD_NUMBER.search(text) or _PHONE.search(text))
+    return bool(ID_NUMBER.search(text) or CARD_NUMBER.search(text) or PHONE_NUMBER.search(text))
 
 
 @lru_cache(maxsize=1)

@@ -49,7 +49,11 @@ def app_url(demo_data_dir, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(demo_data_dir, data_dir)
     port = _free_port()
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1")
+    from chatbot.staff import hash_password
+
+    staff = f"wang:expert:{hash_password('expert-pass', iterations=1000)}"
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1",
+               CHATBOT_STAFF_USERS=staff)
     log = open(data_dir / "app.log", "w")
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -121,4 +125,43 @@ def test_empty_input_gets_a_gentle_prompt(app_url, browser):
     page.wait_for_selector("#xb-send", timeout=60000)
     page.click("#xb-send")
     page.wait_for_selector("text=请输入您想咨询的问题", timeout=20000)
+    page.close()
+
+
+def _post(url: str, payload: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_expert_desk(app_url, browser, tmp_path):
+    ticket_id = _post(app_url + "/api/chat", {"session_id": "desk-1", "message": "我刚把8万块转进了一个安全账户"})["ticket_id"]
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(app_url + "/staff/", wait_until="domcontentloaded")
+    page.wait_for_selector("input[type=password]", timeout=60000)
+    page.locator("input").nth(0).fill("wang")
+    page.locator("input[type=password]").fill("expert-pass")
+    page.keyboard.press("Enter")
+    page.locator(f"#xb-queue >> text={ticket_id} >> visible=true").first.wait_for(timeout=60000)
+    page.wait_for_selector("text=当前用户：wang", timeout=30000)
+
+    page.locator("#xb-ticket input").fill(ticket_id)
+    page.keyboard.press("Enter")
+    page.click("#xb-view")
+    page.wait_for_selector("text=建议回复", timeout=60000)
+    page.click("#xb-claim")
+    page.wait_for_selector("#xb-transcript >> text=处理中", timeout=30000)
+
+    page.fill("#xb-draft textarea", "您好，这款理财保本，您放心。")
+    page.click("#xb-check")
+    page.wait_for_selector("text=未通过合规检查", timeout=30000)
+    page.fill("#xb-draft textarea", "您好，我是专家小王，已为您联系紧急止付，请同时拨打110报警。")
+    page.click("#xb-send-reply")
+    page.wait_for_selector("text=回复已发送给客户", timeout=30000)
+    page.screenshot(path=str(tmp_path / "desk.png"))
+    if os.environ.get("XB_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / "desk.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "desk.png")
+    messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
+    assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     page.close()
