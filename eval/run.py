@@ -96,11 +96,18 @@ def failures(cases: list[dict], results: list[dict]) -> list[dict]:
 
 def write_report(out: Path, summary: dict, failed: list[dict]) -> None:
     metrics = summary["metrics"]
-    lines = ["# Evaluation report", "", f"Cases: {summary['cases']}", "",
-             "| metric | value |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in metrics.items()]
-    lines += [f"| latency p50 (ms) | {summary['latency_ms']['p50']} |",
-              f"| latency p95 (ms) | {summary['latency_ms']['p95']} |", ""]
+    baseline = summary.get("baseline")
+    lines = ["# Evaluation report", "", f"Cases: {summary['cases']}", ""]
+    if baseline:
+        lines += ["| metric | XiaoBao | LangChain tutorial baseline |", "|---|---|---|"]
+        lines += [f"| {name} | {value} | {baseline['metrics'].get(name)} |" for name, value in metrics.items()]
+        lines += [f"| latency p50 (ms) | {summary['latency_ms']['p50']} | {baseline['latency_ms']['p50']} |",
+                  f"| latency p95 (ms) | {summary['latency_ms']['p95']} | {baseline['latency_ms']['p95']} |", ""]
+    else:
+        lines += ["| metric | value |", "|---|---|"]
+        lines += [f"| {name} | {value} |" for name, value in metrics.items()]
+        lines += [f"| latency p50 (ms) | {summary['latency_ms']['p50']} |",
+                  f"| latency p95 (ms) | {summary['latency_ms']['p95']} |", ""]
     for title, key in (("By topic", "by_topic"), ("By expected outcome", "by_outcome")):
         lines += [f"## {title}", "", "| group | n | outcome | facts | hit@1 | hit@3 |", "|---|---|---|---|---|---|"]
         for group, values in summary[key].items():
@@ -119,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run evaluation cases through the assistant")
     parser.add_argument("--cases", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the plain LangChain tutorial pipeline that is otherwise run side by side")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("chatbot.bootstrap").setLevel(logging.INFO)
@@ -135,12 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     summary = score(cases, results)
     failed = failures(cases, results)
     summary["failures"] = failed
+    if not args.no_baseline:
+        from eval.baseline import TutorialBaseline
+
+        baseline = TutorialBaseline(assistant.settings, assistant.retriever.embeddings)
+        baseline_results = [baseline.run_case(case) for case in cases]
+        with (args.out / "baseline_results.jsonl").open("w", encoding="utf-8") as handle:
+            for result in baseline_results:
+                handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+        summary["baseline"] = score(cases, baseline_results)
     (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     write_report(args.out, summary, failed)
-    metrics = summary["metrics"]
-    print(f"cases={summary['cases']} outcome={metrics.get('outcome')} facts={metrics.get('facts')} "
-          f"hit@1={metrics.get('hit@1')} hit@3={metrics.get('hit@3')} mrr={metrics.get('mrr')} "
-          f"p50={summary['latency_ms']['p50']}ms p95={summary['latency_ms']['p95']}ms")
+    for name, part in (("xiaobao", summary), ("baseline", summary.get("baseline"))):
+        if part:
+            metrics = part["metrics"]
+            print(f"{name}: cases={part['cases']} outcome={metrics.get('outcome')} facts={metrics.get('facts')} "
+                  f"hit@1={metrics.get('hit@1')} hit@3={metrics.get('hit@3')} mrr={metrics.get('mrr')} "
+                  f"p50={part['latency_ms']['p50']}ms p95={part['latency_ms']['p95']}ms")
     return 0
 
 

@@ -23,7 +23,7 @@ def test_eval_run_writes_results_summary_and_report(tmp_path, demo_data_dir):
     cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     out = tmp_path / "out"
     env = dict(os.environ, CHATBOT_DATA_DIR=str(demo_data_dir))
-    result = subprocess.run([sys.executable, "-m", "eval.run", "--cases", str(cases), "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "eval.run", "--cases", str(cases), "--out", str(out), "--no-baseline"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     results = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]

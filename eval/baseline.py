@@ -1,0 +1,89 @@
+"""The plain LangChain tutorial pipeline, as a user would build it, for side-by-side evaluation.
+
+RecursiveCharacterTextSplitter over the raw text of every knowledge file (cards are read as plain
+text files, documents through the same format loaders), Chroma dense-only with the same embeddings,
+the top chunk as the answer, always "answered" (no hand-off logic, no rules, no confidence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from chatbot.config import Settings
+from chatbot.errors import LoaderError
+from chatbot.indexer import scan
+from chatbot.loaders import load_document
+
+logger = logging.getLogger(__name__)
+
+COLLECTION = "tutorial-baseline"
+
+
+def _raw_documents(root: Path) -> list[Document]:
+    documents = []
+    for source, path, kind in scan(root):
+        if kind == "card":
+            text = path.read_text(encoding="utf-8")
+            source_id = path.stem
+        else:
+            try:
+                loaded = load_document(path, display_path=source)
+            except LoaderError:
+                continue
+            text = "\n".join(block.text for block in loaded.blocks)
+            source_id = loaded.meta.id
+        documents.append(Document(page_content=text, metadata={"source": source, "source_id": source_id}))
+    return documents
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for source, path, _ in scan(root):
+        digest.update(source.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class TutorialBaseline:
+    def __init__(self, settings: Settings, embeddings, *, chunk_size: int = 300, chunk_overlap: int = 50):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_chroma import Chroma
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        root = Path(settings.knowledge_dir)
+        directory = settings.data_dir / "baseline" / f"{_digest(root)}-{chunk_size}-{chunk_overlap}"
+        fresh = not directory.exists()
+        client = chromadb.PersistentClient(path=str(directory), settings=ChromaSettings(anonymized_telemetry=False))
+        self.store = Chroma(client=client, collection_name=COLLECTION, embedding_function=embeddings,
+                            collection_metadata={"hnsw:space": "cosine"})
+        if fresh or self.store._collection.count() == 0:
+            started = time.perf_counter()
+            splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+            chunks = splitter.split_documents(_raw_documents(root))
+            self.store.add_documents(chunks)
+            logger.info("baseline indexed chunks=%s seconds=%.1f", len(chunks), time.perf_counter() - started)
+
+    def run_case(self, case: dict) -> dict:
+        started = time.perf_counter()
+        hits = self.store.similarity_search(case["question"], k=5)
+        latency = (time.perf_counter() - started) * 1000
+        top = hits[0] if hits else None
+        return {
+            "id": case["id"],
+            "question": case["question"],
+            "topic": case.get("topic", ""),
+            "outcome": "answered",
+            "answer": top.page_content if top else "",
+            "citations": [{"id": top.metadata["source_id"], "title": top.metadata["source"],
+                           "source": top.metadata["source"], "snippet": top.page_content[:160]}] if top else [],
+            "confidence": 1.0,
+            "handoff_reason": None,
+            "latency_ms": round(latency, 2),
+            "matched_id": top.metadata["source_id"] if top else None,
+            "retrieved": list(dict.fromkeys(h.metadata["source_id"] for h in hits)),
+        }
