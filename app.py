@@ -45,14 +45,30 @@ def create_app(settings: Settings | None = None, *, assistant=None):
     return gr.mount_gradio_app(api, build_ui(service), path="/", css=CSS)
 
 
+def factory():
+    """For `uvicorn --factory app:factory` and for several workers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app()
+
+
 def main() -> None:
+    import os
+
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    app = create_app(settings)
     logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    if settings.workers > 1:
+        from chatbot.bootstrap import build_assistant
+
+        build_assistant(settings)  # index once here (first run), not in every worker at the same time
+        # Several processes share the cores: one embedding thread each avoids oversubscription.
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        uvicorn.run("app:factory", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level="warning")
+        return
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 
 if __name__ == "__main__":

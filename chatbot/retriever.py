@@ -10,8 +10,9 @@ import datetime as dt
 import logging
 import math
 import threading
+import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .config import Settings
 from .indexer import read_index_version
@@ -58,6 +59,7 @@ class HybridRetriever:
         self.collection = self._open()
         self._lock = threading.Lock()
         self._version: int | None = None
+        self._checked_at = 0.0
         self._units: dict[str, tuple[str, dict]] = {}
         self._lexical = LexicalIndex([], [])
         self._cards: dict[str, str] = {}
@@ -69,7 +71,12 @@ class HybridRetriever:
     # --- index state ---------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        """Reload units and rebuild BM25 when the ingest bumped the index version."""
+        """Reload units and rebuild BM25 when the ingest bumped the index version (checked at most once
+        a second, so a busy server does not open the manifest on every question)."""
+        now = time.monotonic()
+        if not force and self._version is not None and now - self._checked_at < 1.0:
+            return
+        self._checked_at = now
         version = read_index_version(self.settings)
         if not force and version == self._version:
             return
@@ -133,14 +140,17 @@ class HybridRetriever:
         dense = self._dense(query, k * 3)
         query_tokens = tokenize(query, self.settings.lexical_tokenizer)
         lexical = self._lexical.search(query_tokens, k * 3)
-        chunks: dict[str, RetrievedChunk] = {}
+        scores: dict[str, dict] = {}
         for rank, (key, score) in enumerate(dense, start=1):
-            chunks[key] = self._chunk(key, dense_score=score, dense_rank=rank)
+            scores[key] = {"dense_score": score, "dense_rank": rank}
         for rank, (key, score) in enumerate(lexical, start=1):
-            base = chunks.get(key) or self._chunk(key)
-            chunks[key] = replace(base, lexical_score=score, lexical_rank=rank)
-        in_force = [c for c in chunks.values() if _in_force(c.metadata, as_of)]
-        fused = [replace(c, fused_score=_rrf(c.dense_rank) + _rrf(c.lexical_rank)) for c in in_force]
+            scores.setdefault(key, {}).update(lexical_score=score, lexical_rank=rank)
+        fused = []
+        for key, found in scores.items():
+            if not _in_force(self._units.get(key, ("", {}))[1], as_of):
+                continue
+            found["fused_score"] = _rrf(found.get("dense_rank")) + _rrf(found.get("lexical_rank"))
+            fused.append(self._chunk(key, **found))
         candidates = _group(fused)[:k]
         for candidate in candidates:
             candidate.coverage = self._coverage(set(query_tokens), candidate.source_id)

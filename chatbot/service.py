@@ -55,11 +55,9 @@ class ChatService:
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
                as_of: dt.date | None = None) -> Iterator[Event | Turn]:
         """Events for the UI as the answer is produced, then the recorded Turn."""
-        self.conversations.ensure(session_id, customer_id)
-        history = self.conversations.history(session_id)
-        previous = self.conversations.last_assistant(session_id)
         recorded = bool(message and message.strip())
-        user_id = self.conversations.add_user(session_id, message) if recorded else None
+        history, previous, user_id = self.conversations.begin_turn(
+            session_id, message if recorded else None, customer_id)
         final: Answer | None = None
         for event in self.assistant.stream(message, history, as_of=as_of):
             if event.kind == "final":
