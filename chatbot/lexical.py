@@ -61,20 +61,38 @@ def _jieba_words(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """An in-memory BM25 index over pre-tokenized units."""
+    """An in-memory BM25 index over units given as token ids of a shared vocabulary."""
 
-    def __init__(self, keys: list[str], token_lists: list[list[str]]):
+    def __init__(self, keys: list[str], token_ids: list[list[int]], vocabulary: dict[str, int]):
         import bm25s
 
         # bm25s sets its logger to DEBUG on import and logs every index build: keep it quiet.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.keys = keys
+        self.vocabulary = vocabulary
         self._retriever = None
         if keys:
-            self._retriever = bm25s.BM25()
             # Empty units get a placeholder token so that bm25s keeps document positions aligned.
-            corpus = [tokens or ["∅"] for tokens in token_lists]
-            self._retriever.index(_to_tokenized(corpus), show_progress=False)
+            empty = len(vocabulary)
+            corpus = [ids or [empty] for ids in token_ids]
+            vocab = dict(vocabulary)
+            vocab["\u2205"] = empty
+            self._retriever = bm25s.BM25()
+            self._retriever.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
+
+    @classmethod
+    def from_tokens(cls, keys: list[str], token_lists: list[list[str]]) -> "LexicalIndex":
+        vocabulary: dict[str, int] = {}
+        ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in tokens] for tokens in token_lists]
+        return cls(keys, ids, vocabulary)
+
+    def document_frequency(self, size: int) -> np.ndarray:
+        """In how many units each token id occurs (from the index's sparse matrix)."""
+        if self._retriever is None:
+            return np.zeros(size)
+        # bm25s keeps a column-compressed matrix: one column of units per token id.
+        counts = np.diff(np.asarray(self._retriever.scores["indptr"]))
+        return np.pad(counts, (0, max(0, size - len(counts))))[:size].astype(float)
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         if self._retriever is None or not tokens:
@@ -88,12 +106,3 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.keys[i], float(scores[i])) for i in top if scores[i] > 0]
-
-
-def _to_tokenized(corpus: list[list[str]]):
-    """Build bm25s's Tokenized structure from our own token lists (no bm25s stemming or stopwords)."""
-    import bm25s
-
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(token, len(vocab)) for token in tokens] for tokens in corpus]
-    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)

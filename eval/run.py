@@ -62,6 +62,13 @@ def score(cases: list[dict], results: list[dict]) -> dict:
             per_metric[name].append(value)
             per_topic[case.get("topic", "")][name].append(value)
             per_outcome[case.get("expect", {}).get("outcome", "")][name].append(value)
+    expected = [c.get("expect", {}).get("outcome") for c in cases]
+    got = [r["outcome"] for r in results]
+    true_handoffs = sum(e == g == "handoff" for e, g in zip(expected, got))
+    answerable = [g for e, g in zip(expected, got) if e == "answered"]
+    per_metric["handoff_precision"] = [true_handoffs / max(1, got.count("handoff"))]
+    per_metric["handoff_recall"] = [true_handoffs / max(1, expected.count("handoff"))]
+    per_metric["answerable_handed_off"] = [answerable.count("handoff") / max(1, len(answerable))]
     latencies = sorted(r["latency_ms"] for r in results)
     mean = lambda values: round(sum(values) / len(values), 4) if values else None  # noqa: E731
     return {

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from chatbot.api import create_api
 from chatbot.compliance import check_draft
 from chatbot.db import Database, utcnow
-from chatbot.desk import Desk, DeskError
+from chatbot.desk import Desk
 from chatbot.handoff import HandoffPolicy
 from chatbot.service import ChatService
 from chatbot.staff import StaffDirectory, hash_password, verify_password

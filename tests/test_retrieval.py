@@ -41,6 +41,7 @@ def test_bigram_and_jieba_tokenizers():
 
 
 def test_lexical_index_ranks_by_bm25():
-    index = LexicalIndex(["a", "b"], [tokenize("信用卡免息期最长56天"), tokenize("征信报告每年免费查询2次")])
+    index = LexicalIndex.from_tokens(["a", "b"], [tokenize("信用卡免息期最长56天"), tokenize("征信报告每年免费查询2次")])
+    assert index.document_frequency(len(index.vocabulary))[index.vocabulary["免息"]] == 1
     assert index.search(tokenize("免息期多长"), 2)[0][0] == "a"
     assert index.search(tokenize("完全无关"), 2) == []

@@ -1,0 +1,121 @@
+"""Assistant.ask latency and memory at 1k, 10k and 100k indexed chunks (approved mode).
+
+Run: python bench/scale.py [--sizes 1000 10000 100000] [--base-data-dir DIR]
+The corpus is synthetic, generated from the demo knowledge base: every extra chunk is a variation of
+a demo document chunk (its figures changed, a branch label prefixed) with a vector made from the
+original's by a small random perturbation (so 100k chunks do not take an hour to embed; vector search
+cost does not depend on what the vectors mean). The real demo cards and chunks stay in the index, so
+the dev questions still find their answers. Each size runs in its own process so that memory figures
+are that size's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def build(size: int, base_dir: Path, target: Path) -> float:
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as ChromaSettings
+
+    from chatbot.config import Settings
+    from chatbot.indexer import Manifest
+    from chatbot.lexical import tokenize
+    from chatbot.store import MODEL_KEY
+
+    started = time.perf_counter()
+    source = chromadb.PersistentClient(path=str(base_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    base = source.get_collection("xiaobao").get(include=["documents", "metadatas", "embeddings"])
+    client = chromadb.PersistentClient(path=str(target / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    model_id = source.get_collection("xiaobao").metadata[MODEL_KEY]
+    collection = client.create_collection("xiaobao", metadata={MODEL_KEY: model_id, "hnsw:space": "cosine"},
+                                          embedding_function=None)
+    ids, docs, metas, vectors = list(base["ids"]), list(base["documents"]), list(base["metadatas"]), \
+        [list(v) for v in base["embeddings"]]
+    doc_rows = [i for i, m in enumerate(metas) if m.get("unit") == "doc"]
+    rng = random.Random(0)
+    noise = np.random.default_rng(0)
+    for number in range(max(0, size - len(ids))):
+        row = doc_rows[number % len(doc_rows)]
+        meta = dict(metas[row])
+        label = f"第{number // len(doc_rows) + 1}分行补充细则"
+        body = re.sub(r"\d+", lambda m: str(int(m.group(0)) + rng.randint(1, 9)), meta.get("body", docs[row]))
+        meta.update(body=f"{label}：{body}", chunk_id=f"{meta['chunk_id']}~{number}",
+                    source_id=f"{meta['source_id']}-v{number // len(doc_rows)}",
+                    lex=" ".join(tokenize(f"{label} {body}", "bigram")))
+        vector = np.array(vectors[row]) + noise.normal(0, 0.02, len(vectors[row]))
+        ids.append(f"synthetic-{number}")
+        docs.append(f"{label}\n{body}")
+        metas.append(meta)
+        vectors.append((vector / np.linalg.norm(vector)).tolist())
+    for start in range(0, len(ids), 5000):
+        collection.add(ids=ids[start:start + 5000], documents=docs[start:start + 5000],
+                       metadatas=metas[start:start + 5000], embeddings=vectors[start:start + 5000])
+    manifest = Manifest(target / "records.sqlite")
+    manifest.bump_version()
+    manifest.close()
+    Settings  # noqa: B018  (settings are read by the measuring process)
+    return time.perf_counter() - started
+
+
+def measure(data_dir: Path) -> dict:
+    from chatbot.bootstrap import build_assistant
+    from chatbot.config import Settings
+
+    started = time.perf_counter()
+    assistant = build_assistant(Settings(data_dir=data_dir, query_cache_size=0), auto_ingest=False)
+    load_s = time.perf_counter() - started
+    cases = [json.loads(line) for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
+    assistant.ask("预热")
+    latencies = []
+    for case in cases:
+        t = time.perf_counter()
+        assistant.ask(case["question"], case.get("history"))
+        latencies.append((time.perf_counter() - t) * 1000)
+    ordered = sorted(latencies)
+    return {"units": assistant.retriever.size, "load_s": load_s, "p50": statistics.median(ordered),
+            "p95": ordered[int(0.95 * (len(ordered) - 1))],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--base-data-dir", type=Path, default=ROOT / "data",
+                        help="an ingested demo index (python ingest.py) to generate from")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return 0
+    print("Assistant.ask, approved mode, 285 dev questions, no query-vector cache")
+    print(f"{'chunks':>8}{'build s':>9}{'load s':>8}{'p50 ms':>9}{'p95 ms':>9}{'peak RSS MB':>13}")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder)
+            build_s = build(size, args.base_data_dir, target)
+            output = subprocess.run([sys.executable, __file__, "--measure", str(target)], capture_output=True,
+                                    text=True, check=True, env=dict(os.environ))
+            result = json.loads(output.stdout.strip().splitlines()[-1])
+            print(f"{result['units']:>8}{build_s:>9.1f}{result['load_s']:>8.1f}{result['p50']:>9.1f}"
+                  f"{result['p95']:>9.1f}{result['peak_rss_mb']:>13.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
