@@ -50,26 +50,14 @@ class ConversationStore:
 
     def ensure(self, session_id: str, customer_id: str | None = None) -> None:
         with self.db.session.begin() as session:
-            conversation = session.get(Conversation, session_id)
-            if conversation is None:
-                session.add(Conversation(session_id=session_id, customer_id=customer_id))
-            else:
-                conversation.updated_at = utcnow()
-                if customer_id and not conversation.customer_id:
-                    conversation.customer_id = customer_id
+            _touch(session, session_id, customer_id)
 
     def begin_turn(self, session_id: str, text: str | None, customer_id: str | None = None,
                    history_limit: int = 20) -> tuple[list[dict], Message | None, int | None]:
         """One transaction per customer message: make sure the conversation exists, read the recent
         history and the last answer (for feedback-based hand-off), and store the message."""
         with self.db.session.begin() as session:
-            conversation = session.get(Conversation, session_id)
-            if conversation is None:
-                session.add(Conversation(session_id=session_id, customer_id=customer_id))
-            else:
-                conversation.updated_at = utcnow()
-                if customer_id and not conversation.customer_id:
-                    conversation.customer_id = customer_id
+            _touch(session, session_id, customer_id)
             recent = list(session.scalars(select(Message).where(Message.session_id == session_id)
                                           .order_by(Message.id.desc()).limit(history_limit)))[::-1]
             previous = next((m for m in reversed(recent) if m.role == "assistant"), None)
@@ -138,3 +126,14 @@ class ConversationStore:
             query = select(Conversation.session_id).where(Conversation.customer_id == customer_id) \
                 .order_by(Conversation.created_at)
             return list(session.scalars(query))
+
+
+def _touch(session, session_id: str, customer_id: str | None) -> None:
+    """Create the conversation on its first message, else mark it active (and learn the customer id)."""
+    conversation = session.get(Conversation, session_id)
+    if conversation is None:
+        session.add(Conversation(session_id=session_id, customer_id=customer_id))
+        return
+    conversation.updated_at = utcnow()
+    if customer_id and not conversation.customer_id:
+        conversation.customer_id = customer_id
