@@ -19,7 +19,15 @@ from typing import Iterator
 from .llm import LLMStatus
 from .normalize import mask_pii
 from .payloads import Answer, Citation
-from .prompts import ANSWER_SYSTEM, ANSWER_USER, CONDENSE_SYSTEM, CONDENSE_USER, format_history
+from .prompts import (
+    ANSWER_SYSTEM,
+    ANSWER_USER,
+    CONDENSE_SYSTEM,
+    CONDENSE_USER,
+    SUMMARY_SYSTEM,
+    SUMMARY_USER,
+    format_history,
+)
 from .retriever import Candidate
 from .schema import Card
 from .splitter import count_tokens
@@ -107,6 +115,23 @@ class GroundedGenerator:
         text = (reply.content or "").strip() if isinstance(reply.content, str) else ""
         self.status.ok()
         return text[:300] or None
+
+    def summarize(self, history: list[dict], reason: str) -> str | None:
+        """A short summary of the conversation for the expert, or None when the LLM fails."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        try:
+            reply = self.model.invoke([
+                SystemMessage(SUMMARY_SYSTEM),
+                HumanMessage(SUMMARY_USER.format(reason=reason, history=format_history(history, limit=12))),
+            ])
+        except Exception as exc:  # any client error: the expert gets the plain summary
+            self.status.failed(f"{type(exc).__name__}: {exc}")
+            logger.warning("llm summary failed error=%s", type(exc).__name__)
+            return None
+        self.status.ok()
+        text = reply.content.strip() if isinstance(reply.content, str) else ""
+        return mask_pii(text)[:600] or None
 
     def stream(self, question: str, candidates: list[Candidate], approved: Answer) -> Iterator[Event]:
         """Verified sentences as they come; on any failure the approved answer replaces them."""

@@ -27,6 +27,15 @@ CONDENSE_USER = """【对话历史】
 {question}"""
 
 
+SUMMARY_SYSTEM = """你是银行消费者权益保护专家的助手。请用不超过3句话为接手的人工专家总结这段对话：
+客户的诉求是什么、已经提供了哪些信息、需要专家处理什么。只依据对话内容，不要编造，不要输出卡号、身份证号或手机号。"""
+
+SUMMARY_USER = """【转人工原因】{reason}
+
+【对话】
+{history}"""
+
+
 def format_history(history: list[dict], limit: int = 6) -> str:
     lines = []
     for turn in history[-limit:]:

@@ -108,9 +108,16 @@ class ChatService:
         logger.info("handoff ticket=%s reason=%s priority=%s session=%s", ticket.id, reason, priority, session_id)
 
     def _summary(self, session_id: str, answer: Answer) -> str:
-        """For the expert: why, and what the customer said (the LLM summary comes with the desk)."""
-        said = [m.content for m in self.conversations.messages(session_id) if m.role == "user"][-5:]
-        lines = [f"转人工原因：{reason_label(answer.handoff_reason)}"]
+        """For the expert: why, an LLM summary when one is configured, and what the customer said."""
+        messages = self.conversations.messages(session_id)
+        said = [m.content for m in messages if m.role == "user"][-5:]
+        reason = reason_label(answer.handoff_reason)
+        lines = [f"转人工原因：{reason}"]
+        generator = self.assistant.generator
+        if generator is not None and said:
+            summary = generator.summarize([m.as_turn() for m in messages], reason)
+            if summary:
+                lines.append(f"对话摘要：{summary}")
         if answer.topic:
             lines.append(f"匹配主题：{answer.topic}")
         lines += [f"客户：{text}" for text in said]

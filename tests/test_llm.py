@@ -131,3 +131,17 @@ def test_rules_and_hand_offs_do_not_reach_the_llm(assistant, llm_server):
 
 def test_no_llm_configured_means_no_client():
     assert build_chat_model(make_settings(__import__("pathlib").Path("/tmp/x"))) is None
+
+
+def test_ticket_summary_is_written_by_the_llm(assistant, llm_server, tmp_path, demo_data_dir):
+    from chatbot.db import Database
+    from chatbot.service import ChatService
+
+    service = ChatService(assistant, Database(f"sqlite:///{tmp_path / 's.sqlite'}"), make_settings(demo_data_dir))
+    llm_server.script(Reply("客户称其网点柜员态度恶劣，要求正式投诉并得到答复。"))
+    ticket_id = service.chat("sum-1", "我要投诉你们网点的柜员").answer.ticket_id
+    summary = service.tickets.get(ticket_id).summary
+    assert "对话摘要：客户称其网点柜员态度恶劣" in summary and "客户：我要投诉你们网点的柜员" in summary
+    llm_server.script(Reply(status=500))
+    fallback = service.tickets.get(service.chat("sum-2", "我要投诉你们网点").answer.ticket_id).summary
+    assert "对话摘要" not in fallback and "客户：我要投诉你们网点" in fallback
