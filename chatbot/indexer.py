@@ -218,6 +218,18 @@ def ingest_lock(data_dir: Path):
         handle.close()
 
 
+FLUSH_UNITS = 256  # units loaded before they are indexed together
+
+
+@dataclass
+class _Pending:
+    source: str
+    digest: str
+    item_id: str
+    existed: bool
+    documents: list[Document]
+
+
 class Indexer:
     def __init__(self, settings: Settings, embeddings, *, client=None):
         from langchain_chroma import Chroma
@@ -264,14 +276,13 @@ class Indexer:
 
     def ingest(self, root: Path, *, progress: Callable[[int, int, str], None] | None = None,
                show_bar: bool | None = None) -> IngestReport:
-        from langchain_core.indexing import index
-
         report = IngestReport()
         files = scan(root)
         # Documents first, so that cards can be checked against the document ids they cite.
         files.sort(key=lambda item: (item[2] != "doc", item[0]))
         known_ids = self.manifest.known_ids()
         seen_ids: dict[str, str] = {}
+        pending: list[_Pending] = []
         bar = _progress_bar(len(files), show_bar)
         for number, (source, path, kind) in enumerate(files, start=1):
             if progress:
@@ -297,10 +308,6 @@ class Indexer:
                 owner = seen_ids.get(item_id)
                 if owner and owner != source:
                     raise LoaderError(source, f"id {item_id} is already defined in {owner}")
-                result = index(
-                    documents, self.record_manager, self.vector_store, cleanup="incremental",
-                    source_id_key="source", key_encoder="sha256", batch_size=64,
-                )
             except LoaderError as exc:
                 logger.warning("ingest failed path=%s reason=%s", source, exc.reason)
                 report.files.append(FileReport(source, "error", error=exc.reason))
@@ -309,11 +316,11 @@ class Indexer:
                         seen_ids[item] = source
                 continue
             seen_ids[item_id] = source
-            self.manifest.put(source, digest, self.pipeline, [item_id])
-            status = "updated" if previous else "added"
-            report.files.append(FileReport(source, status, result["num_added"], result["num_deleted"]))
-            logger.info("ingested path=%s status=%s added=%s deleted=%s", source, status,
-                        result["num_added"], result["num_deleted"])
+            pending.append(_Pending(source, digest, item_id, previous is not None, documents))
+            if sum(len(p.documents) for p in pending) >= FLUSH_UNITS:
+                self._flush(pending, report)
+                pending = []
+        self._flush(pending, report)
         bar.close()
         present = {source for source, _, _ in files}
         for source in self.manifest.sources():
@@ -323,6 +330,25 @@ class Indexer:
         if report.changed:
             self.manifest.bump_version()
         return report
+
+    def _flush(self, pending: list["_Pending"], report: IngestReport) -> None:
+        """Index the loaded files together: one `index()` call for many small files, since its
+        per-call cost (record manager round trips, a Chroma write, an embedding batch) dominates
+        when files are small. Per-file counts come from the record manager before and after."""
+        from langchain_core.indexing import index
+
+        if not pending:
+            return
+        before = {p.source: set(self.record_manager.list_keys(group_ids=[p.source])) for p in pending}
+        index([d for p in pending for d in p.documents], self.record_manager, self.vector_store,
+              cleanup="incremental", source_id_key="source", key_encoder="sha256", batch_size=64)
+        for item in pending:
+            after = set(self.record_manager.list_keys(group_ids=[item.source]))
+            added, deleted = len(after - before[item.source]), len(before[item.source] - after)
+            self.manifest.put(item.source, item.digest, self.pipeline, [item.item_id])
+            status = "updated" if item.existed else "added"
+            report.files.append(FileReport(item.source, status, added, deleted))
+            logger.info("ingested path=%s status=%s added=%s deleted=%s", item.source, status, added, deleted)
 
     def _delete_source(self, source: str) -> int:
         keys = self.record_manager.list_keys(group_ids=[source])
