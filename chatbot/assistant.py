@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import time
@@ -145,13 +144,14 @@ class Assistant:
         if top.unit == "card":
             card = _card_of(top)
             outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
+            reason, priority = self._handoff_of(card) if outcome == "handoff" else (None, None)
             return Answer(
                 outcome=outcome,
                 text=self._render(card.answer),
                 citations=self._card_citations(card),
                 confidence=decision.confidence,
-                handoff_reason=self._reason_of(card) if outcome == "handoff" else None,
-                priority=self._priority_of(card) if outcome == "handoff" else None,
+                handoff_reason=reason,
+                priority=priority,
                 topic=card.topic,
                 matched_id=card.id,
             ), decision
@@ -204,15 +204,13 @@ class Assistant:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _reason_of(self, card: Card) -> str:
+    def _handoff_of(self, card: Card) -> tuple[str, str]:
+        """Reason and priority of a hand-off card: those of the rule that says the same card, if any."""
         rule = next((r for r in self.rules.rules if r.card == card.id), None)
-        return rule.id if rule else f"card:{card.id}"
-
-    def _priority_of(self, card: Card) -> str:
-        rule = next((r for r in self.rules.rules if r.card == card.id), None)
+        reason = rule.id if rule else f"card:{card.id}"
         if rule and rule.priority:
-            return rule.priority
-        return "high" if card.risk_tier == "high" else "normal"
+            return reason, rule.priority
+        return reason, "high" if card.risk_tier == "high" else "normal"
 
     def _render(self, text: str) -> str:
         text = text.replace("{hotline}", self.settings.hotline)
@@ -246,6 +244,3 @@ def _stream_text(answer: Answer) -> Iterator[Event]:
 def _card_of(candidate: Candidate) -> Card:
     return Card.model_validate_json(candidate.best.metadata["card"])
 
-
-def answer_json(answer: Answer) -> str:
-    return json.dumps(answer.to_api(), ensure_ascii=False)

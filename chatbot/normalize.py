@@ -7,7 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 # OpenCC's t2s keeps a few variants that the simplified standard writes differently.
-_VARIANTS = str.maketrans({"帐": "账", "着": "着", "裏": "里", "綫": "线", "賬": "账"})
+_VARIANTS = str.maketrans({"帐": "账", "裏": "里", "綫": "线", "賬": "账"})
 _SPACES = re.compile(r"\s+")
 
 # Card, ID and phone numbers: masked in logs and records.

@@ -69,13 +69,6 @@ class ConversationStore:
                 message_id = message.id
             return [m.as_turn() for m in recent], previous, message_id
 
-    def add_user(self, session_id: str, text: str) -> int:
-        with self.db.session.begin() as session:
-            message = Message(session_id=session_id, role="user", content=mask_pii(text))
-            session.add(message)
-            session.flush()
-            return message.id
-
     def add_answer(self, session_id: str, answer: Answer) -> int:
         with self.db.session.begin() as session:
             message = Message(
@@ -99,9 +92,6 @@ class ConversationStore:
         with self.db.session() as session:
             query = select(Message).where(Message.session_id == session_id, Message.id > after_id).order_by(Message.id)
             return list(session.scalars(query))
-
-    def history(self, session_id: str, limit: int = 20) -> list[dict]:
-        return [m.as_turn() for m in self.messages(session_id)[-limit:]]
 
     def set_feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
         """Store 👍 (+1) or 👎 (-1) on an assistant message; False when there is no such message."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 from .assistant import Assistant
@@ -30,7 +30,6 @@ class Turn:
     answer: Answer
     user_message_id: int | None = None
     answer_message_id: int | None = None
-    events: list[Event] = field(default_factory=list)
 
 
 class ChatService:
