@@ -148,7 +148,7 @@ class Assistant:
             return Answer(
                 outcome=outcome,
                 text=self._render(card.answer),
-                citations=self._card_citations(card),
+                citations=self._card_citations(card, as_of),
                 confidence=decision.confidence,
                 handoff_reason=reason,
                 priority=priority,
@@ -159,13 +159,13 @@ class Assistant:
 
     def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
         rule = match.rule
-        card = self._card_by_id(rule.card) if rule.card else None
+        card = self._card_by_id(rule.card, as_of) if rule.card else None
         text = card.answer if card else rule.message
         outcome = "handoff" if rule.action == "handoff" else "refused"
         return Answer(
             outcome=outcome,
             text=self._render(text),
-            citations=self._card_citations(card) if card else [],
+            citations=self._card_citations(card, as_of) if card else [],
             confidence=1.0,
             handoff_reason=rule.id if outcome == "handoff" else None,
             priority=rule.priority if outcome == "handoff" else None,
@@ -218,15 +218,15 @@ class Assistant:
             text = text.replace("示例银行", self.settings.bank_name)
         return text.strip()
 
-    def _card_by_id(self, card_id: str) -> Card | None:
-        raw = self.retriever.card_json(card_id)
+    def _card_by_id(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
+        raw = self.retriever.card_json(card_id, as_of)
         return Card.model_validate_json(raw) if raw else None
 
-    def _card_citations(self, card: Card) -> list[Citation]:
+    def _card_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
         citations = [Citation(id=card.id, title=card.title, source=f"知识卡片 · {card.title}",
                               snippet=self._render(card.answer)[:160])]
         for ref in card.sources:
-            found = self.retriever.article(ref.doc, ref.article)
+            found = self.retriever.article(ref.doc, ref.article, as_of)
             if found:
                 title, source, body = found
                 citations.append(Citation(id=ref.doc, title=f"{title} {ref.article}".strip(), source=source,

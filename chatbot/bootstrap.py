@@ -8,8 +8,8 @@ from .assistant import Assistant
 from .config import Settings
 from .embeddings import build_embeddings
 from .generate import GroundedGenerator
-from .indexer import run_ingest
 from .llm import LLMStatus, build_chat_model
+from .publish import run_ingest
 from .retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)

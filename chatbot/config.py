@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk.")
     lexical_tokenizer: str = Field("bigram", description="BM25 tokens: 'bigram' (character bigrams) or 'jieba'.")
     retrieval_k: int = Field(20, description="Candidates taken from each retriever before fusion.")
+    eval_gate_cases: Path | None = Field(
+        Path("eval/cases/dev.jsonl"),
+        description="Evaluation cases run after each re-ingest; empty = no gate.",
+    )
+    eval_gate_margin: float = Field(0.02, description="Largest drop in outcome or fact accuracy that may publish.")
+    upload_max_mb: float = Field(20, description="Largest knowledge file a manager may upload.")
     answer_threshold: float = Field(0.5, description="Calibrated confidence below which the assistant hands off.")
 
     @property

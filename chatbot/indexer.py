@@ -1,31 +1,42 @@
-"""Incremental ingest of the knowledge directory into Chroma with LangChain's indexing API.
+"""Incremental ingest of the knowledge directory into one generation of the index.
 
-Per file: unchanged files (same bytes, same pipeline) are skipped before loading; changed files are
-re-indexed with `index(..., cleanup="incremental")` so their stale chunks are deleted; files that
-disappeared have their chunks deleted; a file that fails to load is reported and its previously
-indexed chunks are kept (a typo in one card must not take the served answer away).
+Two phases. `prepare` validates: unchanged files (same bytes, same pipeline) are skipped before
+loading, changed files are loaded and checked (schema errors with file and line), nothing is written.
+`apply` writes the plan with LangChain's indexing API (`index(..., cleanup="incremental")`), so a
+changed file's stale chunks are deleted; a file that failed validation keeps its previously indexed
+chunks (a typo in one card must not take the served answer away). A superseded version (the version
+field changed, or the file was removed) is archived: kept in the collection for the record, out of
+force from the day the new version takes effect. Which generation is served is `publish.py`'s job.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import json
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from langchain_core.documents import Document
 
 from .config import Settings
 from .errors import IngestBusyError, LoaderError
 from .lexical import tokenize
-from .loaders import CARD_SUFFIXES, DOC_SUFFIXES, SIDECAR_SUFFIX, is_sidecar, load_card, load_document
-from .schema import Card
+from .loaders import (
+    CARD_SUFFIXES,
+    DOC_SUFFIXES,
+    SIDECAR_SUFFIX,
+    is_sidecar,
+    load_card,
+    load_document,
+)
+from .schema import Card, DocMeta
 from .splitter import split_document
 
 logger = logging.getLogger(__name__)
@@ -45,6 +56,13 @@ class FileReport:
 @dataclass
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
+    generation: int | None = None  # the generation this run built (None: nothing to write)
+    published: bool = False  # whether it is now the served index
+    blocked: list[str] = field(default_factory=list)  # why it was not published (Chinese, for the manager)
+    archived: list[dict] = field(default_factory=list)  # superseded versions kept for the record
+    probe: list[dict] = field(default_factory=list)  # stale-content probe, one entry per changed item
+    evaluation: dict | None = None  # {"previous": {...}, "current": {...}, "margin": float}
+    override: dict | None = None  # {"by", "reason"} when a manager published despite the gate
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -70,6 +88,13 @@ class IngestReport:
                 "deleted": sum(f.chunks_deleted for f in self.files),
             },
             "files": [asdict(f) for f in self.files if f.status != "unchanged"],
+            "generation": self.generation,
+            "published": self.published,
+            "blocked": self.blocked,
+            "archived": self.archived,
+            "probe": self.probe,
+            "evaluation": self.evaluation,
+            "override": self.override,
         }
 
 
@@ -81,6 +106,8 @@ class Manifest:
         self._db.execute("CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, digest TEXT, "
                          "pipeline TEXT, ids TEXT)")
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS archive (source TEXT, item_id TEXT, version TEXT, ids TEXT, "
+                         "in_force_until TEXT, archived_at TEXT)")
         self._db.commit()
 
     def get(self, source: str) -> tuple[str, str, list[str]] | None:
@@ -110,6 +137,16 @@ class Manifest:
         self._db.execute("DELETE FROM files")
         self._db.commit()
 
+    def archive(self, source: str, item_id: str, version: str, ids: list[str], until: str) -> None:
+        self._db.execute("INSERT INTO archive VALUES (?,?,?,?,?,?)", (
+            source, item_id, version, json.dumps(ids), until, dt.datetime.now(dt.UTC).isoformat()))
+        self._db.commit()
+
+    def archived(self) -> list[dict]:
+        rows = self._db.execute("SELECT source, item_id, version, in_force_until, archived_at FROM archive "
+                                "ORDER BY archived_at")
+        return [dict(zip(["source", "item_id", "version", "in_force_until", "archived_at"], r)) for r in rows]
+
     def index_version(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='index_version'").fetchone()
         return int(row[0]) if row else 0
@@ -122,17 +159,6 @@ class Manifest:
 
     def close(self) -> None:
         self._db.close()
-
-
-def read_index_version(settings: Settings) -> int:
-    path = settings.data_dir / "records.sqlite"
-    if not path.exists():
-        return 0
-    manifest = Manifest(path)
-    try:
-        return manifest.index_version()
-    finally:
-        manifest.close()
 
 
 def scan(root: Path) -> list[tuple[str, Path, str]]:
@@ -183,7 +209,7 @@ def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]
     return documents
 
 
-def doc_documents(path: Path, source: str, settings: Settings) -> tuple[str, list[Document]]:
+def doc_documents(path: Path, source: str, settings: Settings) -> tuple[DocMeta, list[Document]]:
     loaded = load_document(path, display_path=source)
     chunks = split_document(loaded, chunk_tokens=settings.chunk_tokens,
                             overlap_sentences=settings.chunk_overlap_sentences)
@@ -199,7 +225,7 @@ def doc_documents(path: Path, source: str, settings: Settings) -> tuple[str, lis
         if meta.effective_to:
             metadata["effective_to"] = meta.effective_to.isoformat()
         documents.append(Document(page_content=f"{chunk.context}\n{chunk.text}", metadata=metadata))
-    return meta.id, documents
+    return meta, documents
 
 
 @contextlib.contextmanager
@@ -223,122 +249,192 @@ FLUSH_UNITS = 256  # units loaded before they are indexed together
 
 @dataclass
 class _Pending:
+    """One changed file, loaded and validated, waiting to be written."""
+
     source: str
     digest: str
     item_id: str
     existed: bool
     documents: list[Document]
+    version: str
+    effective_date: str
+
+
+@dataclass
+class Change:
+    """What one written file replaced: the units it had before (for archiving and the stale probe)."""
+
+    source: str
+    item_id: str
+    unit: str  # card | doc
+    status: str  # added | updated | deleted
+    old_units: list[tuple[str, dict]] = field(default_factory=list)  # (text, metadata), in force before
+    new_units: list[tuple[str, dict]] = field(default_factory=list)
+    archived_version: str | None = None  # the superseded version kept for the record, if any
+
+
+@dataclass
+class Plan:
+    """The result of validating a knowledge directory against what is indexed: nothing written yet."""
+
+    files: list[FileReport] = field(default_factory=list)  # unchanged and failed files
+    pending: list[_Pending] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self.pending or self.deleted)
+
+    @property
+    def units(self) -> int:
+        return sum(len(p.documents) for p in self.pending)
+
+
+def pipeline_of(settings: Settings, model_id: str) -> str:
+    """Everything that shapes the indexed units: a file indexed under another pipeline is re-indexed."""
+    return "|".join([PIPELINE_VERSION, model_id, str(settings.chunk_tokens),
+                     str(settings.chunk_overlap_sentences), settings.lexical_tokenizer])
+
+
+def plan_changes(settings: Settings, pipeline: str, manifest: Manifest | None, root: Path, *,
+             progress: Callable[[int, int, str], None] | None = None, show_bar: bool | None = None) -> Plan:
+    """Phase 1: load and validate every file that changed since `manifest` (None: nothing indexed yet),
+    with schema errors naming file and line. Writes nothing."""
+    plan = Plan()
+    files = scan(root)
+    # Documents first, so that cards can be checked against the document ids they cite.
+    files.sort(key=lambda item: (item[2] != "doc", item[0]))
+    known_ids = manifest.known_ids() if manifest else {}
+    seen_ids: dict[str, str] = {}
+    bar = _progress_bar(len(files), show_bar, "校验知识文件", "文件")
+    for number, (source, path, kind) in enumerate(files, start=1):
+        if progress:
+            progress(number, len(files), source)
+        bar.set_postfix_str(source[-40:], refresh=False)
+        bar.update(1)
+        digest = file_digest(path)
+        previous = manifest.get(source) if manifest else None
+        if previous and previous[0] == digest and previous[1] == pipeline:
+            for item in previous[2]:
+                seen_ids[item] = source
+            plan.files.append(FileReport(source, "unchanged"))
+            continue
+        try:
+            if kind == "doc":
+                meta, documents = doc_documents(path, source, settings)
+                item_id, version, effective = meta.id, meta.version, meta.effective_date.isoformat()
+            else:
+                card = load_card(path, display_path=source)
+                missing = [s.doc for s in card.sources if s.doc not in seen_ids and s.doc not in known_ids]
+                if missing:
+                    raise LoaderError(source, f"sources: unknown document id {', '.join(missing)}")
+                item_id, documents = card.id, card_documents(card, source, settings.lexical_tokenizer)
+                version, effective = str(card.version), card.effective_date.isoformat()
+            owner = seen_ids.get(item_id)
+            if owner and owner != source:
+                raise LoaderError(source, f"id {item_id} is already defined in {owner}")
+        except LoaderError as exc:
+            logger.warning("ingest failed path=%s reason=%s", source, exc.reason)
+            plan.files.append(FileReport(source, "error", error=exc.reason))
+            if previous:
+                for item in previous[2]:
+                    seen_ids[item] = source
+            continue
+        seen_ids[item_id] = source
+        plan.pending.append(_Pending(source, digest, item_id, previous is not None, documents, version,
+                                     effective))
+    bar.close()
+    present = {source for source, _, _ in files}
+    plan.deleted = [s for s in manifest.sources() if s not in present] if manifest else []
+    return plan
 
 
 class Indexer:
-    def __init__(self, settings: Settings, embeddings, *, client=None):
+    """Writes one generation: a Chroma collection plus its state file (manifest + record manager)."""
+
+    def __init__(self, settings: Settings, embeddings, *, client, collection: str, state_path: Path):
         from langchain_chroma import Chroma
         from langchain_community.indexes._sql_record_manager import SQLRecordManager
 
-        from .store import MODEL_KEY, make_client, open_collection
+        from .store import MODEL_KEY, open_collection
 
         self.settings = settings
         self.embeddings = embeddings
-        self.client = client or make_client(settings)
-        self._open = lambda: open_collection(self.client, settings.collection, embeddings.model_id)
-        self.collection = self._open()
+        self.client = client
+        self.collection = open_collection(client, collection, embeddings.model_id)
         self.vector_store = Chroma(
-            client=self.client, collection_name=settings.collection, embedding_function=embeddings,
+            client=client, collection_name=collection, embedding_function=embeddings,
             collection_metadata={MODEL_KEY: embeddings.model_id, "hnsw:space": "cosine"},
         )
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.record_manager = SQLRecordManager(f"chroma/{settings.collection}", db_url=settings.record_db_url)
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        self.record_manager = SQLRecordManager(f"chroma/{collection}", db_url=f"sqlite:///{state_path.resolve()}")
         self.record_manager.create_schema()
-        self.manifest = Manifest(settings.data_dir / "records.sqlite")
-        self.pipeline = "|".join([PIPELINE_VERSION, embeddings.model_id, str(settings.chunk_tokens),
-                                  str(settings.chunk_overlap_sentences), settings.lexical_tokenizer])
+        self.manifest = Manifest(state_path)
+        self.pipeline = pipeline_of(settings, embeddings.model_id)
 
     def close(self) -> None:
         self.manifest.close()
-
-    def rebuild(self) -> None:
-        """Drop everything indexed so the next run starts from nothing (e.g. after a model change)."""
-        from .store import MODEL_KEY
-
         with contextlib.suppress(Exception):
-            self.client.delete_collection(self.settings.collection)
-        keys = self.record_manager.list_keys()
-        if keys:
-            self.record_manager.delete_keys(keys)
-        self.manifest.clear()
-        self.collection = self._open()
-        from langchain_chroma import Chroma
+            self.record_manager.engine.dispose()
 
-        self.vector_store = Chroma(
-            client=self.client, collection_name=self.settings.collection, embedding_function=self.embeddings,
-            collection_metadata={MODEL_KEY: self.embeddings.model_id, "hnsw:space": "cosine"},
-        )
+    def prepare(self, root: Path, **options) -> Plan:
+        return plan_changes(self.settings, self.pipeline, self.manifest, root, **options)
 
-    def ingest(self, root: Path, *, progress: Callable[[int, int, str], None] | None = None,
-               show_bar: bool | None = None) -> IngestReport:
-        report = IngestReport()
-        files = scan(root)
-        # Documents first, so that cards can be checked against the document ids they cite.
-        files.sort(key=lambda item: (item[2] != "doc", item[0]))
-        known_ids = self.manifest.known_ids()
-        seen_ids: dict[str, str] = {}
-        pending: list[_Pending] = []
-        bar = _progress_bar(len(files), show_bar)
-        for number, (source, path, kind) in enumerate(files, start=1):
-            if progress:
-                progress(number, len(files), source)
-            bar.set_postfix_str(source[-40:], refresh=False)
-            bar.update(1)
-            digest = file_digest(path)
-            previous = self.manifest.get(source)
-            if previous and previous[0] == digest and previous[1] == self.pipeline:
-                for item in previous[2]:
-                    seen_ids[item] = source
-                report.files.append(FileReport(source, "unchanged"))
-                continue
-            try:
-                if kind == "doc":
-                    item_id, documents = doc_documents(path, source, self.settings)
-                else:
-                    card = load_card(path, display_path=source)
-                    missing = [s.doc for s in card.sources if s.doc not in seen_ids and s.doc not in known_ids]
-                    if missing:
-                        raise LoaderError(source, f"sources: unknown document id {', '.join(missing)}")
-                    item_id, documents = card.id, card_documents(card, source, self.settings.lexical_tokenizer)
-                owner = seen_ids.get(item_id)
-                if owner and owner != source:
-                    raise LoaderError(source, f"id {item_id} is already defined in {owner}")
-            except LoaderError as exc:
-                logger.warning("ingest failed path=%s reason=%s", source, exc.reason)
-                report.files.append(FileReport(source, "error", error=exc.reason))
-                if previous:
-                    for item in previous[2]:
-                        seen_ids[item] = source
-                continue
-            seen_ids[item_id] = source
-            pending.append(_Pending(source, digest, item_id, previous is not None, documents))
-            if sum(len(p.documents) for p in pending) >= FLUSH_UNITS:
-                self._flush(pending, report)
-                pending = []
-        self._flush(pending, report)
+    # --- phase 2: write ----------------------------------------------------------------------------
+
+    def apply(self, plan: Plan, *, progress: Callable[[int, int, str], None] | None = None,
+              show_bar: bool | None = None, today: dt.date | None = None) -> tuple[IngestReport, list[Change]]:
+        """Write a validated plan into this generation. Superseded versions are archived: kept in the
+        collection for the record (and for audits as of a past date), out of force from the day the new
+        version takes effect."""
+        report = IngestReport(files=list(plan.files))
+        changes: list[Change] = []
+        total, done = plan.units, 0
+        bar = _progress_bar(total, show_bar, "写入索引", "片段")
+        batch: list[_Pending] = []
+        for item in plan.pending:
+            batch.append(item)
+            if sum(len(p.documents) for p in batch) >= FLUSH_UNITS or item is plan.pending[-1]:
+                changes += self._flush(batch, report)
+                done += sum(len(p.documents) for p in batch)
+                bar.update(sum(len(p.documents) for p in batch))
+                if progress:
+                    progress(done, total, batch[-1].source)
+                batch = []
         bar.close()
-        present = {source for source, _, _ in files}
-        for source in self.manifest.sources():
-            if source not in present:
-                report.files.append(FileReport(source, "deleted", chunks_deleted=self._delete_source(source)))
-                logger.info("removed path=%s", source)
-        if report.changed:
-            self.manifest.bump_version()
-        return report
+        today = today or dt.date.today()
+        for source in plan.deleted:
+            change = Change(source, "", "", "deleted", old_units=self._live_units(source))
+            if change.old_units:
+                change.item_id = change.old_units[0][1].get("source_id", "")
+                change.unit = change.old_units[0][1].get("unit", "")
+                withdrawn = (today - dt.timedelta(days=1)).isoformat()
+                change.archived_version = self._archive(change, withdrawn)
+            report.files.append(FileReport(source, "deleted", chunks_deleted=self._delete_source(source)))
+            changes.append(change)
+            logger.info("removed path=%s", source)
+        return report, changes
 
-    def _flush(self, pending: list["_Pending"], report: IngestReport) -> None:
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> list[Change]:
         """Index the loaded files together: one `index()` call for many small files, since its
         per-call cost (record manager round trips, a Chroma write, an embedding batch) dominates
         when files are small. Per-file counts come from the record manager before and after."""
         from langchain_core.indexing import index
 
         if not pending:
-            return
+            return []
+        changes = []
+        for item in pending:
+            old = self._live_units(item.source) if item.existed else []
+            change = Change(item.source, item.item_id, item.documents[0].metadata["unit"] if item.documents else "",
+                            "updated" if item.existed else "added", old_units=old,
+                            new_units=[(d.page_content, d.metadata) for d in item.documents])
+            old_version = old[0][1].get("version") if old else None
+            if old_version is not None and old_version != item.version:
+                # The day before the new version takes effect is the old version's last day in force.
+                last_day = dt.date.fromisoformat(item.effective_date) - dt.timedelta(days=1)
+                change.archived_version = self._archive(change, last_day.isoformat())
+            changes.append(change)
         before = {p.source: set(self.record_manager.list_keys(group_ids=[p.source])) for p in pending}
         index([d for p in pending for d in p.documents], self.record_manager, self.vector_store,
               cleanup="incremental", source_id_key="source", key_encoder="sha256", batch_size=64)
@@ -349,6 +445,35 @@ class Indexer:
             status = "updated" if item.existed else "added"
             report.files.append(FileReport(item.source, status, added, deleted))
             logger.info("ingested path=%s status=%s added=%s deleted=%s", item.source, status, added, deleted)
+        return changes
+
+    def _live_units(self, source: str) -> list[tuple[str, dict]]:
+        """The indexed, not archived units of one file."""
+        keys = self.record_manager.list_keys(group_ids=[source])
+        if not keys:
+            return []
+        found = self.collection.get(ids=keys, include=["documents", "metadatas"])
+        return list(zip(found["documents"], found["metadatas"]))
+
+    def _archive(self, change: Change, last_day: str) -> str | None:
+        """Keep the replaced units under archive ids, in force only up to `last_day`. Their vectors are
+        copied, not recomputed. The manifest's archive table is the record of what was superseded."""
+        keys = self.record_manager.list_keys(group_ids=[change.source])
+        if not keys:
+            return None
+        found = self.collection.get(ids=keys, include=["documents", "metadatas", "embeddings"])
+        version = found["metadatas"][0].get("version", "")
+        ids, metadatas = [], []
+        for key, meta in zip(found["ids"], found["metadatas"]):
+            ending = meta.get("effective_to")
+            meta = dict(meta, superseded="1", effective_to=min(ending, last_day) if ending else last_day)
+            ids.append(f"archive:{version}:{key}")
+            metadatas.append(meta)
+        self.collection.upsert(ids=ids, documents=found["documents"], metadatas=metadatas,
+                               embeddings=found["embeddings"])
+        self.manifest.archive(change.source, metadatas[0].get("source_id", ""), version, ids, last_day)
+        logger.info("archived path=%s version=%s units=%s until=%s", change.source, version, len(ids), last_day)
+        return version
 
     def _delete_source(self, source: str) -> int:
         keys = self.record_manager.list_keys(group_ids=[source])
@@ -359,25 +484,9 @@ class Indexer:
         return len(keys)
 
 
-def _progress_bar(total: int, show: bool | None):
+def _progress_bar(total: int, show: bool | None, description: str, unit: str):
     from tqdm import tqdm
 
     if show is None:
         show = sys.stderr.isatty()
-    return tqdm(total=total, desc="导入知识库", unit="文件", disable=not show, file=sys.stderr)
-
-
-def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebuild: bool = False,
-               progress=None, show_bar: bool | None = None, client=None) -> IngestReport:
-    """Ingest the knowledge directory (or `root`), holding the data-dir lock for the duration."""
-    root = Path(root or settings.knowledge_dir)
-    if not root.exists():
-        raise LoaderError(str(root), "knowledge directory not found")
-    with ingest_lock(settings.data_dir):
-        indexer = Indexer(settings, embeddings, client=client)
-        try:
-            if rebuild:
-                indexer.rebuild()
-            return indexer.ingest(root, progress=progress, show_bar=show_bar)
-        finally:
-            indexer.close()
+    return tqdm(total=total, desc=description, unit=unit, disable=not show, file=sys.stderr)

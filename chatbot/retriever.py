@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over Chinese tokens, fused with reciprocal rank fusion.
 
 Cards are matched on their question and similar questions (question-to-question); documents on
-their chunks. The lexical index is rebuilt from the store whenever the ingest's index version moves.
+their chunks. The retriever follows the published generation (`publish.py`) and rebuilds its lexical
+index when a new one is published. Superseded versions are in the store too; only units in force on
+the asked date (today by default) are ever returned.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .indexer import read_index_version
 from .lexical import LexicalIndex, tokenize
 from .payloads import RetrievedChunk
 
@@ -50,46 +51,54 @@ class Candidate:
 
 
 class HybridRetriever:
-    def __init__(self, settings: Settings, embeddings, *, client=None):
-        from .store import make_client, open_collection
+    def __init__(self, settings: Settings, embeddings, *, client=None, generation=None):
+        """`generation` pins the retriever to one generation (the ingest probes an unpublished one);
+        by default it follows the published one."""
+        from .store import make_client
 
         self.settings = settings
         self.embeddings = embeddings
         self.client = client or make_client(settings)
-        self._open = lambda: open_collection(self.client, settings.collection, embeddings.model_id)
-        self.collection = self._open()
+        self._pinned = generation
+        self.collection = None
         self._lock = threading.Lock()
-        self._version: int | None = None
+        self._version: tuple | None = None
         self._checked_at = 0.0
         self._units: dict[str, tuple[str, dict]] = {}
         self._lexical = LexicalIndex([], [], {})
-        self._cards: dict[str, str] = {}
+        self._cards: dict[str, dict] = {}
         self._group_tokens: dict[str, np.ndarray] = {}
         self._vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0)
         self._unseen_idf = 1.0
-        self._articles: dict[tuple[str, str], list[str]] = {}
+        self._articles: dict[tuple[str, str], dict] = {}
+        self.refresh()  # fails here, with a clear message, on a store built with another model
 
     # --- index state ---------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        """Reload units and rebuild BM25 when the ingest bumped the index version (checked at most once
-        a second, so a busy server does not open the manifest on every question)."""
+        """Reload units and rebuild BM25 when another generation was published (checked at most once a
+        second, so a busy server does not read the pointer on every question)."""
+        from .publish import read_current
+        from .store import open_collection
+
         now = time.monotonic()
         if not force and self._version is not None and now - self._checked_at < 1.0:
             return
         self._checked_at = now
-        version = read_index_version(self.settings)
+        generation = self._pinned or read_current(self.settings)
+        version = generation.key if generation else (0, "")
         if not force and version == self._version:
             return
         with self._lock:
             if not force and version == self._version:
                 return
-            self.collection = self._open()
+            self.collection = (open_collection(self.client, generation.collection, self.embeddings.model_id,
+                                               create=False) if generation else None)
             units: dict[str, tuple[str, dict]] = {}
             vocabulary: dict[str, int] = {}
             token_ids: list[list[int]] = []
-            total = self.collection.count()
+            total = self.collection.count() if self.collection is not None else 0
             # Small pages: Chroma's native side keeps its peak allocation, and 5,000-row pages cost
             # 2–3x the memory of 1,000-row pages at 20k chunks (measured with bench/scale.py).
             page = 1000
@@ -104,17 +113,21 @@ class HybridRetriever:
                         meta.pop("body", None)
                     units[key] = (text, meta)
             keys = list(units)
-            self._cards = {m["source_id"]: m["card"] for _, m in units.values() if m.get("unit") == "card"}
+            # Per card and per cited article, every indexed version (the served one and superseded ones).
+            self._cards = {}
             self._articles = {}
             for text, meta in units.values():
-                if meta.get("unit") == "doc" and meta.get("article"):
-                    found = self._articles.setdefault((meta["source_id"], meta["article"]),
-                                                      [meta["title"], meta["source"], ""])
-                    found[2] += _body(text, meta)
+                edition = (meta.get("version"), meta.get("superseded", ""))
+                if meta.get("unit") == "card":
+                    self._cards.setdefault(meta["source_id"], {})[edition] = (meta, meta["card"])
+                elif meta.get("article"):
+                    found = self._articles.setdefault((meta["source_id"], meta["article"]), {}).setdefault(
+                        edition, [meta["title"], meta["source"], "", meta])
+                    found[2] += passage_of(text, meta)
             self._lexical = LexicalIndex(keys, token_ids, vocabulary)
             grouped: dict[str, set[int]] = {}
             for key, ids in zip(keys, token_ids):
-                grouped.setdefault(_group_key(units[key][1], key), set()).update(ids)
+                grouped.setdefault(_token_group(units[key][1], key), set()).update(ids)
             del token_ids
             self._group_tokens = {}
             for group, ids in grouped.items():
@@ -131,15 +144,18 @@ class HybridRetriever:
             self._version = version
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
-    def card_json(self, card_id: str) -> str | None:
+    def card_json(self, card_id: str, as_of: dt.date | None = None) -> str | None:
+        """The card's JSON in the version in force on `as_of` (today by default)."""
         self.refresh()
-        return self._cards.get(card_id)
+        as_of = as_of or dt.date.today()
+        return next((raw for meta, raw in self._cards.get(card_id, {}).values() if _in_force(meta, as_of)), None)
 
-    def article(self, doc_id: str, article: str) -> tuple[str, str, str] | None:
-        """(document title, source path, article text) of a cited article, if indexed."""
+    def article(self, doc_id: str, article: str, as_of: dt.date | None = None) -> tuple[str, str, str] | None:
+        """(document title, source path, article text) of a cited article in force on `as_of`."""
         self.refresh()
-        found = self._articles.get((doc_id, article))
-        return tuple(found) if found else None
+        as_of = as_of or dt.date.today()
+        versions = self._articles.get((doc_id, article), {}).values()
+        return next((tuple(found[:3]) for found in versions if _in_force(found[3], as_of)), None)
 
     @property
     def size(self) -> int:
@@ -170,7 +186,8 @@ class HybridRetriever:
             fused.append(self._chunk(key, **found))
         candidates = _group(fused)[:k]
         for candidate in candidates:
-            candidate.coverage = self._coverage(set(query_tokens), candidate.source_id)
+            candidate.coverage = self._coverage(set(query_tokens), _token_group(candidate.best.metadata,
+                                                                                candidate.best.key))
         return candidates
 
     def _coverage(self, query_tokens: set[str], group_key: str) -> float:
@@ -195,7 +212,7 @@ class HybridRetriever:
         text, meta = self._units.get(key, ("", {}))
         return RetrievedChunk(
             key=key,
-            text=_body(text, meta),
+            text=passage_of(text, meta),
             unit=meta.get("unit", "doc"),
             source_id=meta.get("source_id", ""),
             title=meta.get("title", ""),
@@ -230,7 +247,7 @@ def _release_freed_memory() -> None:
         pass
 
 
-def _body(text: str, meta: dict) -> str:
+def passage_of(text: str, meta: dict) -> str:
     """A document chunk's passage without the "title · chapter" line it was embedded with."""
     if meta.get("unit") == "doc" and "\n" in text:
         return text.split("\n", 1)[1]
@@ -240,6 +257,12 @@ def _body(text: str, meta: dict) -> str:
 def _group_key(meta: dict, key: str) -> str:
     """Units of one card group under the card id; a document chunk is its own group."""
     return meta.get("source_id", key) if meta.get("unit") == "card" else meta.get("chunk_id", key)
+
+
+def _token_group(meta: dict, key: str) -> str:
+    """The group whose tokens measure coverage: a superseded version's tokens are kept apart."""
+    group = _group_key(meta, key)
+    return f"{group}@{meta.get('version')}" if meta.get("superseded") else group
 
 
 def _group(chunks: list[RetrievedChunk]) -> list[Candidate]:

@@ -42,13 +42,14 @@ def embeddings():
 def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides):
     from chatbot.config import Settings
 
+    overrides.setdefault("eval_gate_cases", None)  # the gate has its own tests; elsewhere it only costs time
     return Settings(_env_file=None, data_dir=data_dir, knowledge_dir=knowledge_dir, **overrides)
 
 
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, embeddings) -> Path:
     """The demo knowledge base ingested once for the whole session (about a minute)."""
-    from chatbot.indexer import run_ingest
+    from chatbot.publish import run_ingest
 
     data_dir = tmp_path_factory.mktemp("demo-data")
     report = run_ingest(make_settings(data_dir), embeddings, show_bar=False)

@@ -7,7 +7,7 @@ import pytest
 
 from chatbot.embeddings import build_embeddings
 from chatbot.errors import ConfigError, EmbeddingMismatchError
-from chatbot.indexer import run_ingest
+from chatbot.publish import run_ingest
 from chatbot.retriever import HybridRetriever
 from tests.conftest import make_settings
 

@@ -7,7 +7,8 @@ import pytest
 
 from chatbot.bootstrap import build_assistant
 from chatbot.errors import EmbeddingMismatchError, IngestBusyError
-from chatbot.indexer import ingest_lock, run_ingest
+from chatbot.indexer import ingest_lock
+from chatbot.publish import run_ingest
 from tests.conftest import make_settings, write_small_kb
 
 
@@ -21,7 +22,8 @@ def _all_text(settings, embeddings) -> str:
 
     retriever = HybridRetriever(settings, embeddings)
     retriever.refresh(force=True)
-    return "\n".join(text + meta.get("card", "") for text, meta in retriever._units.values())
+    return "\n".join(text + meta.get("card", "") for text, meta in retriever._units.values()
+                     if not meta.get("superseded"))
 
 
 def test_add_change_delete(tmp_path, small_kb, embeddings):
@@ -113,11 +115,14 @@ def test_store_built_with_another_model_is_refused(tmp_path, small_kb, embedding
         build_assistant(settings, embeddings=OtherModel(), auto_ingest=False)
 
 
-def test_progress_is_reported_per_file(tmp_path, small_kb, embeddings):
+def test_progress_is_reported_per_phase(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb)
     seen = []
-    run_ingest(settings, embeddings, show_bar=False, progress=lambda done, total, path: seen.append((done, total)))
-    assert seen == [(1, 2), (2, 2)]
+    run_ingest(settings, embeddings, show_bar=False, progress=lambda done, total, text: seen.append((done, total, text)))
+    assert [(done, total) for done, total, text in seen if text.startswith("校验")] == [(1, 2), (2, 2)]
+    written = [(done, total) for done, total, text in seen if text.startswith("写入索引")]
+    assert written and written[-1][0] == written[-1][1] > 0
+    assert seen[-1][2].startswith("已发布")
 
 
 def test_first_question_on_an_empty_index_ingests_first(tmp_path, small_kb, embeddings):
