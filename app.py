@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, *, assistant=None):
     from chatbot.ui import CSS, build_ui
 
     from chatbot.desk import Desk
-    from chatbot.indexer import run_ingest
+    from chatbot.knowledge import KnowledgeAdmin
     from chatbot.staff import StaffDirectory
     from chatbot.staff_api import staff_router
     from chatbot.staff_ui import build_staff_ui
@@ -30,16 +30,11 @@ def create_app(settings: Settings | None = None, *, assistant=None):
         logging.getLogger(__name__).warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     desk = Desk(service)
     api = create_api(service)
-    api.include_router(staff_router(desk, directory))
-
-    def reingest(progress):
-        retriever = assistant.retriever
-        report = run_ingest(settings, retriever.embeddings, progress=progress, client=retriever.client)
-        retriever.refresh(force=True)
-        return report
+    knowledge = KnowledgeAdmin(settings, assistant.retriever)
+    api.include_router(staff_router(desk, directory, knowledge))
 
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
-    api = gr.mount_gradio_app(api, build_staff_ui(desk, directory, reingest=reingest), path="/staff",
+    api = gr.mount_gradio_app(api, build_staff_ui(desk, directory, knowledge=knowledge), path="/staff",
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
                               auth_message="消保智答员工工作台：请使用员工账号登录")
     return gr.mount_gradio_app(api, build_ui(service), path="/", css=CSS)

@@ -3,6 +3,7 @@ compliance check, reply to the customer, resolve. The staff UI and the staff API
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from .compliance import Finding, check_draft
@@ -70,14 +71,15 @@ class Desk:
         first = attempts[0] if attempts else Answer("handoff", "")
         return Suggestion(first, self.reminders(first))
 
-    def copilot(self, question: str) -> Suggestion:
-        answer = self.service.assistant.ask(question)
-        return Suggestion(answer, self.reminders(answer))
+    def copilot(self, question: str, as_of: dt.date | None = None) -> Suggestion:
+        """Answer with sources and reminders; `as_of` answers from the knowledge in force on that date."""
+        answer = self.service.assistant.ask(question, as_of=as_of)
+        return Suggestion(answer, self.reminders(answer, as_of))
 
-    def reminders(self, answer: Answer) -> list[str]:
+    def reminders(self, answer: Answer, as_of: dt.date | None = None) -> list[str]:
         found = []
         for citation in answer.citations:
-            raw = self.service.assistant.retriever.card_json(citation.id)
+            raw = self.service.assistant.retriever.card_json(citation.id, as_of)
             if raw:
                 found.extend(Card.model_validate_json(raw).reminders)
         return found

@@ -1,8 +1,22 @@
-"""`python ingest.py [PATH] [--rebuild] [--json]` — index the knowledge base incrementally."""
+"""`python ingest.py` — the knowledge manager's command line (everything the console's 知识库 tab does).
+
+    python ingest.py [PATH] [--rebuild] [--json]      validate, re-ingest, probe, gate, publish
+    python ingest.py --validate                       only validate: what would change, and every error
+    python ingest.py --upload FILE... [--validate]    copy files in (type, size and name checks), then ingest
+    python ingest.py --override "原因" [--by NAME]     publish even if the evaluation gate blocks (logged)
+    python ingest.py --publish-staged --override "原因" publish the generation the gate held back (logged)
+    python ingest.py --status                         served generation, held-back one, recent publications
+    python ingest.py --ask "问题" [--as-of 2025-06-01] answer as of a date (audits)
+
+Exit codes: 0 done; 1 some files failed (the others are indexed); 2 an error stopped the run;
+3 the new index was built but not published (the report says why).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import json
 import logging
 import sys
@@ -11,35 +25,175 @@ from pathlib import Path
 from chatbot.config import Settings
 from chatbot.errors import ChatbotError
 
+STATUS_LABELS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest into Chroma)")
+    parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest, atomic publish)")
     parser.add_argument("path", nargs="?", help="knowledge directory (default: CHATBOT_KNOWLEDGE_DIR)")
-    parser.add_argument("--rebuild", action="store_true", help="drop the index and ingest everything again")
+    parser.add_argument("--rebuild", action="store_true", help="build the index from nothing")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.add_argument("--validate", action="store_true", help="only validate; index nothing")
+    parser.add_argument("--upload", nargs="+", type=Path, metavar="FILE", help="copy files into the knowledge base")
+    parser.add_argument("--override", metavar="REASON", help="publish despite the evaluation gate (logged)")
+    parser.add_argument("--by", default=None, help="who decides the override (default: the login name)")
+    parser.add_argument("--publish-staged", action="store_true", help="publish the held-back generation")
+    parser.add_argument("--status", action="store_true", help="show the served and held-back generations")
+    parser.add_argument("--ask", metavar="QUESTION", help="answer one question (with --as-of for audits)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, help="date for --ask (YYYY-MM-DD)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    if args.path:
+        settings = settings.model_copy(update={"knowledge_dir": Path(args.path)})
+    user = args.by or getpass.getuser()
     try:
-        from chatbot.embeddings import build_embeddings
-        from chatbot.indexer import run_ingest
-
-        report = run_ingest(settings, build_embeddings(settings.embeddings),
-                            root=Path(args.path) if args.path else None, rebuild=args.rebuild)
+        if args.status:
+            return _status(settings, args.json)
+        if args.publish_staged:
+            return _publish_staged(settings, args.override, user)
+        if args.ask:
+            return _ask(settings, args.ask, args.as_of, args.json)
+        if args.upload:
+            failed = _upload(settings, args.upload)
+            if failed:
+                return 1
+        return _ingest(settings, args, user)
     except ChatbotError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+
+
+def _ingest(settings: Settings, args, user: str) -> int:
+    from chatbot.embeddings import build_embeddings
+    from chatbot.publish import Override, run_ingest, validate
+
+    embeddings = build_embeddings(settings.embeddings)
+    if args.validate:
+        plan = validate(settings, embeddings)
+        errors = [f for f in plan.files if f.status == "error"]
+        if args.json:
+            print(json.dumps({"changed": [p.source for p in plan.pending], "deleted": plan.deleted,
+                              "errors": [{"path": f.path, "error": f.error} for f in errors]}, ensure_ascii=False))
+        else:
+            print(f"校验完成：待更新 {len(plan.pending)} 个文件，待删除 {len(plan.deleted)} 个，"
+                  f"失败 {len(errors)} 个")
+            for source in [p.source for p in plan.pending] + plan.deleted:
+                print(f"  变更：{source}")
+            for failure in errors:
+                print(f"  失败：{failure.path} — {failure.error}")
+        return 1 if errors else 0
+    override = Override(by=user, reason=args.override) if args.override else None
+    report = run_ingest(settings, embeddings, rebuild=args.rebuild, override=override, user=user)
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print(f"新增 {summary['added']}，更新 {summary['updated']}，删除 {summary['deleted']}，"
-              f"未变 {summary['skipped']}，失败 {len(summary['errors'])} 个文件")
-        for error in summary["errors"]:
-            print(f"  失败：{error['path']} — {error['error']}")
+        print(format_report(summary))
+    if summary["generation"] is not None and not summary["published"]:
+        return 3
     return 1 if summary["errors"] else 0
+
+
+def format_report(summary: dict) -> str:
+    """The ingest report as plain Chinese text (the console shows the same content)."""
+    lines = [f"新增 {summary['added']}，更新 {summary['updated']}，删除 {summary['deleted']}，"
+             f"未变 {summary['skipped']}，失败 {len(summary['errors'])} 个文件"]
+    for item in summary["files"]:
+        label = STATUS_LABELS.get(item["status"], item["status"])
+        extra = f" — {item['error']}" if item["error"] else f"（片段 +{item['chunks_added']} −{item['chunks_deleted']}）"
+        lines.append(f"  {label}：{item['path']}{extra}")
+    for item in summary["archived"]:
+        lines.append(f"  存档：{item['id']} 第 {item['version']} 版（已被取代，仅供审计查询）")
+    for probe in summary["probe"]:
+        verdict = "通过" if probe["old_gone"] and probe["new_answered"] is not False else "未通过"
+        removed = f"；已清除：“{probe['removed'][0][:60]}”" if probe["removed"] else ""
+        lines.append(f"  旧内容核验 {verdict}：{probe['item_id'] or probe['source']} — {probe['detail']}{removed}")
+    evaluation = summary["evaluation"]
+    if evaluation:
+        previous, current = evaluation["previous"] or {}, evaluation["current"]
+        lines.append("  评测（上次 → 本次）：" + "，".join(
+            f"{name} {_figure(previous.get(name))} → {_figure(current.get(name))}"
+            for name in ("outcome", "facts", "hit@1", "hit@3")))
+    if summary["generation"] is None:
+        lines.append("没有需要写入的变更，当前索引保持不变。")
+    elif summary["published"]:
+        note = f"（强制发布：{summary['override']['by']}，原因：{summary['override']['reason']}）" \
+            if summary["override"] else ""
+        lines.append(f"已发布第 {summary['generation']} 版索引{note}。")
+    else:
+        lines.append(f"第 {summary['generation']} 版索引未发布，线上仍使用原索引：" + "；".join(summary["blocked"]))
+        lines.append("确认无误后可运行：python ingest.py --publish-staged --override \"原因\"")
+    return "\n".join(lines)
+
+
+def _figure(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _upload(settings: Settings, files: list[Path]) -> int:
+    from chatbot.uploads import save_upload
+
+    failed = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"  拒绝：{path} — 无法读取（{exc.strerror}）")
+            failed += 1
+            continue
+        result = save_upload(settings, path.name, data)
+        if result.status == "rejected":
+            failed += 1
+            print(f"  拒绝：{path} — {result.error}")
+        else:
+            print(f"  {'已替换' if result.status == 'replaced' else '已保存'}：{result.path}")
+    return failed
+
+
+def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
+    from chatbot.publish import Override, publish_staged
+
+    if not reason:
+        print("错误：请用 --override \"原因\" 说明为何发布被评测拦下的索引。", file=sys.stderr)
+        return 2
+    staged = publish_staged(settings, Override(by=user, reason=reason))
+    print(f"已发布第 {staged.number} 版索引（强制发布：{user}，原因：{reason}）。")
+    return 0
+
+
+def _status(settings: Settings, as_json: bool) -> int:
+    from chatbot.publish import publish_log, read_current, read_staged, staged_report
+
+    current, staged = read_current(settings), read_staged(settings)
+    data = {"current": current.__dict__ if current else None, "staged": staged.__dict__ if staged else None,
+            "staged_blocked": (staged_report(settings) or {}).get("blocked", []), "log": publish_log(settings)[-5:]}
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    print(f"线上索引：第 {current.number} 版（{current.collection}，发布于 {current.published_at or '—'}）"
+          if current else "线上索引：尚未建立")
+    if staged:
+        print(f"待发布：第 {staged.number} 版，被拦下的原因：" + "；".join(data["staged_blocked"]))
+    for entry in data["log"]:
+        override = f" 强制发布（{entry.get('override_reason')}）" if entry.get("override") else ""
+        print(f"  {entry['time']} {entry['event']} 第 {entry['generation']} 版 by {entry.get('by')}{override}")
+    return 0
+
+
+def _ask(settings: Settings, question: str, as_of: dt.date | None, as_json: bool) -> int:
+    from chatbot.bootstrap import build_assistant
+
+    answer = build_assistant(settings, auto_ingest=False).ask(question, as_of=as_of)
+    if as_json:
+        print(json.dumps(answer.to_api() | {"as_of": (as_of or dt.date.today()).isoformat()}, ensure_ascii=False))
+        return 0
+    print(f"[{(as_of or dt.date.today()).isoformat()} 生效的知识] {answer.text}")
+    for number, citation in enumerate(answer.citations, start=1):
+        print(f"  [{number}] {citation.title} — {citation.source}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+import datetime as dt
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from .desk import Desk, DeskError, ticket_row
+from .errors import ChatbotError
+from .knowledge import KnowledgeAdmin
 from .staff import StaffDirectory, StaffUser
 
 security = HTTPBasic(realm="xiaobao-staff")
@@ -24,9 +28,18 @@ class ResolveRequest(BaseModel):
 
 class CopilotRequest(BaseModel):
     question: str = Field(max_length=2000)
+    as_of: dt.date | None = Field(None, description="Answer from the knowledge in force on this date (audits).")
 
 
-def staff_router(desk: Desk, directory: StaffDirectory) -> APIRouter:
+class IngestRequest(BaseModel):
+    override_reason: str = Field("", max_length=1000, description="Publish even if the evaluation gate blocks.")
+
+
+class PublishRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/staff")
 
     def user(credentials: HTTPBasicCredentials = Depends(security)) -> StaffUser:
@@ -97,7 +110,46 @@ def staff_router(desk: Desk, directory: StaffDirectory) -> APIRouter:
 
     @router.post("/copilot")
     def copilot(request: CopilotRequest, current: StaffUser = Depends(needs("copilot"))) -> dict:
-        suggestion = desk.copilot(request.question)
-        return suggestion.answer.to_api() | {"reminders": suggestion.reminders}
+        suggestion = desk.copilot(request.question, request.as_of)
+        return suggestion.answer.to_api() | {"reminders": suggestion.reminders,
+                                             "as_of": (request.as_of or dt.date.today()).isoformat()}
+
+    if knowledge is not None:
+        _knowledge_routes(router, knowledge, needs)
 
     return router
+
+
+def _knowledge_routes(router: APIRouter, knowledge: KnowledgeAdmin, needs) -> None:
+    """Knowledge managers: upload, validate, re-ingest and publish (the console's 知识库 tab)."""
+    from dataclasses import asdict
+
+    def run(action):
+        try:
+            return action()
+        except ChatbotError as error:  # e.g. another ingest is running
+            raise HTTPException(409, str(error)) from error
+
+    @router.post("/knowledge/upload")
+    async def upload(files: list[UploadFile] = File(...), current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        limit = int(knowledge.settings.upload_max_mb * 1024 * 1024)
+        results = [knowledge.upload(f.filename or "", await f.read(limit + 1)) for f in files]
+        return {"files": [asdict(r) for r in results]}
+
+    @router.post("/knowledge/validate")
+    def check(current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        plan = run(knowledge.validate)
+        return {"changed": [p.source for p in plan.pending], "deleted": plan.deleted,
+                "errors": [{"path": f.path, "error": f.error} for f in plan.files if f.status == "error"]}
+
+    @router.post("/knowledge/ingest")
+    def ingest(request: IngestRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        return run(lambda: knowledge.reingest(current.name, override_reason=request.override_reason)).summary()
+
+    @router.post("/knowledge/publish-staged")
+    def publish(request: PublishRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        return {"published": run(lambda: knowledge.publish_staged(current.name, request.reason))}
+
+    @router.get("/knowledge/status")
+    def status(current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        return asdict(knowledge.status())

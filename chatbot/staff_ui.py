@@ -6,15 +6,28 @@ that may not use it.
 
 import html
 import logging
+from pathlib import Path
 
 from .compliance import Finding
-from .desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, DeskError, ticket_row
+from .desk import (
+    PRIORITY_LABELS,
+    RESOLUTIONS,
+    STATUS_LABELS,
+    Desk,
+    DeskError,
+    ticket_row,
+)
+from .errors import ChatbotError
 from .handoff import reason_label
+from .ingest_cli import format_report
 from .staff import StaffDirectory, StaffUser
+from .uploads import ALLOWED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 
 QUEUE_HEADERS = ["工单号", "优先级", "原因", "状态", "处理人", "处理时限"]
+EVENT_LABELS = {"published": "发布", "blocked": "拦截"}
+FILE_STATUS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
 ROLE_LABELS = {"expert": "服务专家", "knowledge_manager": "知识管理员", "admin": "管理员"}
 
 
@@ -47,7 +60,21 @@ def format_suggestion(suggestion) -> str:
     return "\n\n".join(parts)
 
 
-def build_staff_ui(desk: Desk, directory: StaffDirectory, *, reingest=None):
+def format_status(status) -> str:
+    current = status.current
+    lines = [f"**线上索引**：第 {current['number']} 版 · 发布于 {current.get('published_at') or '—'}"
+             if current else "**线上索引**：尚未建立"]
+    if status.staged:
+        lines.append(f"**待发布**：第 {status.staged['number']} 版，被拦下的原因："
+                     + html.escape("；".join(status.staged_blocked)))
+    for entry in reversed(status.log[-5:]):
+        override = f" · 强制发布（{html.escape(entry.get('override_reason', ''))}）" if entry.get("override") else ""
+        lines.append(f"- {entry['time']} {EVENT_LABELS.get(entry['event'], entry['event'])} 第 {entry['generation']} 版"
+                     f" · {html.escape(str(entry.get('by')))}{override}")
+    return "  \n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
+
+
+def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None):
     import gradio as gr
 
     def current(request: gr.Request, permission: str) -> StaffUser:
@@ -125,17 +152,61 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, reingest=None):
             return "请输入问题。"
         return format_suggestion(desk.copilot(question))
 
-    def run_reingest(request: gr.Request, progress=gr.Progress()):
-        current(request, "knowledge")
-        if reingest is None:
-            raise gr.Error("未配置知识库导入。")
-        report = reingest(lambda done, total, path: progress(done / max(total, 1), desc=f"导入 {path}"))
-        summary = report.summary()
-        rows = [[f["path"], f["status"], f["chunks_added"], f["chunks_deleted"], f["error"] or ""]
-                for f in summary["files"]]
-        text = (f"新增 {summary['added']} · 更新 {summary['updated']} · 删除 {summary['deleted']} · "
-                f"未变 {summary['skipped']} · 失败 {len(summary['errors'])}")
+    def knowledge_user(request: gr.Request) -> StaffUser:
+        user = current(request, "knowledge")
+        if knowledge is None:
+            raise gr.Error("未配置知识库管理。")
+        return user
+
+    def upload(paths, request: gr.Request):
+        knowledge_user(request)
+        rows = []
+        for path in paths or []:
+            path = Path(path)
+            result = knowledge.upload(path.name, path.read_bytes())
+            label = {"saved": "已保存", "replaced": "已替换", "rejected": "已拒绝"}[result.status]
+            rows.append([path.name, label, result.path or "", result.error or ""])
+        return rows
+
+    def validate_files(request: gr.Request, progress=gr.Progress()):
+        knowledge_user(request)
+        plan = knowledge.validate(lambda done, total, text: progress(done / max(total, 1), desc=text))
+        errors = [f for f in plan.files if f.status == "error"]
+        text = (f"校验完成：待更新 **{len(plan.pending)}** 个文件 · 待删除 **{len(plan.deleted)}** 个 · "
+                f"失败 **{len(errors)}** 个" + ("（失败的文件不会导入，线上仍保留其原有内容）" if errors else ""))
+        rows = [[p.source, "待更新" if p.existed else "待新增", ""] for p in plan.pending]
+        rows += [[source, "待删除", ""] for source in plan.deleted]
+        rows += [[f.path, "失败", f.error] for f in errors]
         return text, rows
+
+    def run_reingest(reason: str, request: gr.Request, progress=gr.Progress()):
+        user = knowledge_user(request)
+        try:
+            report = knowledge.reingest(user.name, override_reason=reason or "",
+                                        progress=lambda done, total, text: progress(done / max(total, 1), desc=text))
+        except ChatbotError as error:
+            raise gr.Error(str(error))
+        summary = report.summary()
+        rows = [[f["path"], FILE_STATUS.get(f["status"], f["status"]), f["chunks_added"], f["chunks_deleted"],
+                 f["error"] or ""] for f in summary["files"]]
+        return format_report(summary).replace("\n", "  \n"), rows, format_status(knowledge.status())
+
+    def publish(reason: str, request: gr.Request):
+        user = knowledge_user(request)
+        if not (reason or "").strip():
+            raise gr.Error("请填写强制发布的原因（将记录在案）。")
+        try:
+            number = knowledge.publish_staged(user.name, reason)
+        except ChatbotError as error:
+            raise gr.Error(str(error))
+        gr.Info(f"已发布第 {number} 版索引。")
+        return format_status(knowledge.status())
+
+    def show_status(request: gr.Request):
+        user = directory.get(getattr(request, "username", None))
+        if knowledge is None or user is None or not user.can("knowledge"):
+            return ""
+        return format_status(knowledge.status())
 
     with gr.Blocks(title="消保智答 · 员工工作台") as console:
         gr.Markdown("## 消保智答 · 员工工作台")
@@ -167,8 +238,23 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, reingest=None):
             ask = gr.Button("查询", variant="primary", elem_id="xb-copilot-ask")
             copilot_answer = gr.Markdown(elem_id="xb-copilot-answer")
         with gr.Tab("知识库"):
-            reingest_button = gr.Button("重新导入知识库", variant="primary", elem_id="xb-reingest")
-            reingest_summary = gr.Markdown()
+            status = gr.Markdown(elem_id="xb-kb-status")
+            gr.Markdown(f"**1. 上传文件**（支持 {'、'.join(sorted(ALLOWED_SUFFIXES))}；知识卡片放入 cards/，"
+                        "文档放入 docs/）")
+            files = gr.File(label="选择文件", file_count="multiple", type="filepath", elem_id="xb-upload")
+            upload_button = gr.Button("上传", elem_id="xb-upload-button")
+            upload_table = gr.Dataframe(headers=["文件", "结果", "保存位置", "原因"], interactive=False)
+            gr.Markdown("**2. 校验**：先检查格式（错误会指明文件和行号），此步不写入索引。")
+            validate_button = gr.Button("校验", elem_id="xb-validate")
+            validate_summary = gr.Markdown(elem_id="xb-validate-summary")
+            validate_table = gr.Dataframe(headers=["文件", "变更", "错误"], interactive=False)
+            gr.Markdown("**3. 导入并发布**：在新索引中写入变更 → 核验旧内容已清除 → 运行评测 → 全部通过后切换线上索引。")
+            override = gr.Textbox(label="评测或核验未通过仍要发布时，请填写原因（将记录在案，留空则不发布）",
+                                  elem_id="xb-override")
+            with gr.Row():
+                reingest_button = gr.Button("导入并发布", variant="primary", elem_id="xb-reingest")
+                publish_button = gr.Button("发布待定版本", elem_id="xb-publish-staged")
+            reingest_summary = gr.Markdown(elem_id="xb-reingest-summary")
             reingest_table = gr.Dataframe(headers=["文件", "状态", "新增片段", "删除片段", "错误"], interactive=False)
 
         refresh.click(load_queue, None, [counts, queue, ticket_id])
@@ -180,5 +266,9 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, reingest=None):
         resolve_button.click(resolve, [ticket_id, resolution, note, care], transcript)
         ask.click(copilot, question, copilot_answer)
         question.submit(copilot, question, copilot_answer)
-        reingest_button.click(run_reingest, None, [reingest_summary, reingest_table])
+        console.load(show_status, None, status)
+        upload_button.click(upload, files, upload_table)
+        validate_button.click(validate_files, None, [validate_summary, validate_table])
+        reingest_button.click(run_reingest, override, [reingest_summary, reingest_table, status])
+        publish_button.click(publish, override, status)
     return console

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_small_kb
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
@@ -44,21 +45,18 @@ def _query(app_url: str, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_data_dir, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(demo_data_dir, data_dir)
+@contextlib.contextmanager
+def _serve(data_dir: Path, **env_overrides):
+    """Run `python app.py` on a free port until the block ends; yields its URL."""
     port = _free_port()
-    from chatbot.staff import hash_password
-
-    staff = f"wang:expert:{hash_password('expert-pass', iterations=1000)}"
     env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1",
-               CHATBOT_STAFF_USERS=staff)
+               **env_overrides)
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = open(data_dir / "app.log", "w")
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        for _ in range(240):
             try:
                 if _get(url + "/api/health")["status"] == "ok":
                     break
@@ -72,6 +70,16 @@ def app_url(demo_data_dir, tmp_path_factory):
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_data_dir, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser") / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    from chatbot.staff import hash_password
+
+    with _serve(data_dir, CHATBOT_STAFF_USERS=f"wang:expert:{hash_password('expert-pass', iterations=1000)}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +173,47 @@ def test_expert_desk(app_url, browser, tmp_path):
     messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     page.close()
+
+
+def _sign_in(page, url: str, name: str, password: str) -> None:
+    page.goto(url + "/staff/", wait_until="domcontentloaded")
+    page.wait_for_selector("input[type=password]", timeout=60000)
+    page.locator("input").nth(0).fill(name)
+    page.locator("input[type=password]").fill(password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"text=当前用户：{name}", timeout=60000)
+
+
+def test_knowledge_manager_uploads_validates_and_publishes(browser, tmp_path):
+    from chatbot.staff import hash_password
+
+    knowledge = write_small_kb(tmp_path / "knowledge")
+    incoming = write_small_kb(tmp_path / "incoming", fee="3")  # the fee changes in the card and the document
+    staff = f"li:knowledge_manager:{hash_password('km-pass', iterations=1000)}"
+    with _serve(tmp_path / "data", CHATBOT_KNOWLEDGE_DIR=str(knowledge), CHATBOT_STAFF_USERS=staff,
+                CHATBOT_EVAL_GATE_CASES="") as url:
+        assert "2元" in _post(url + "/api/chat", {"session_id": "kb-1", "message": "跨行取钱要收费吗"})["answer"]
+        page = browser.new_page(viewport={"width": 1280, "height": 1300})
+        _sign_in(page, url, "li", "km-pass")
+        page.click("role=tab[name='知识库']")
+        page.wait_for_selector("#xb-kb-status >> text=线上索引：第 1 版", timeout=30000)
+
+        page.locator("#xb-upload input[type=file]").set_input_files(
+            [str(incoming / "cards" / "card-test-atm-fee.yaml"), str(incoming / "docs" / "fees.md")])
+        page.locator("#xb-upload >> text=fees").first.wait_for(timeout=30000)  # both files uploaded
+        page.click("#xb-upload-button")
+        page.locator("text=已替换 >> visible=true").first.wait_for(timeout=30000)
+        page.click("#xb-validate")
+        page.wait_for_selector("#xb-validate-summary >> text=待更新 2 个文件", timeout=60000)
+        page.click("#xb-reingest")
+        page.wait_for_selector("#xb-reingest-summary >> text=已发布第 2 版索引", timeout=120000)
+        summary = page.inner_text("#xb-reingest-summary")
+        assert "旧内容核验 通过：card-test-atm-fee" in summary and "每笔收费2元" in summary
+        page.wait_for_selector("#xb-kb-status >> text=线上索引：第 2 版", timeout=30000)
+        page.screenshot(path=str(tmp_path / "knowledge.png"), full_page=True)
+        if os.environ.get("XB_SCREENSHOT_DIR"):
+            shutil.copy(tmp_path / "knowledge.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "knowledge.png")
+        page.close()
+        answer = _post(url + "/api/chat", {"session_id": "kb-2", "message": "跨行取钱要收费吗"})["answer"]
+        assert "3元" in answer and "2元" not in answer
+

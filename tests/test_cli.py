@@ -10,8 +10,8 @@ import sys
 from tests.conftest import ROOT, write_small_kb
 
 
-def _run(args, data_dir, knowledge_dir=None, timeout=300):
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1")
+def _run(args, data_dir, knowledge_dir=None, timeout=300, **env_overrides):
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", **env_overrides)
     if knowledge_dir:
         env["CHATBOT_KNOWLEDGE_DIR"] = str(knowledge_dir)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -1,0 +1,59 @@
+"""The knowledge manager's functions, shared by the staff console and the staff API: upload, validate,
+re-ingest (validate → build → probe → gate → publish), publish a held-back generation, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Settings
+from .indexer import IngestReport, Plan
+from .publish import (
+    Override,
+    Progress,
+    publish_log,
+    publish_staged,
+    read_current,
+    read_staged,
+    run_ingest,
+    staged_report,
+    validate,
+)
+from .uploads import UploadResult, save_upload
+
+
+@dataclass
+class KnowledgeStatus:
+    current: dict | None
+    staged: dict | None
+    staged_blocked: list[str]
+    log: list[dict]
+
+
+class KnowledgeAdmin:
+    def __init__(self, settings: Settings, retriever):
+        self.settings = settings
+        self.retriever = retriever  # the served one: its embeddings and client are reused
+
+    def upload(self, name: str, data: bytes) -> UploadResult:
+        return save_upload(self.settings, name, data)
+
+    def validate(self, progress: Progress | None = None) -> Plan:
+        return validate(self.settings, self.retriever.embeddings, progress=progress, show_bar=False)
+
+    def reingest(self, user: str, *, override_reason: str = "", progress: Progress | None = None) -> IngestReport:
+        override = Override(by=user, reason=override_reason.strip()) if override_reason.strip() else None
+        report = run_ingest(self.settings, self.retriever.embeddings, progress=progress, show_bar=False,
+                            client=self.retriever.client, override=override, user=user)
+        self.retriever.refresh(force=True)
+        return report
+
+    def publish_staged(self, user: str, reason: str) -> int:
+        staged = publish_staged(self.settings, Override(by=user, reason=reason), client=self.retriever.client)
+        self.retriever.refresh(force=True)
+        return staged.number
+
+    def status(self) -> KnowledgeStatus:
+        current, staged = read_current(self.settings), read_staged(self.settings)
+        return KnowledgeStatus(current.__dict__ if current else None, staged.__dict__ if staged else None,
+                               (staged_report(self.settings) or {}).get("blocked", []),
+                               publish_log(self.settings)[-10:])

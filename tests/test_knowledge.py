@@ -1,0 +1,169 @@
+"""The knowledge manager's tools: uploads (types, size, safe names), validate-before-index, the staff
+API for knowledge (roles, a whole upload → validate → ingest → answer cycle, a busy ingest), the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from chatbot.api import create_api
+from chatbot.bootstrap import build_assistant
+from chatbot.db import Database
+from chatbot.desk import Desk
+from chatbot.indexer import ingest_lock
+from chatbot.knowledge import KnowledgeAdmin
+from chatbot.publish import read_current, run_ingest, validate
+from chatbot.service import ChatService
+from chatbot.staff import StaffDirectory, hash_password
+from chatbot.staff_api import staff_router
+from chatbot.uploads import safe_name, save_upload
+from tests.conftest import FEE_CARD, make_settings, write_small_kb
+from tests.test_cli import _run
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("收费规则.md", "收费规则.md"),
+    ("../../etc/cron.d/evil.md", "evil.md"),
+    ("..\\..\\windows\\evil.yaml", "evil.yaml"),
+    ("a b　c.md", "a_b_c.md"),  # the full-width space too
+    ("x;rm -rf.md", "x_rm_-rf.md"),
+    (".hidden.md", None),
+    ("_draft.yaml", None),
+    ("..", None),
+    ("", None),
+])
+def test_safe_names(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_upload_checks_type_size_signature_and_encoding(tmp_path):
+    settings = make_settings(tmp_path / "data", tmp_path / "kb", upload_max_mb=0.001)
+    card = save_upload(settings, "card-new.yaml", b"id: card-new\n")
+    assert (card.status, card.path) == ("saved", "cards/card-new.yaml")
+    sidecar = save_upload(settings, "rules.pdf.meta.yaml", b"id: doc-x\n")
+    assert sidecar.path == "docs/rules.pdf.meta.yaml"
+    assert save_upload(settings, "card-new.yaml", b"id: card-new\nversion: 2\n").status == "replaced"
+    traversal = save_upload(settings, "../../outside.md", b"# x")
+    assert traversal.path == "docs/outside.md" and not (tmp_path / "outside.md").exists()
+
+    def rejected(name, data):
+        result = save_upload(settings, name, data)
+        assert result.status == "rejected" and result.path is None
+        return result.error
+
+    assert "不支持的文件类型 .exe" in rejected("setup.exe", b"MZ")
+    assert "文件过大" in rejected("big.md", b"x" * 2000)
+    assert "与扩展名 .pdf 不符" in rejected("fake.pdf", b"<html>not a pdf</html>")
+    assert "UTF-8" in rejected("gbk.md", "收费".encode("gbk"))
+    assert "文件为空" in rejected("empty.md", b"")
+    assert "文件名不合法" in rejected(".env", b"SECRET=1")
+    assert sorted(p.name for p in (tmp_path / "kb").rglob("*") if p.is_file()) == [
+        "card-new.yaml", "outside.md", "rules.pdf.meta.yaml"]
+
+
+def test_validate_reports_errors_with_line_and_writes_nothing(tmp_path, small_kb, embeddings):
+    settings = make_settings(tmp_path / "data", small_kb)
+    run_ingest(settings, embeddings, show_bar=False)
+    served = read_current(settings)
+    card = small_kb / "cards" / "card-test-atm-fee.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace("risk_tier: low", "risk_tier: lowest"), encoding="utf-8")
+    (small_kb / "cards" / "card-new.yaml").write_text(FEE_CARD.format(fee="3").replace("card-test-atm-fee", "card-new"),
+                                                      encoding="utf-8")
+    plan = validate(settings, embeddings)
+    assert [p.source for p in plan.pending] == ["cards/card-new.yaml"]
+    errors = [f for f in plan.files if f.status == "error"]
+    assert errors[0].path == "cards/card-test-atm-fee.yaml" and "risk_tier" in errors[0].error
+    assert "line 13" in errors[0].error
+    assert read_current(settings) == served  # nothing built, nothing published
+
+
+@pytest.fixture
+def knowledge_client(tmp_path, small_kb, embeddings):
+    settings = make_settings(tmp_path / "data", small_kb, staff_users=";".join(
+        f"{name}:{role}:{hash_password('pw-' + name, iterations=1000)}"
+        for name, role in [("wang", "expert"), ("li", "knowledge_manager")]))
+    run_ingest(settings, embeddings, show_bar=False)
+    assistant = build_assistant(settings, embeddings=embeddings, auto_ingest=False)
+    service = ChatService(assistant, Database(f"sqlite:///{tmp_path / 'chat.sqlite'}"), settings)
+    app = create_api(service)
+    app.include_router(staff_router(Desk(service), StaffDirectory.from_settings(settings),
+                                    KnowledgeAdmin(settings, assistant.retriever)))
+    return TestClient(app), settings
+
+
+def test_knowledge_api_roles_and_a_whole_change(knowledge_client, small_kb):
+    client, settings = knowledge_client
+    km, expert = ("li", "pw-li"), ("wang", "pw-wang")
+    assert client.get("/api/staff/knowledge/status", auth=expert).status_code == 403
+    assert client.post("/api/staff/knowledge/ingest", json={}, auth=expert).status_code == 403
+    assert client.get("/api/staff/knowledge/status").status_code == 401
+
+    changed = FEE_CARD.format(fee="6").replace("effective_date: 2024-01-01", "effective_date: 2026-01-01\nversion: 2")
+    upload = client.post("/api/staff/knowledge/upload", auth=km,
+                         files=[("files", ("card-test-atm-fee.yaml", changed.encode(), "application/x-yaml")),
+                                ("files", ("run.sh", b"#!/bin/sh", "text/plain"))])
+    assert [f["status"] for f in upload.json()["files"]] == ["replaced", "rejected"]
+    checked = client.post("/api/staff/knowledge/validate", auth=km).json()
+    assert checked == {"changed": ["cards/card-test-atm-fee.yaml"], "deleted": [], "errors": []}
+
+    # The document still says 2元: the probe refuses to publish a card that contradicts it.
+    report = client.post("/api/staff/knowledge/ingest", json={}, auth=km).json()
+    assert not report["published"] and "旧内容仍可被检索到" in report["blocked"][0]
+    assert "2元" in client.post("/api/chat", json={"session_id": "s1", "message": "跨行取钱要收费吗"}).json()["answer"]
+    status = client.get("/api/staff/knowledge/status", auth=km).json()
+    assert status["staged"]["number"] == 2 and status["staged_blocked"]
+
+    assert client.post("/api/staff/knowledge/publish-staged", json={"reason": ""}, auth=km).status_code == 422
+    published = client.post("/api/staff/knowledge/publish-staged", json={"reason": "文档另行修订"}, auth=km)
+    assert published.json() == {"published": 2}
+    answer = client.post("/api/chat", json={"session_id": "s1", "message": "跨行取钱要收费吗"}).json()
+    assert "6元" in answer["answer"]
+    # Audits: the staff API answers as of a date, from the version then in force.
+    audit = client.post("/api/staff/copilot", json={"question": "跨行取钱要收费吗", "as_of": "2025-06-01"},
+                        auth=km).json()
+    assert audit["as_of"] == "2025-06-01" and "2元" in audit["answer"] and "6元" not in audit["answer"]
+    log = client.get("/api/staff/knowledge/status", auth=km).json()["log"]
+    assert log[-1]["override_by"] == "li" and log[-1]["override_reason"] == "文档另行修订"
+
+    with ingest_lock(settings.data_dir):
+        busy = client.post("/api/staff/knowledge/ingest", json={}, auth=km)
+    assert busy.status_code == 409 and "正在进行" in busy.json()["detail"]
+
+
+def test_cli_validate_upload_status_and_ask_as_of(tmp_path):
+    kb = write_small_kb(tmp_path / "kb")
+    data = tmp_path / "data"
+
+    def run(*args):
+        return _run(["ingest.py", *args], data, CHATBOT_EVAL_GATE_CASES="")
+
+    assert run(str(kb)).returncode == 0
+    # Version 2 of the card and its document, in force from 2025: three free withdrawals become five.
+    incoming = write_small_kb(tmp_path / "incoming")
+    for path in [incoming / "cards" / "card-test-atm-fee.yaml", incoming / "docs" / "fees.md"]:
+        text = path.read_text(encoding="utf-8").replace("每月前3笔免费", "每月前5笔免费")
+        text = text.replace('version: "1"\n', "").replace("effective_date: 2024-01-01",
+                                                          "effective_date: 2025-01-01\nversion: 2")
+        path.write_text(text, encoding="utf-8")
+    (tmp_path / "virus.exe").write_bytes(b"MZ")
+
+    rejected = run(str(kb), "--upload", str(tmp_path / "virus.exe"))
+    assert rejected.returncode == 1 and "不支持的文件类型" in rejected.stdout
+    checked = run(str(kb), "--upload", str(incoming / "cards" / "card-test-atm-fee.yaml"),
+                  str(incoming / "docs" / "fees.md"), "--validate", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert sorted(json.loads(checked.stdout.splitlines()[-1])["changed"]) == [
+        "cards/card-test-atm-fee.yaml", "docs/fees.md"]
+    assert read_current(make_settings(data, kb)).number == 1  # validating built nothing
+
+    ingested = run(str(kb))
+    assert ingested.returncode == 0, ingested.stderr + ingested.stdout
+    assert "已发布第 2 版索引" in ingested.stdout and "旧内容核验 未通过" not in ingested.stdout
+    assert "旧内容核验 通过：card-test-atm-fee" in ingested.stdout
+    assert "存档：card-test-atm-fee 第 1 版" in ingested.stdout
+    assert "线上索引：第 2 版" in run("--status").stdout
+    now = json.loads(run(str(kb), "--ask", "跨行取钱要收费吗", "--json").stdout)
+    then = json.loads(run(str(kb), "--ask", "跨行取钱要收费吗", "--as-of", "2024-06-01", "--json").stdout)
+    assert "前5笔" in now["answer"] and "前3笔" in then["answer"] and then["as_of"] == "2024-06-01"
