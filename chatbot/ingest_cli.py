@@ -8,16 +8,20 @@ import logging
 import sys
 from pathlib import Path
 
+from chatbot import gaps_cli
 from chatbot.config import Settings
 from chatbot.errors import ChatbotError
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: chatbot/gaps_cli.py
+        return gaps_cli.main(argv)
     parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest into Chroma)")
     parser.add_argument("path", nargs="?", help="knowledge directory (default: CHATBOT_KNOWLEDGE_DIR)")
     parser.add_argument("--rebuild", action="store_true", help="drop the index and ingest everything again")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--gaps", action="store_true", help="knowledge-gap report instead (ingest.py --gaps --help)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

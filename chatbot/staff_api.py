@@ -7,6 +7,8 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from .desk import Desk, DeskError, ticket_row
+from .gaps import GapReporter
+from .gaps_api import add_gap_routes
 from .staff import StaffDirectory, StaffUser
 
 security = HTTPBasic(realm="xiaobao-staff")
@@ -100,4 +102,5 @@ def staff_router(desk: Desk, directory: StaffDirectory) -> APIRouter:
         suggestion = desk.copilot(request.question)
         return suggestion.answer.to_api() | {"reminders": suggestion.reminders}
 
+    add_gap_routes(router, GapReporter.from_service(desk.service), needs)  # /gaps, /gaps.csv, /gaps/drafts
     return router

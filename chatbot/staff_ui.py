@@ -9,6 +9,8 @@ import logging
 
 from .compliance import Finding
 from .desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, DeskError, ticket_row
+from .gaps import GapReporter
+from .gaps_ui import build_gap_panel
 from .handoff import reason_label
 from .staff import StaffDirectory, StaffUser
 
@@ -170,6 +172,7 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, reingest=None):
             reingest_button = gr.Button("重新导入知识库", variant="primary", elem_id="xb-reingest")
             reingest_summary = gr.Markdown()
             reingest_table = gr.Dataframe(headers=["文件", "状态", "新增片段", "删除片段", "错误"], interactive=False)
+            build_gap_panel(GapReporter.from_service(desk.service), current)
 
         refresh.click(load_queue, None, [counts, queue, ticket_id])
         console.load(initial_queue, None, [counts, queue, ticket_id])
