@@ -32,19 +32,20 @@ class CardDraft:
 
 
 def draft_fields(cluster: GapCluster, nearest: Card | None, *, today: dt.date | None = None) -> dict:
-    """The card's fields in file order. Topic, risk tier and sources are guesses from the nearest card."""
+    """The card's fields in file order. The topic is the cluster's guess from its nearest cards; risk tier
+    and sources are the nearest card's, to be checked."""
     base_id = "card-draft-" + cluster.id.removeprefix("gap-")
     return {
         "id": base_id,
         "title": _title(cluster.label),
-        "topic": nearest.topic if nearest else "",
+        "topic": cluster.guessed_topic or (nearest.topic if nearest else ""),
         "kind": "answer",
         "question": cluster.label,
         "similar_questions": cluster.questions[1:1 + MAX_SIMILAR],
         "answer": PLACEHOLDER_ANSWER,
         "sources": [ref.model_dump() for ref in nearest.sources] if nearest else [],
         "risk_tier": nearest.risk_tier if nearest else "medium",
-        "effective_date": (today or dt.date.today()).isoformat(),
+        "effective_date": today or dt.date.today(),
         "effective_to": None,
         "version": 1,
         "tags": ["知识缺口"],
@@ -86,7 +87,7 @@ def _header(cluster: GapCluster, nearest: Card | None) -> str:
         "# 知识卡片草稿（由知识缺口报告生成，尚未生效：_drafts 目录不会被导入）",
         f"# 问题簇 {cluster.id}：提问 {cluster.count} 次，{cluster.sessions} 个会话；{kinds}",
         f"# 首次出现 {cluster.first_seen:%Y-%m-%d}，最近出现 {cluster.last_seen:%Y-%m-%d}（UTC）",
-        "# 发布前请：1) 撰写 answer（标准答案）；2) 核对 topic、sources、risk_tier（沿用最接近的卡片，仅供参考）；",
+        "# 发布前请：1) 撰写 answer（标准答案）；2) 核对 topic（按最接近的卡片推测）、sources 与 risk_tier（沿用最接近的卡片）；",
         "#          3) 补足至少3条 similar_questions；4) 移到 knowledge/cards/，文件名与 id 一致，再运行 python ingest.py。",
     ]
     if nearest:

@@ -84,8 +84,8 @@ class GapCluster:
     last_seen: dt.datetime
     nearest_card_id: str | None = None
     nearest_card_title: str | None = None
-    nearest_card_topic: str | None = None
     nearest_card_score: float | None = None  # cosine similarity of the label to the card's best question
+    guessed_topic: str | None = None  # for a draft: see GapReporter._attach_nearest_card
 
     def kinds_text(self) -> str:
         return "、".join(f"{KIND_LABELS.get(k, k)}×{n}" for k, n in self.kinds.items())
@@ -98,8 +98,9 @@ class GapCluster:
             "first_seen": _local(self.first_seen, zone).isoformat(timespec="seconds"),
             "last_seen": _local(self.last_seen, zone).isoformat(timespec="seconds"),
             "nearest_card": None if self.nearest_card_id is None else {
-                "id": self.nearest_card_id, "title": self.nearest_card_title, "topic": self.nearest_card_topic,
+                "id": self.nearest_card_id, "title": self.nearest_card_title,
                 "score": round(self.nearest_card_score or 0.0, 4)},
+            "guessed_topic": self.guessed_topic,
         }
 
 
@@ -241,7 +242,9 @@ class GapReporter:
         vectors = embed_questions(self.retriever.embeddings, keys)
         groups = cluster_questions(vectors, [len(by_text[k]) for k in keys], self.threshold)
         clusters = [self._summarize([by_text[keys[i]] for i in group]) for group in groups]
-        clusters.sort(key=lambda c: (-c.count, -c.sessions, -c.last_seen.timestamp(), c.label))
+        # Ties: more sessions, then more 👎 (a wrong answer reached the customer), then the most recent.
+        clusters.sort(key=lambda c: (-c.count, -c.sessions, -c.kinds.get("thumbs_down", 0),
+                                     -c.last_seen.timestamp(), c.label))
         return clusters
 
     def _summarize(self, members: list[list[GapQuestion]]) -> GapCluster:
@@ -264,14 +267,22 @@ class GapReporter:
         return cluster
 
     def _attach_nearest_card(self, cluster: GapCluster) -> None:
-        """The closest answer card to the label, so a manager sees whether a card almost covers it."""
-        for candidate in self.retriever.retrieve(cluster.label, k=10):
-            if candidate.unit == "card" and candidate.best.kind == "answer":
-                cluster.nearest_card_id = candidate.source_id
-                cluster.nearest_card_title = candidate.best.title
-                cluster.nearest_card_topic = candidate.best.topic
-                cluster.nearest_card_score = candidate.dense_score
-                return
+        """The closest answer card to the label, so a manager sees whether a card almost covers it, and
+        the topic a draft is likely to need: the fused-score vote of the five nearest answer cards (one
+        card's topic alone is often off for a question nothing covers: 车贷可以贷几年 → a credit-report
+        card first, then three loan cards)."""
+        cards = [c for c in self.retriever.retrieve(cluster.label, k=20)
+                 if c.unit == "card" and c.best.kind == "answer"][:5]
+        if not cards:
+            return
+        nearest = cards[0]
+        cluster.nearest_card_id = nearest.source_id
+        cluster.nearest_card_title = nearest.best.title
+        cluster.nearest_card_score = nearest.dense_score
+        votes = Counter()
+        for card in cards:
+            votes[card.best.topic] += card.fused_score
+        cluster.guessed_topic = votes.most_common(1)[0][0]
 
     # --- export ---------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
-"""The knowledge-gap panel of the staff console's 知识库 tab (Gradio, Simplified Chinese)."""
+"""The knowledge-gap panel of the staff console's 知识库 tab (Gradio, Simplified Chinese).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Gradio passes `gr.Request` to a handler by reading its
+annotations at run time, which must therefore be real objects, not strings.
+"""
 
 import html
 import tempfile
@@ -72,7 +74,8 @@ def build_gap_panel(reporter: GapReporter, authorize) -> None:
         since = gr.Number(label="统计最近天数（0 = 全部）", value=30, minimum=0, precision=0, elem_id="xb-gap-days")
         generate_button = gr.Button("生成缺口报告", variant="primary", elem_id="xb-gap-generate")
     summary = gr.Markdown(elem_id="xb-gap-summary")
-    table = gr.Dataframe(headers=GAP_HEADERS, interactive=False, wrap=True, elem_id="xb-gap-table")
+    table = gr.Dataframe(headers=GAP_HEADERS, interactive=False, wrap=True, elem_id="xb-gap-table",
+                         column_widths=["6%", "24%", "7%", "7%", "13%", "21%", "10%", "12%"])
     csv_file = gr.File(label="下载 CSV（Excel 可直接打开）", interactive=False, elem_id="xb-gap-csv")
     with gr.Row():
         cluster = gr.Dropdown(label="问题簇", choices=[], elem_id="xb-gap-cluster")

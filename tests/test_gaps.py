@@ -34,6 +34,7 @@ from eval.run import run_case
 from tests.conftest import ROOT, make_settings
 
 PASSWORDS = {"wang": "expert-pass", "li": "km-pass"}
+SAFE_MASKED = "保险柜租一年要多少钱？我手机138****5678"
 DCEP = ["示例银行支持开通数字人民币钱包吗？", "数字人民币钱包怎么开通？", "你们能开数字人民币钱包吗"]
 CATEGORY = ["我要投诉你们的客户经理", "有人在电话里让我把验证码告诉他", "为什么冻结我的卡"]
 
@@ -54,8 +55,8 @@ def service(demo_assistant, settings, tmp_path_factory):
     outcomes = {}
     for number, question in enumerate(DCEP):
         outcomes[question] = service.chat(f"s-dcep-{number}", question).answer.handoff_reason
-    outcomes["car"] = service.chat("s-car", "车贷可以贷几年？我的手机号13812345678").answer.handoff_reason
-    outcomes["safe"] = service.chat("s-safe", "保险柜租一年要多少钱").answer.handoff_reason
+    outcomes["car"] = service.chat("s-car", "车贷可以贷几年？").answer.handoff_reason
+    outcomes["safe"] = service.chat("s-safe", "保险柜租一年要多少钱？我手机13812345678").answer.handoff_reason
     for number, question in enumerate(CATEGORY):
         service.chat(f"s-category-{number}", question)
     service.chat("s-human", "信用卡年费怎么免？")
@@ -85,7 +86,7 @@ def test_similar_questions_cluster_together_and_different_ones_do_not(report):
     assert sorted(dcep.questions) == sorted(DCEP)
     assert (dcep.count, dcep.sessions, dcep.kinds) == (3, 3, {"low_confidence": 3})
     assert report.clusters[0] is dcep  # ranked by count
-    car, safe = _cluster_of(report, "车贷可以贷几年？我的手机号138****5678"), _cluster_of(report, "保险柜租一年要多少钱")
+    car, safe = _cluster_of(report, "车贷可以贷几年？"), _cluster_of(report, SAFE_MASKED)
     assert len({dcep.id, car.id, safe.id}) == 3
     assert car.count == safe.count == 1
 
@@ -118,7 +119,7 @@ def test_the_period_leaves_older_questions_out(service):
     try:
         recent = {q.text for q in gap_questions(service.db, since=utcnow() - dt.timedelta(days=30))}
         everything = {q.text for q in gap_questions(service.db)}
-        assert "保险柜租一年要多少钱" not in recent and "保险柜租一年要多少钱" in everything
+        assert SAFE_MASKED not in recent and SAFE_MASKED in everything
     finally:
         with service.db.session.begin() as session:
             session.execute(update(Message).where(Message.session_id == "s-safe").values(created_at=utcnow()))
@@ -162,6 +163,9 @@ def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrite
     second = reporter.draft(cluster)
     assert second.path != first.path and first.path.read_bytes() == before
     assert not [path for _, path, _ in scan(settings.knowledge_dir) if "_drafts" in path.parts]
+
+    car = yaml.safe_load(reporter.draft(_cluster_of(report, "车贷可以贷几年？")).text)
+    assert car["topic"] == "loans"  # the vote of the nearest cards; the single nearest is a credit-card card
 
     dcep = reporter.draft(_cluster_of(report, DCEP[0]))
     similar = yaml.safe_load(dcep.path.read_text(encoding="utf-8"))["similar_questions"]
