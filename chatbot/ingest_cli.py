@@ -7,6 +7,7 @@
     python ingest.py --publish-staged --override "原因" publish the generation the gate held back (logged)
     python ingest.py --status                         served generation, held-back one, recent publications
     python ingest.py --ask "问题" [--as-of 2025-06-01] answer as of a date (audits)
+    python ingest.py --gaps [--csv FILE] [--draft N]  knowledge-gap report (chatbot/gaps_cli.py)
 
 Exit codes: 0 done; 1 some files failed (the others are indexed); 2 an error stopped the run;
 3 the new index was built but not published (the report says why).
@@ -22,6 +23,7 @@ import logging
 import sys
 from pathlib import Path
 
+from chatbot import gaps_cli
 from chatbot.config import Settings
 from chatbot.errors import ChatbotError
 
@@ -29,6 +31,8 @@ STATUS_LABELS = {"added": "新增", "updated": "更新", "deleted": "删除", "u
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: chatbot/gaps_cli.py
+        return gaps_cli.main(argv)
     parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest, atomic publish)")
     parser.add_argument("path", nargs="?", help="knowledge directory (default: CHATBOT_KNOWLEDGE_DIR)")
     parser.add_argument("--rebuild", action="store_true", help="build the index from nothing")
@@ -42,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ask", metavar="QUESTION", help="answer one question (with --as-of for audits)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="date for --ask (YYYY-MM-DD)")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--gaps", action="store_true", help="knowledge-gap report instead (ingest.py --gaps --help)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

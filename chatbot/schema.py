@@ -13,6 +13,8 @@ Topic = Literal[
 ]
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,120}$"
+# The answer of a card draft from the gap report (chatbot/gap_drafts.py) until a manager writes it.
+DRAFT_PLACEHOLDER = "【待填写】"
 
 
 class SourceRef(BaseModel):
@@ -41,6 +43,13 @@ class Card(BaseModel):
     version: int = 1
     tags: list[str] = Field(default_factory=list)
     reminders: list[str] = Field(default_factory=list)
+
+    @field_validator("answer")
+    @classmethod
+    def _not_a_draft(cls, value: str) -> str:
+        if DRAFT_PLACEHOLDER in value:
+            raise ValueError(f"answer is still the draft placeholder {DRAFT_PLACEHOLDER}: write the approved answer")
+        return value
 
     @field_validator("similar_questions")
     @classmethod

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from .desk import Desk, DeskError, ticket_row
 from .errors import ChatbotError
+from .gaps import GapReporter
+from .gaps_api import add_gap_routes
 from .knowledge import KnowledgeAdmin
 from .staff import StaffDirectory, StaffUser
 
@@ -117,6 +119,7 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
     if knowledge is not None:
         _knowledge_routes(router, knowledge, needs)
 
+    add_gap_routes(router, GapReporter.from_service(desk.service), needs)  # /gaps, /gaps.csv, /gaps/drafts
     return router
 
 

@@ -18,6 +18,8 @@ from .desk import (
     ticket_row,
 )
 from .errors import ChatbotError
+from .gaps import GapReporter
+from .gaps_ui import build_gap_panel
 from .handoff import reason_label
 from .ingest_cli import format_report
 from .staff import StaffDirectory, StaffUser
@@ -256,6 +258,7 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None):
                 publish_button = gr.Button("发布待定版本", elem_id="xb-publish-staged")
             reingest_summary = gr.Markdown(elem_id="xb-reingest-summary")
             reingest_table = gr.Dataframe(headers=["文件", "状态", "新增片段", "删除片段", "错误"], interactive=False)
+            build_gap_panel(GapReporter.from_service(desk.service), current)
 
         refresh.click(load_queue, None, [counts, queue, ticket_id])
         console.load(initial_queue, None, [counts, queue, ticket_id])

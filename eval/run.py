@@ -25,11 +25,15 @@ def load_cases(path: Path) -> list[dict]:
     return cases
 
 
-def run_case(assistant, case: dict) -> dict:
-    answer = assistant.ask(case["question"], case.get("history"))
+def run_case(assistant, case: dict, recorder=None) -> dict:
+    if recorder is not None:  # --record-db: through the chat service, recorded (eval/record.py)
+        answer, history = recorder.ask(case)
+    else:
+        history = case.get("history")
+        answer = assistant.ask(case["question"], history)
     decision_ids = []
     if answer.outcome == "answered" or answer.handoff_reason == "low_confidence":
-        decision = assistant.decide(case["question"], case.get("history"))
+        decision = assistant.decide(case["question"], history)
         for candidate in decision.candidates:
             if candidate.best.source_id not in decision_ids:
                 decision_ids.append(candidate.best.source_id)
@@ -135,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the plain LangChain tutorial pipeline that is otherwise run side by side")
+    parser.add_argument("--record-db", metavar="URL_OR_PATH",
+                        help="also record every case as a customer conversation in this database (SQLAlchemy URL "
+                             "or SQLite file; runs add up, so use a new one), with a 👎 on each answer judged wrong; "
+                             "see eval/record.py")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("chatbot.bootstrap").setLevel(logging.INFO)
@@ -143,7 +151,15 @@ def main(argv: list[str] | None = None) -> int:
 
     cases = load_cases(args.cases)
     assistant = build_assistant(Settings())
-    results = [run_case(assistant, case) for case in cases]
+    recorder = None
+    if args.record_db:
+        from eval.record import CaseRecorder
+
+        recorder = CaseRecorder(assistant, args.record_db)
+    results = [run_case(assistant, case, recorder) for case in cases]
+    if recorder is not None:
+        print(f"recorded {len(cases)} conversations in {args.record_db} "
+              f"({recorder.thumbs_down_wrong(cases, results)} 👎 on answers judged wrong)")
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "results.jsonl").open("w", encoding="utf-8") as handle:
         for result in results:
