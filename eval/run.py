@@ -28,7 +28,7 @@ def load_cases(path: Path) -> list[dict]:
 def run_case(assistant, case: dict) -> dict:
     answer = assistant.ask(case["question"], case.get("history"))
     decision_ids = []
-    if answer.outcome == "answered" or answer.handoff_reason == "low_confidence":
+    if answer.outcome == "answered" or answer.handoff_reason in ("low_confidence", "figure_not_in_knowledge"):
         decision = assistant.decide(case["question"], case.get("history"))
         for candidate in decision.candidates:
             if candidate.best.source_id not in decision_ids:
