@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
@@ -18,6 +18,7 @@ from .payloads import Answer, Citation
 from .retriever import Candidate, HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
 from .schema import Card
+from .slots import asked_slots, states_any
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Decision:
     signals: Signals | None
     confidence: float
     query: str
+    unstated_slots: list[str] = field(default_factory=list)  # figures asked for that the top match lacks
 
 
 class Assistant:
@@ -99,7 +101,7 @@ class Assistant:
             candidates = self._demote_previous_answer(candidates, previous, message, as_of)
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
-        return Decision(candidates, features, confidence, query)
+        return Decision(candidates, features, confidence, query, _unstated_slots(message, candidates))
 
     def _standalone(self, message: str, history: list[dict] | None) -> str:
         if self.generator and history and is_follow_up(message):
@@ -140,6 +142,10 @@ class Assistant:
         decision = self.decide(message, history, as_of=as_of)
         if not decision.candidates or decision.confidence < self.settings.answer_threshold:
             return self._low_confidence(decision, message), decision
+        if decision.unstated_slots:
+            logger.info("handoff: top match states no %s matched=%s", "/".join(decision.unstated_slots),
+                        decision.candidates[0].source_id)
+            return self._low_confidence(decision, message, reason="figure_not_in_knowledge"), decision
         top = decision.candidates[0]
         if top.unit == "card":
             card = _card_of(top)
@@ -173,7 +179,7 @@ class Assistant:
             matched_id=rule.id,
         )
 
-    def _low_confidence(self, decision: Decision, message: str) -> Answer:
+    def _low_confidence(self, decision: Decision, message: str, reason: str = "low_confidence") -> Answer:
         if not _DOMAIN.search(normalize(decision.query)):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=decision.confidence,
                           topic="refuse", matched_id="out_of_scope")
@@ -182,7 +188,7 @@ class Assistant:
         if suggestions:
             questions = "；".join(f"“{_card_of(c).question}”" for c in suggestions)
             text += f"\n{SUGGESTION_PREFIX}{questions}"
-        return Answer("handoff", text, confidence=decision.confidence, handoff_reason="low_confidence",
+        return Answer("handoff", text, confidence=decision.confidence, handoff_reason=reason,
                       priority="normal", topic="handoff", matched_id=None)
 
     def _quote_documents(self, decision: Decision) -> Answer:
@@ -239,6 +245,19 @@ def _stream_text(answer: Answer) -> Iterator[Event]:
     for sentence in re.findall(r"[^。！？；\n]+[。！？；\n]?", answer.text):
         yield Event("delta", sentence)
     yield Event("final", answer=answer)
+
+
+def _unstated_slots(message: str, candidates: list[Candidate]) -> list[str]:
+    """The figures (rate, duration, amount) the question asks for when the top answer states none of
+    them: a card or passage about a neighbouring matter, however similar its wording."""
+    if not candidates or candidates[0].best.kind != "answer":
+        return []
+    slots = asked_slots(expand_english(message))
+    if not slots:
+        return []
+    top = candidates[0]
+    text = _card_of(top).answer if top.unit == "card" else top.best.text
+    return [] if states_any(text, slots) else slots
 
 
 def _card_of(candidate: Candidate) -> Card:

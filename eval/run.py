@@ -32,7 +32,7 @@ def run_case(assistant, case: dict, recorder=None) -> dict:
         history = case.get("history")
         answer = assistant.ask(case["question"], history)
     decision_ids = []
-    if answer.outcome == "answered" or answer.handoff_reason == "low_confidence":
+    if answer.outcome == "answered" or answer.handoff_reason in ("low_confidence", "figure_not_in_knowledge"):
         decision = assistant.decide(case["question"], history)
         for candidate in decision.candidates:
             if candidate.best.source_id not in decision_ids:

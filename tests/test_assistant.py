@@ -114,3 +114,19 @@ def test_normalize_and_mask():
     masked = mask_pii("卡号6222021234567890123 身份证110101199003071234 手机13812345678")
     assert "6222021234567890123" not in masked and "110101199003071234" not in masked
     assert "13812345678" not in masked
+
+
+@pytest.mark.parametrize("question", ["两年期定期存款的年利率是多少？", "三年期定期存款利率是多少"])
+def test_asked_figure_missing_from_a_similar_card_hands_off(demo_assistant, question):
+    # The early-withdrawal card matches these wordings closely but states no rate: answering from it
+    # would mislead, so the question goes to an expert with a reason the expert can act on.
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff"
+    assert answer.handoff_reason == "figure_not_in_knowledge"
+    assert "人工" in answer.text
+
+
+def test_a_card_that_states_the_asked_figure_still_answers(demo_assistant):
+    answer = demo_assistant.ask("定期存款提前取出来，利息怎么算？")
+    assert answer.outcome == "answered"
+    assert "活期" in answer.text

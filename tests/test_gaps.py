@@ -57,6 +57,8 @@ def service(demo_assistant, settings, tmp_path_factory):
         outcomes[question] = service.chat(f"s-dcep-{number}", question).answer.handoff_reason
     outcomes["car"] = service.chat("s-car", "车贷可以贷几年？").answer.handoff_reason
     outcomes["safe"] = service.chat("s-safe", "保险柜租一年要多少钱？我手机13812345678").answer.handoff_reason
+    figure = service.chat("s-rate", "两年期定期存款的年利率是多少？").answer.handoff_reason
+    assert figure == "figure_not_in_knowledge"
     for number, question in enumerate(CATEGORY):
         service.chat(f"s-category-{number}", question)
     service.chat("s-human", "信用卡年费怎么免？")
@@ -95,7 +97,11 @@ def test_category_handoffs_good_answers_and_the_human_button_are_left_out(report
     listed = {q for c in report.clusters for q in c.questions}
     assert not listed & set(CATEGORY)
     assert "信用卡免息期最长多少天？" not in listed and "信用卡年费怎么免？" not in listed
-    assert report.questions == 7  # 3 + car + safe + 👎 + out of scope
+    assert report.questions == 8  # 3 + car + safe + rate + 👎 + out of scope
+
+
+def test_a_question_whose_figure_no_card_states_is_a_gap(report):
+    assert _cluster_of(report, "两年期定期存款的年利率是多少？").kinds == {"figure_not_in_knowledge": 1}
 
 
 def test_thumbs_down_and_out_of_scope_are_included(report):
@@ -202,7 +208,7 @@ def test_staff_api_serves_a_knowledge_manager(client, settings):
     auth = ("li", PASSWORDS["li"])
     body = client.get("/api/staff/gaps", params={"since_days": 30}, auth=auth).json()
     top = body["clusters"][0]
-    assert top["count"] == 3 and top["kinds"] == {"低置信转人工": 3} and body["questions"] == 7
+    assert top["count"] == 3 and top["kinds"] == {"低置信转人工": 3} and body["questions"] == 8
     response = client.get("/api/staff/gaps.csv", auth=auth)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
@@ -218,7 +224,7 @@ def test_console_rows(report):
     rows = gap_rows(report)
     assert rows[0][:4] == [1, report.clusters[0].label, 3, 3]
     assert "card-" in rows[0][7] or rows[0][7] == "无"
-    assert "7" in gap_summary(report, 30)
+    assert "8" in gap_summary(report, 30)
 
 
 def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):

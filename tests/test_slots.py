@@ -1,0 +1,31 @@
+"""Which figure a question asks for, and whether a passage states one."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.slots import asked_slots, states_any
+
+
+@pytest.mark.parametrize("question, slots", [
+    ("三年期定期存款利率是多少？", ["rate"]),
+    ("临时挂失能维持几天？", ["duration"]),
+    ("III类户最多能放多少钱？", ["amount"]),
+    ("银行卡丢了怎么办？", []),
+    ("信用卡取现要手续费吗？", []),
+])
+def test_asked_slots(question, slots):
+    assert asked_slots(question) == slots
+
+
+@pytest.mark.parametrize("text, slots, stated", [
+    ("按支取当天挂牌公告的活期存款利率计息。", ["rate"], False),
+    ("日利率万分之五。", ["rate"], True),
+    ("年化利率约为13%。", ["rate"], True),
+    ("临时挂失有效期为5日。", ["duration"], True),
+    ("新卡在七个工作日内制作完成。", ["duration"], True),
+    ("请到网点办理。", ["duration"], False),
+    ("余额不得超过2000元。", ["amount"], True),
+])
+def test_states_any(text, slots, stated):
+    assert states_any(text, slots) is stated
