@@ -37,16 +37,24 @@ def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRet
 def ensure_index(settings: Settings, embeddings, retriever: HybridRetriever) -> None:
     """First run: index the knowledge directory so that a newcomer's first question gets an answer."""
     logger.info("index is empty: ingesting %s first (one-time, about a minute)", settings.knowledge_dir)
-    last_logged = [0]
-
-    def progress(done: int, total: int, path: str) -> None:
-        percent = done * 100 // max(total, 1)
-        if percent >= last_logged[0] + 10 or done == total:
-            last_logged[0] = percent
-            logger.info("ingest progress %s%% (%s/%s) %s", percent, done, total, path)
-
-    report = run_ingest(settings, embeddings, progress=progress, client=retriever.client)
+    report = run_ingest(settings, embeddings, progress=ProgressLog(), client=retriever.client)
     for failure in report.errors:
         logger.warning("knowledge file skipped path=%s reason=%s", failure.path, failure.error)
     retriever.refresh(force=True)
     logger.info("ingest done files=%s units=%s", len(report.files), retriever.size)
+
+
+class ProgressLog:
+    """Ingest progress for the log: every 10% of each phase (validating files, writing units, publishing)."""
+
+    def __init__(self):
+        self.phase, self.percent = "", 0
+
+    def __call__(self, done: int, total: int, text: str) -> None:
+        phase = text.split(" ", 1)[0]
+        if phase != self.phase:
+            self.phase, self.percent = phase, -10
+        percent = done * 100 // max(total, 1)
+        if percent >= self.percent + 10 or done == total:
+            self.percent = percent
+            logger.info("ingest progress %s%% (%s/%s) %s", percent, done, total, text)

@@ -129,3 +129,19 @@ def test_first_question_on_an_empty_index_ingests_first(tmp_path, small_kb, embe
     settings = make_settings(tmp_path / "data", small_kb)
     assistant = build_assistant(settings, embeddings=embeddings)
     assert "2元" in assistant.ask("跨行取钱要收费吗").text
+
+
+def test_first_run_log_shows_each_phase_of_a_long_ingest(caplog):
+    from chatbot.bootstrap import ProgressLog
+
+    log = ProgressLog()
+    with caplog.at_level("INFO", logger="chatbot.bootstrap"):
+        for done in range(1, 11):
+            log(done, 10, f"校验 docs/{done}.md")
+        for done in range(256, 1025, 256):
+            log(done, 1024, "写入索引 cards/x.yaml")
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line for line in lines if "写入索引" in line] == [
+        f"ingest progress {p}% ({d}/1024) 写入索引 cards/x.yaml" for p, d in [(25, 256), (50, 512), (75, 768), (100, 1024)]]
+    assert sum("校验" in line for line in lines) == 10
+
