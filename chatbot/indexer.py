@@ -125,8 +125,12 @@ class Manifest:
                 ids[item] = source
         return ids
 
-    def put(self, source: str, digest: str, pipeline: str, ids: list[str]) -> None:
+    def put(self, source: str, digest: str, pipeline: str, ids: list[str], *, commit: bool = True) -> None:
         self._db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (source, digest, pipeline, json.dumps(ids)))
+        if commit:
+            self._db.commit()
+
+    def commit(self) -> None:
         self._db.commit()
 
     def remove(self, source: str) -> None:
@@ -435,17 +439,35 @@ class Indexer:
                 last_day = dt.date.fromisoformat(item.effective_date) - dt.timedelta(days=1)
                 change.archived_version = self._archive(change, last_day.isoformat())
             changes.append(change)
-        before = {p.source: set(self.record_manager.list_keys(group_ids=[p.source])) for p in pending}
+        sources = [p.source for p in pending]
+        before = self._keys_by_source(sources)
         index([d for p in pending for d in p.documents], self.record_manager, self.vector_store,
               cleanup="incremental", source_id_key="source", key_encoder="sha256", batch_size=64)
+        after = self._keys_by_source(sources)
         for item in pending:
-            after = set(self.record_manager.list_keys(group_ids=[item.source]))
-            added, deleted = len(after - before[item.source]), len(before[item.source] - after)
-            self.manifest.put(item.source, item.digest, self.pipeline, [item.item_id])
+            old, new = before.get(item.source, set()), after.get(item.source, set())
+            added, deleted = len(new - old), len(old - new)
+            self.manifest.put(item.source, item.digest, self.pipeline, [item.item_id], commit=False)
             status = "updated" if item.existed else "added"
             report.files.append(FileReport(item.source, status, added, deleted))
             logger.info("ingested path=%s status=%s added=%s deleted=%s", item.source, status, added, deleted)
+        self.manifest.commit()
         return changes
+
+    def _keys_by_source(self, sources: list[str]) -> dict[str, set[str]]:
+        """The record manager's keys of many files in one query (its API asks one file at a time)."""
+        from langchain_community.indexes._sql_record_manager import UpsertionRecord
+        from sqlalchemy import select
+
+        found: dict[str, set[str]] = {}
+        with self.record_manager._make_session() as session:
+            for start in range(0, len(sources), 500):
+                rows = session.execute(select(UpsertionRecord.group_id, UpsertionRecord.key).where(
+                    UpsertionRecord.namespace == self.record_manager.namespace,
+                    UpsertionRecord.group_id.in_(sources[start:start + 500])))
+                for group, key in rows:
+                    found.setdefault(group, set()).add(key)
+        return found
 
     def _live_units(self, source: str) -> list[tuple[str, dict]]:
         """The indexed, not archived units of one file."""
