@@ -123,7 +123,9 @@ class LexicalIndex:
             corpus = _WithPlaceholder(token_ids, empty)
             vocab = dict(vocabulary)
             vocab["\u2205"] = empty
-            self._retriever = bm25s.BM25()
+            # scipy builds the same column-sorted matrix as bm25s's numpy backend with about half the
+            # transient memory (+99 vs +177 MB at 100k chunks); "auto" falls back to numpy without it.
+            self._retriever = bm25s.BM25(csc_backend="auto")
             self._retriever.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
 
     @classmethod
