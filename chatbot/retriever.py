@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex, TokenRows, tokenize
 from .payloads import RetrievedChunk
+from .units import Positions, UnitTable
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +65,14 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._checked_at = 0.0
-        self._units: dict[str, tuple[str, dict]] = {}
+        self._units = UnitTable()
         self._lexical = LexicalIndex([], [], {})
-        self._cards: dict[str, dict] = {}
-        self._group_tokens: dict[str, np.ndarray] = {}
+        self._cards: dict[str, dict] = {}  # card id → {(version, superseded): (dates, card JSON)}
+        self._groups = Positions()
         self._vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0)
         self._unseen_idf = 1.0
-        self._articles: dict[tuple[str, str], dict] = {}
+        self._articles = Positions()
         self.refresh()  # fails here, with a clear message, on a store built with another model
 
     # --- index state ---------------------------------------------------------------------------
@@ -95,9 +96,12 @@ class HybridRetriever:
                 return
             self.collection = (open_collection(self.client, generation.collection, self.embeddings.model_id,
                                                create=False) if generation else None)
-            units: dict[str, tuple[str, dict]] = {}
+            units = UnitTable()
+            groups = Positions()  # the units of one card, or of one document chunk
+            articles = Positions()  # the chunks of one (document id, article)
+            cards: dict[str, dict] = {}
             vocabulary: dict[str, int] = {}
-            token_ids: list[list[int]] = []
+            token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
             # Small pages: Chroma's native side keeps its peak allocation, and 5,000-row pages cost
             # 2–3x the memory of 1,000-row pages at 20k chunks (measured with bench/scale.py).
@@ -111,62 +115,68 @@ class HybridRetriever:
                     token_ids.append([vocabulary.setdefault(t, len(vocabulary)) for t in lex.split()])
                     if meta.get("unit") == "doc":
                         meta.pop("body", None)
-                    units[key] = (text, meta)
-            keys = list(units)
-            # Per card and per cited article, every indexed version (the served one and superseded ones).
-            self._cards = {}
-            self._articles = {}
-            for text, meta in units.values():
-                edition = (meta.get("version"), meta.get("superseded", ""))
-                if meta.get("unit") == "card":
-                    self._cards.setdefault(meta["source_id"], {})[edition] = (meta, meta["card"])
-                elif meta.get("article"):
-                    found = self._articles.setdefault((meta["source_id"], meta["article"]), {}).setdefault(
-                        edition, [meta["title"], meta["source"], "", meta])
-                    found[2] += passage_of(text, meta)
-            self._lexical = LexicalIndex(keys, token_ids, vocabulary)
-            grouped: dict[str, set[int]] = {}
-            for key, ids in zip(keys, token_ids):
-                grouped.setdefault(_token_group(units[key][1], key), set()).update(ids)
+                    position = units.add(key, text, meta)
+                    meta = units.metadata(position)  # its strings shared, so keys below add none
+                    groups.add(_token_group(meta, key), position)
+                    if meta.get("unit") == "card":  # every indexed version: the served one and superseded ones
+                        edition = (meta.get("version"), meta.get("superseded", ""))
+                        dates = {"effective_date": meta.get("effective_date"), "effective_to": meta.get("effective_to")}
+                        cards.setdefault(meta["source_id"], {})[edition] = (dates, meta["card"])
+                    elif meta.get("unit") == "doc" and meta.get("article"):
+                        articles.add((meta["source_id"], meta["article"]), position)
+                del batch
+            units.finish()
+            lexical = LexicalIndex(units.keys, token_ids, vocabulary)
             del token_ids
-            self._group_tokens = {}
-            for group, ids in grouped.items():
-                array = np.fromiter(ids, dtype=np.int32, count=len(ids))
-                array.sort()
-                self._group_tokens[group] = array
             # Document frequency per unit, from the lexical index's own counts.
-            document_frequency = self._lexical.document_frequency(len(vocabulary))
+            document_frequency = lexical.document_frequency(len(vocabulary))
+            self._lexical = lexical
+            self._cards = cards
+            self._groups = groups
+            self._articles = articles
             self._vocabulary = vocabulary
-            self._idf = np.log(1 + (len(keys) - document_frequency + 0.5) / (document_frequency + 0.5))
-            _release_freed_memory()
-            self._unseen_idf = math.log(1 + (len(keys) + 0.5) / 0.5)
+            self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
+            self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
             self._version = version
+            _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
     def card_json(self, card_id: str, as_of: dt.date | None = None) -> str | None:
         """The card's JSON in the version in force on `as_of` (today by default)."""
         self.refresh()
         as_of = as_of or dt.date.today()
-        return next((raw for meta, raw in self._cards.get(card_id, {}).values() if _in_force(meta, as_of)), None)
+        return next((raw for dates, raw in self._cards.get(card_id, {}).values() if _in_force(dates, as_of)), None)
 
     def article(self, doc_id: str, article: str, as_of: dt.date | None = None) -> tuple[str, str, str] | None:
         """(document title, source path, article text) of a cited article in force on `as_of`."""
         self.refresh()
         as_of = as_of or dt.date.today()
-        versions = self._articles.get((doc_id, article), {}).values()
-        return next((tuple(found[:3]) for found in versions if _in_force(found[3], as_of)), None)
+        units = self._units
+        found = [(p, meta) for p in self._articles.get((doc_id, article))
+                 if _in_force(meta := units.metadata(p), as_of)]
+        if not found:
+            return None
+        text = "".join(passage_of(units.text(p), meta) for p, meta in found)
+        return found[0][1]["title"], found[0][1]["source"], text
 
     @property
     def size(self) -> int:
         return len(self._units)
+
+    def _unit(self, key: str) -> tuple[str, dict]:
+        """A unit's text and metadata ("" and {} for a key no longer loaded)."""
+        position = self._units.position(key)
+        if position is None:
+            return "", {}
+        return self._units.text(position), self._units.metadata(position)
 
     # --- search --------------------------------------------------------------------------------
 
     def retrieve(self, query: str, *, k: int | None = None, as_of: dt.date | None = None) -> list[Candidate]:
         """Candidates (cards and document chunks) sorted by fused score, in force on `as_of`."""
         self.refresh()
-        if not self._units:
+        if not len(self._units):
             return []
         k = k or self.settings.retrieval_k
         as_of = as_of or dt.date.today()
@@ -180,10 +190,11 @@ class HybridRetriever:
             scores.setdefault(key, {}).update(lexical_score=score, lexical_rank=rank)
         fused = []
         for key, found in scores.items():
-            if not _in_force(self._units.get(key, ("", {}))[1], as_of):
+            text, meta = self._unit(key)
+            if not _in_force(meta, as_of):
                 continue
             found["fused_score"] = _rrf(found.get("dense_rank")) + _rrf(found.get("lexical_rank"))
-            fused.append(self._chunk(key, **found))
+            fused.append(self._chunk(key, text, meta, **found))
         candidates = _group(fused)[:k]
         for candidate in candidates:
             candidate.coverage = self._coverage(set(query_tokens), _token_group(candidate.best.metadata,
@@ -196,10 +207,10 @@ class HybridRetriever:
             return 0.0
         ids = [self._vocabulary.get(t, -1) for t in query_tokens]
         weights = np.array([self._idf[i] if i >= 0 else self._unseen_idf for i in ids])
-        found = self._group_tokens.get(group_key)
-        if found is None:
+        positions = self._groups.get(group_key)
+        if not positions:
             return 0.0
-        hits = np.isin(np.array(ids), found)
+        hits = self._lexical.contains(ids, positions)
         return float(weights[hits].sum() / weights.sum())
 
     def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -208,8 +219,7 @@ class HybridRetriever:
         result = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         return [(key, 1.0 - distance) for key, distance in zip(result["ids"][0], result["distances"][0])]
 
-    def _chunk(self, key: str, **scores) -> RetrievedChunk:
-        text, meta = self._units.get(key, ("", {}))
+    def _chunk(self, key: str, text: str, meta: dict, **scores) -> RetrievedChunk:
         return RetrievedChunk(
             key=key,
             text=passage_of(text, meta),

@@ -22,8 +22,9 @@ def _all_text(settings, embeddings) -> str:
 
     retriever = HybridRetriever(settings, embeddings)
     retriever.refresh(force=True)
-    return "\n".join(text + meta.get("card", "") for text, meta in retriever._units.values()
-                     if not meta.get("superseded"))
+    units = retriever._units
+    return "\n".join(units.text(p) + units.metadata(p).get("card", "") for p in range(len(units))
+                     if not units.metadata(p).get("superseded"))
 
 
 def test_add_change_delete(tmp_path, small_kb, embeddings):

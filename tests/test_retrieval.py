@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chatbot.lexical import LexicalIndex, tokenize
+from chatbot.lexical import LexicalIndex, TokenRows, tokenize
+from chatbot.units import Positions, UnitTable
 
 
 def test_typed_results_with_scores(demo_assistant):
@@ -45,3 +46,69 @@ def test_lexical_index_ranks_by_bm25():
     assert index.document_frequency(len(index.vocabulary))[index.vocabulary["免息"]] == 1
     assert index.search(tokenize("免息期多长"), 2)[0][0] == "a"
     assert index.search(tokenize("完全无关"), 2) == []
+
+
+def test_lexical_index_reads_token_rows_and_knows_which_units_hold_a_token():
+    rows = TokenRows()
+    corpus = [tokenize("信用卡免息期最长56天"), [], tokenize("征信报告每年免费查询2次"), tokenize("信用卡年费")]
+    vocabulary: dict[str, int] = {}
+    for tokens in corpus:
+        rows.append([vocabulary.setdefault(t, len(vocabulary)) for t in tokens])
+    assert len(rows) == 4 and rows[1] == [] and rows[-1] == [vocabulary[t] for t in corpus[3]]
+    index = LexicalIndex(["a", "empty", "b", "c"], rows, vocabulary)
+    from_lists = LexicalIndex.from_tokens(["a", "empty", "b", "c"], corpus)
+    query = tokenize("信用卡免息期和征信")
+    assert index.search(query, 4) == from_lists.search(query, 4)
+    ids = [vocabulary.get(t, -1) for t in query] + [-1]
+    for units in ([0], [1], [2], [3], [0, 2], [1, 3], [0, 1, 2, 3]):
+        expected = [any(t in corpus[u] for u in units) for t in query] + [False]
+        assert index.contains(ids, units).tolist() == expected
+
+
+def test_unit_table_returns_the_stored_metadata_and_keeps_each_string_once():
+    table = UnitTable()
+    card = '{"id": "card-x", "answer": "很长的标准答案"}'
+    first = table.add("k1", "问题一", {"unit": "card", "card": card, "flag": True, "rank": 1})
+    # Chroma hands every unit a fresh copy of each string, with keys in any order.
+    second = table.add("k2", "问题二", {"rank": 1.0, "flag": 1, "card": "".join(card), "unit": "card"})
+    table.finish()
+    assert table.position("k2") == second and table.position("missing") is None
+    assert table.text(first) == "问题一"
+    assert table.metadata(first) == {"unit": "card", "card": card, "flag": True, "rank": 1}
+    assert type(table.metadata(first)["flag"]) is bool and type(table.metadata(second)["flag"]) is int
+    assert type(table.metadata(second)["rank"]) is float
+    assert table.metadata(first)["card"] is table.metadata(second)["card"]
+    table.metadata(first)["unit"] = "changed"  # a caller's copy, not the table's row
+    assert table.metadata(first)["unit"] == "card"
+
+
+def test_positions_keep_load_order():
+    positions = Positions()
+    for key, position in [("a", 0), ("b", 1), ("a", 2), ("a", 5)]:
+        positions.add(key, position)
+    assert positions.get("a") == [0, 2, 5] and positions.get("b") == [1] and positions.get("c") == []
+
+
+def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(demo_assistant):
+    retriever = demo_assistant.retriever
+    candidates = retriever.retrieve("信用卡被盗刷了怎么办") + retriever.retrieve("双录是什么")
+    assert {c.unit for c in candidates} == {"card", "doc"}
+    for candidate in candidates:
+        chunk = candidate.best
+        stored = retriever.collection.get(ids=[chunk.key], include=["metadatas", "documents"])
+        expected = dict(stored["metadatas"][0])
+        expected.pop("lex")
+        if chunk.unit == "doc":
+            assert chunk.text == expected.pop("body")
+        else:
+            assert chunk.text == stored["documents"][0]
+        assert chunk.metadata == expected
+        if chunk.unit == "card":
+            assert retriever.card_json(chunk.source_id) == expected["card"]
+        elif chunk.article:
+            title, source, text = retriever.article(chunk.source_id, chunk.article)
+            same = retriever.collection.get(where={"$and": [{"source_id": chunk.source_id},
+                                                            {"article": chunk.article}]}, include=["metadatas"])
+            bodies = [m["body"] for m in same["metadatas"]]
+            assert (title, source) == (chunk.title, chunk.source)
+            assert chunk.text in text and len(text) == sum(map(len, bodies))
