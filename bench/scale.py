@@ -33,16 +33,19 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     import numpy as np
     from chromadb.config import Settings as ChromaSettings
 
+    from chatbot.config import Settings
     from chatbot.indexer import Manifest
     from chatbot.lexical import tokenize
+    from chatbot.publish import read_current
     from chatbot.store import MODEL_KEY
 
     started = time.perf_counter()
+    served = read_current(Settings(_env_file=None, data_dir=base_dir))
     source = chromadb.PersistentClient(path=str(base_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
-    base = source.get_collection("xiaobao").get(include=["documents", "metadatas", "embeddings"])
+    base = source.get_collection(served.collection).get(include=["documents", "metadatas", "embeddings"])
     client = chromadb.PersistentClient(path=str(target / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
-    model_id = source.get_collection("xiaobao").metadata[MODEL_KEY]
-    collection = client.create_collection("xiaobao", metadata={MODEL_KEY: model_id, "hnsw:space": "cosine"},
+    model_id = source.get_collection(served.collection).metadata[MODEL_KEY]
+    collection = client.create_collection("xiaobao-g00001", metadata={MODEL_KEY: model_id, "hnsw:space": "cosine"},
                                           embedding_function=None)
     ids, docs, metas, vectors = list(base["ids"]), list(base["documents"]), list(base["metadatas"]), \
         [list(v) for v in base["embeddings"]]
@@ -65,9 +68,10 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     for start in range(0, len(ids), 5000):
         collection.add(ids=ids[start:start + 5000], documents=docs[start:start + 5000],
                        metadatas=metas[start:start + 5000], embeddings=vectors[start:start + 5000])
-    manifest = Manifest(target / "records.sqlite")
-    manifest.bump_version()
-    manifest.close()
+    (target / "index").mkdir()
+    Manifest(target / "index" / "g00001.sqlite").close()
+    (target / "index" / "current.json").write_text(json.dumps(
+        {"number": 1, "collection": "xiaobao-g00001", "state": "index/g00001.sqlite"}), encoding="utf-8")
     return time.perf_counter() - started
 
 

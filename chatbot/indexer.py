@@ -99,13 +99,13 @@ class IngestReport:
 
 
 class Manifest:
-    """What was indexed from which file (hash, pipeline, ids), and the index version counter."""
+    """One generation's record of what was indexed from which file (hash, pipeline, ids), and of the
+    superseded versions it archived."""
 
     def __init__(self, path: Path):
         self._db = sqlite3.connect(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, digest TEXT, "
                          "pipeline TEXT, ids TEXT)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self._db.execute("CREATE TABLE IF NOT EXISTS archive (source TEXT, item_id TEXT, version TEXT, ids TEXT, "
                          "in_force_until TEXT, archived_at TEXT)")
         self._db.commit()
@@ -150,16 +150,6 @@ class Manifest:
         rows = self._db.execute("SELECT source, item_id, version, in_force_until, archived_at FROM archive "
                                 "ORDER BY archived_at")
         return [dict(zip(["source", "item_id", "version", "in_force_until", "archived_at"], r)) for r in rows]
-
-    def index_version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='index_version'").fetchone()
-        return int(row[0]) if row else 0
-
-    def bump_version(self) -> int:
-        version = self.index_version() + 1
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('index_version', ?)", (str(version),))
-        self._db.commit()
-        return version
 
     def close(self) -> None:
         self._db.close()
