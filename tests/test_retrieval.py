@@ -60,9 +60,12 @@ def test_lexical_index_reads_token_rows_and_knows_which_units_hold_a_token():
     query = tokenize("信用卡免息期和征信")
     assert index.search(query, 4) == from_lists.search(query, 4)
     ids = [vocabulary.get(t, -1) for t in query] + [-1]
-    for units in ([0], [1], [2], [3], [0, 2], [1, 3], [0, 1, 2, 3]):
+    groups = [[0], [1], [2], [3], [0, 2], [1, 3], [0, 1, 2, 3], []]
+    for units in groups:
         expected = [any(t in corpus[u] for u in units) for t in query] + [False]
         assert index.contains(ids, units).tolist() == expected
+    # All groups at once (what retrieval asks per question) agrees with one group at a time.
+    assert index.contains_many(ids, groups).tolist() == [index.contains(ids, g).tolist() for g in groups]
 
 
 def test_unit_table_returns_the_stored_metadata_and_keeps_each_string_once():
