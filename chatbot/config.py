@@ -66,7 +66,3 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
-
-    @property
-    def record_db_url(self) -> str:
-        return f"sqlite:///{(self.data_dir / 'records.sqlite').resolve()}"
