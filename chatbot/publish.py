@@ -201,7 +201,7 @@ class Override:
 
 def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebuild: bool = False,
                progress: Progress | None = None, show_bar: bool | None = None, client=None,
-               gate: bool = True, override: Override | None = None, user: str = "cli") -> IngestReport:
+               override: Override | None = None, user: str = "cli") -> IngestReport:
     """Validate, build a new generation, probe it, gate it, publish it; holding the data-dir lock."""
     from .store import make_client
 
@@ -236,7 +236,7 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
         report.archived = [{"path": c.source, "id": c.item_id, "version": c.archived_version}
                            for c in changes if c.archived_version]
         return _check_and_publish(settings, embeddings, client, current, target, report, changes, step,
-                                  gate=gate, override=override, user=user)
+                                  override=override, user=user)
 
 
 def validate(settings: Settings, embeddings, *, root: Path | None = None, progress: Progress | None = None,
@@ -252,7 +252,7 @@ def validate(settings: Settings, embeddings, *, root: Path | None = None, progre
             manifest.close()
 
 
-def _check_and_publish(settings, embeddings, client, current, target, report, changes, step, *, gate,
+def _check_and_publish(settings, embeddings, client, current, target, report, changes, step, *,
                        override, user) -> IngestReport:
     from .assistant import Assistant
     from .gate import compare, evaluate_generation
@@ -267,9 +267,9 @@ def _check_and_publish(settings, embeddings, client, current, target, report, ch
     if stale:
         report.blocked.append("旧内容仍可被检索到：" + "、".join(p["item_id"] or p["source"] for p in stale))
     cases = settings.eval_gate_cases
-    if gate and cases and Path(cases).is_file() and current is not None:
+    if cases and Path(cases).is_file() and current is not None:  # a first build has nothing to compare
         step("运行评测集")(0, 1, str(cases))
-        previous = current.evaluation if current else None
+        previous = current.evaluation
         if previous is None:  # first gated run: measure the served generation too
             previous = evaluate_generation(settings, embeddings, client, current, Path(cases))
         figures = evaluate_generation(settings, embeddings, client, target, Path(cases), assistant=assistant)
