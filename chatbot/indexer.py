@@ -263,6 +263,7 @@ class Change:
     unit: str  # card | doc
     status: str  # added | updated | deleted
     old_units: list[tuple[str, dict]] = field(default_factory=list)  # (text, metadata), in force before
+    old_ids: list[str] = field(default_factory=list)  # their ids, in the same order
     new_units: list[tuple[str, dict]] = field(default_factory=list)
     archived_version: str | None = None  # the superseded version kept for the record, if any
 
@@ -371,9 +372,6 @@ class Indexer:
         with contextlib.suppress(Exception):
             self.record_manager.engine.dispose()
 
-    def prepare(self, root: Path, **options) -> Plan:
-        return plan_changes(self.settings, self.pipeline, self.manifest, root, **options)
-
     # --- phase 2: write ----------------------------------------------------------------------------
 
     def apply(self, plan: Plan, *, progress: Callable[[int, int, str], None] | None = None,
@@ -386,25 +384,31 @@ class Indexer:
         total, done = plan.units, 0
         bar = _progress_bar(total, show_bar, "写入索引", "片段")
         batch: list[_Pending] = []
+        size = 0
         for item in plan.pending:
             batch.append(item)
-            if sum(len(p.documents) for p in batch) >= FLUSH_UNITS or item is plan.pending[-1]:
+            size += len(item.documents)
+            if size >= FLUSH_UNITS or item is plan.pending[-1]:
                 changes += self._flush(batch, report)
-                done += sum(len(p.documents) for p in batch)
-                bar.update(sum(len(p.documents) for p in batch))
+                done += size
+                bar.update(size)
                 if progress:
                     progress(done, total, batch[-1].source)
-                batch = []
+                batch, size = [], 0
         bar.close()
-        today = today or dt.date.today()
+        withdrawn = ((today or dt.date.today()) - dt.timedelta(days=1)).isoformat()
+        keys = self._keys_by_source(plan.deleted)
+        live = self._live_units(keys)
         for source in plan.deleted:
-            change = Change(source, "", "", "deleted", old_units=self._live_units(source))
-            if change.old_units:
-                change.item_id = change.old_units[0][1].get("source_id", "")
-                change.unit = change.old_units[0][1].get("unit", "")
-                withdrawn = (today - dt.timedelta(days=1)).isoformat()
+            ids, units = live.get(source, ([], []))
+            change = Change(source, "", "", "deleted", old_units=units, old_ids=ids)
+            if units:
+                change.item_id = units[0][1].get("source_id", "")
+                change.unit = units[0][1].get("unit", "")
                 change.archived_version = self._archive(change, withdrawn)
-            report.files.append(FileReport(source, "deleted", chunks_deleted=self._delete_source(source)))
+            indexed = sorted(keys.get(source, ()))
+            self._delete_source(source, indexed)
+            report.files.append(FileReport(source, "deleted", chunks_deleted=len(indexed)))
             changes.append(change)
             logger.info("removed path=%s", source)
         return report, changes
@@ -418,10 +422,13 @@ class Indexer:
         if not pending:
             return []
         changes = []
+        sources = [p.source for p in pending]
+        before = self._keys_by_source(sources)
+        live = self._live_units(before)
         for item in pending:
-            old = self._live_units(item.source) if item.existed else []
+            ids, old = live.get(item.source, ([], []))
             change = Change(item.source, item.item_id, item.documents[0].metadata["unit"] if item.documents else "",
-                            "updated" if item.existed else "added", old_units=old,
+                            "updated" if item.existed else "added", old_units=old, old_ids=ids,
                             new_units=[(d.page_content, d.metadata) for d in item.documents])
             old_version = old[0][1].get("version") if old else None
             if old_version is not None and old_version != item.version:
@@ -429,8 +436,6 @@ class Indexer:
                 last_day = dt.date.fromisoformat(item.effective_date) - dt.timedelta(days=1)
                 change.archived_version = self._archive(change, last_day.isoformat())
             changes.append(change)
-        sources = [p.source for p in pending]
-        before = self._keys_by_source(sources)
         index([d for p in pending for d in p.documents], self.record_manager, self.vector_store,
               cleanup="incremental", source_id_key="source", key_encoder="sha256", batch_size=64)
         after = self._keys_by_source(sources)
@@ -459,41 +464,45 @@ class Indexer:
                     found.setdefault(group, set()).add(key)
         return found
 
-    def _live_units(self, source: str) -> list[tuple[str, dict]]:
-        """The indexed, not archived units of one file."""
-        keys = self.record_manager.list_keys(group_ids=[source])
-        if not keys:
-            return []
-        found = self.collection.get(ids=keys, include=["documents", "metadatas"])
-        return list(zip(found["documents"], found["metadatas"]))
+    def _live_units(self, keys: dict[str, set[str]]) -> dict[str, tuple[list[str], list[tuple[str, dict]]]]:
+        """Per file, the ids and (text, metadata) of its indexed, not archived units (`keys`: the record
+        manager's keys per file), read from Chroma together for all the files."""
+        wanted = [key for found in keys.values() for key in sorted(found)]
+        units: dict[str, tuple[str, dict]] = {}
+        for start in range(0, len(wanted), 1000):
+            found = self.collection.get(ids=wanted[start:start + 1000], include=["documents", "metadatas"])
+            units.update(zip(found["ids"], zip(found["documents"], found["metadatas"])))
+        live = {}
+        for source, found in keys.items():
+            ids = [key for key in sorted(found) if key in units]
+            live[source] = (ids, [units[key] for key in ids])
+        return live
 
     def _archive(self, change: Change, last_day: str) -> str | None:
         """Keep the replaced units under archive ids, in force only up to `last_day`. Their vectors are
         copied, not recomputed. The manifest's archive table is the record of what was superseded."""
-        keys = self.record_manager.list_keys(group_ids=[change.source])
-        if not keys:
+        if not change.old_ids:
             return None
-        found = self.collection.get(ids=keys, include=["documents", "metadatas", "embeddings"])
-        version = found["metadatas"][0].get("version", "")
+        vectors = self.collection.get(ids=change.old_ids, include=["embeddings"])
+        vector_of = dict(zip(vectors["ids"], vectors["embeddings"]))
+        version = change.old_units[0][1].get("version", "")
         ids, metadatas = [], []
-        for key, meta in zip(found["ids"], found["metadatas"]):
+        for key, (_, meta) in zip(change.old_ids, change.old_units):
             ending = meta.get("effective_to")
             meta = dict(meta, superseded="1", effective_to=min(ending, last_day) if ending else last_day)
             ids.append(f"archive:{version}:{key}")
             metadatas.append(meta)
-        self.collection.upsert(ids=ids, documents=found["documents"], metadatas=metadatas,
-                               embeddings=found["embeddings"])
+        self.collection.upsert(ids=ids, documents=[text for text, _ in change.old_units], metadatas=metadatas,
+                               embeddings=[vector_of[key] for key in change.old_ids])
         self.manifest.archive(change.source, metadatas[0].get("source_id", ""), version, ids, last_day)
         logger.info("archived path=%s version=%s units=%s until=%s", change.source, version, len(ids), last_day)
         return version
 
-    def _delete_source(self, source: str) -> int:
-        keys = self.record_manager.list_keys(group_ids=[source])
+    def _delete_source(self, source: str, keys: list[str]) -> None:
         if keys:
             self.vector_store.delete(keys)
             self.record_manager.delete_keys(keys)
         self.manifest.remove(source)
-        return len(keys)
 
 
 def _progress_bar(total: int, show: bool | None, description: str, unit: str):
