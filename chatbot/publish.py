@@ -60,12 +60,16 @@ def index_dir(settings: Settings) -> Path:
     return settings.data_dir / "index"
 
 
-def _read(path: Path) -> Generation | None:
+def _read_json(path: Path) -> dict | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    return _generation(data)
+
+
+def _read(path: Path) -> Generation | None:
+    data = _read_json(path)
+    return None if data is None else _generation(data)
 
 
 def _generation(data: dict) -> Generation:
@@ -87,8 +91,8 @@ def read_staged(settings: Settings) -> Generation | None:
 
 def staged_report(settings: Settings) -> dict | None:
     """The ingest report of the held-back generation (why it was blocked, its figures)."""
-    path = index_dir(settings) / "staged.json"
-    return json.loads(path.read_text(encoding="utf-8")).get("report") if path.exists() else None
+    data = _read_json(index_dir(settings) / "staged.json")
+    return None if data is None else data.get("report")
 
 
 def _write_atomic(path: Path, data: dict) -> None:
@@ -124,8 +128,9 @@ def publish_log(settings: Settings) -> list[dict]:
 
 # --- generations in the store ---------------------------------------------------------------------
 
-def _generation_name(settings: Settings, number: int) -> str:
-    return f"{settings.collection}-g{number:05d}"
+def _numbered(settings: Settings, number: int) -> Generation:
+    """Generation `number`'s collection and state file names."""
+    return Generation(number, f"{settings.collection}-g{number:05d}", f"index/g{number:05d}.sqlite")
 
 
 def _collections(client) -> list[str]:
@@ -154,7 +159,7 @@ def _discard_unpublished(settings: Settings, client, current: Generation | None)
         match = pattern.match(name)
         if match and name not in keep:
             logger.info("discarding unpublished generation %s", name)
-            _drop(settings, client, Generation(int(match.group(1)), name, f"index/g{match.group(1)}.sqlite"))
+            _drop(settings, client, _numbered(settings, int(match.group(1))))
     with contextlib.suppress(FileNotFoundError):
         (index_dir(settings) / "staged.json").unlink()
 
@@ -173,7 +178,7 @@ def _copy_generation(settings: Settings, client, source: Generation, target: Gen
         copy.add(ids=batch["ids"], documents=batch["documents"], metadatas=batch["metadatas"],
                  embeddings=batch["embeddings"])
         if progress:
-            progress(min(offset + page, total), total, "复制当前索引")
+            progress(min(offset + page, total), total, "")
     target_path = target.state_path(settings)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     source_db = sqlite3.connect(source.state_path(settings))
@@ -214,24 +219,19 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
         current = read_current(settings)
         _discard_unpublished(settings, client, current)
         number = (current.number if current else 0) + 1
-        target = Generation(number, _generation_name(settings, number), f"index/g{number:05d}.sqlite")
-        indexer = None
+        target = _numbered(settings, number)
+        base = None if rebuild else current  # what the new generation starts from
+        plan = _plan(settings, embeddings, base, root, step("校验"), show_bar)
+        if base and not plan.has_writes:  # nothing valid to change: no new generation
+            return IngestReport(files=list(plan.files))
+        if base:
+            _copy_generation(settings, client, base, target, embeddings, step("复制当前索引"))
+        indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
+                          state_path=target.state_path(settings))
         try:
-            if current and not rebuild:
-                plan = validate(settings, embeddings, root=root, progress=step("校验"), show_bar=show_bar)
-                if not plan.has_writes:  # nothing valid to change: no new generation
-                    return IngestReport(files=list(plan.files))
-                _copy_generation(settings, client, current, target, embeddings, step("复制当前索引"))
-                indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
-                                  state_path=target.state_path(settings))
-            else:
-                indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
-                                  state_path=target.state_path(settings))
-                plan = indexer.prepare(root, progress=step("校验"), show_bar=show_bar)
             report, changes = indexer.apply(plan, progress=step("写入索引"), show_bar=show_bar)
         finally:
-            if indexer is not None:
-                indexer.close()
+            indexer.close()
         report.generation = number
         report.archived = [{"path": c.source, "id": c.item_id, "version": c.archived_version}
                            for c in changes if c.archived_version]
@@ -242,11 +242,17 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
 def validate(settings: Settings, embeddings, *, root: Path | None = None, progress: Progress | None = None,
              show_bar: bool | None = None) -> Plan:
     """What a re-ingest would do, and every file's errors, against the served index. Writes nothing."""
-    current = read_current(settings)
-    manifest = Manifest(current.state_path(settings)) if current else None
+    return _plan(settings, embeddings, read_current(settings), Path(root or settings.knowledge_dir), progress,
+                 show_bar)
+
+
+def _plan(settings: Settings, embeddings, base: Generation | None, root: Path, progress: Progress | None,
+          show_bar: bool | None) -> Plan:
+    """Validate the knowledge directory against `base` (None: against nothing indexed)."""
+    manifest = Manifest(base.state_path(settings)) if base else None
     try:
-        return plan_changes(settings, pipeline_of(settings, embeddings.model_id), manifest,
-                            Path(root or settings.knowledge_dir), progress=progress, show_bar=show_bar)
+        return plan_changes(settings, pipeline_of(settings, embeddings.model_id), manifest, root,
+                            progress=progress, show_bar=show_bar)
     finally:
         if manifest:
             manifest.close()
