@@ -27,8 +27,6 @@ from chatbot import gaps_cli
 from chatbot.config import Settings
 from chatbot.errors import ChatbotError
 
-STATUS_LABELS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
-
 
 def main(argv: list[str] | None = None) -> int:
     if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: chatbot/gaps_cli.py
@@ -96,46 +94,12 @@ def _ingest(settings: Settings, args, user: str) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
+        from chatbot.knowledge import format_report
+
         print(format_report(summary))
     if summary["generation"] is not None and not summary["published"]:
         return 3
     return 1 if summary["errors"] else 0
-
-
-def format_report(summary: dict) -> str:
-    """The ingest report as plain Chinese text (the console shows the same content)."""
-    lines = [f"新增 {summary['added']}，更新 {summary['updated']}，删除 {summary['deleted']}，"
-             f"未变 {summary['skipped']}，失败 {len(summary['errors'])} 个文件"]
-    for item in summary["files"]:
-        label = STATUS_LABELS.get(item["status"], item["status"])
-        extra = f" — {item['error']}" if item["error"] else f"（片段 +{item['chunks_added']} −{item['chunks_deleted']}）"
-        lines.append(f"  {label}：{item['path']}{extra}")
-    for item in summary["archived"]:
-        lines.append(f"  存档：{item['id']} 第 {item['version']} 版（已被取代，仅供审计查询）")
-    for probe in summary["probe"]:
-        verdict = "通过" if probe["old_gone"] and probe["new_answered"] is not False else "未通过"
-        removed = f"；已清除：“{probe['removed'][0][:60]}”" if probe["removed"] else ""
-        lines.append(f"  旧内容核验 {verdict}：{probe['item_id'] or probe['source']} — {probe['detail']}{removed}")
-    evaluation = summary["evaluation"]
-    if evaluation:
-        previous, current = evaluation["previous"] or {}, evaluation["current"]
-        lines.append("  评测（上次 → 本次）：" + "，".join(
-            f"{name} {_figure(previous.get(name))} → {_figure(current.get(name))}"
-            for name in ("outcome", "facts", "hit@1", "hit@3")))
-    if summary["generation"] is None:
-        lines.append("没有需要写入的变更，当前索引保持不变。")
-    elif summary["published"]:
-        note = f"（强制发布：{summary['override']['by']}，原因：{summary['override']['reason']}）" \
-            if summary["override"] else ""
-        lines.append(f"已发布第 {summary['generation']} 版索引{note}。")
-    else:
-        lines.append(f"第 {summary['generation']} 版索引未发布，线上仍使用原索引：" + "；".join(summary["blocked"]))
-        lines.append("确认无误后可运行：python ingest.py --publish-staged --override \"原因\"")
-    return "\n".join(lines)
-
-
-def _figure(value) -> str:
-    return "—" if value is None else f"{value:.3f}"
 
 
 def _upload(settings: Settings, files: list[Path]) -> int:
@@ -170,19 +134,20 @@ def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
 
 
 def _status(settings: Settings, as_json: bool) -> int:
-    from chatbot.publish import publish_log, read_current, read_staged, staged_report
+    from dataclasses import asdict
 
-    current, staged = read_current(settings), read_staged(settings)
-    data = {"current": current.__dict__ if current else None, "staged": staged.__dict__ if staged else None,
-            "staged_blocked": (staged_report(settings) or {}).get("blocked", []), "log": publish_log(settings)[-5:]}
+    from chatbot.knowledge import knowledge_status
+
+    status = knowledge_status(settings, last=5)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(asdict(status), ensure_ascii=False))
         return 0
-    print(f"线上索引：第 {current.number} 版（{current.collection}，发布于 {current.published_at or '—'}）"
+    current, staged = status.current, status.staged
+    print(f"线上索引：第 {current['number']} 版（{current['collection']}，发布于 {current['published_at'] or '—'}）"
           if current else "线上索引：尚未建立")
     if staged:
-        print(f"待发布：第 {staged.number} 版，被拦下的原因：" + "；".join(data["staged_blocked"]))
-    for entry in data["log"]:
+        print(f"待发布：第 {staged['number']} 版，被拦下的原因：" + "；".join(status.staged_blocked))
+    for entry in status.log:
         override = f" 强制发布（{entry.get('override_reason')}）" if entry.get("override") else ""
         print(f"  {entry['time']} {entry['event']} 第 {entry['generation']} 版 by {entry.get('by')}{override}")
     return 0

@@ -21,7 +21,7 @@ from .errors import ChatbotError
 from .gaps import GapReporter
 from .gaps_ui import build_gap_panel
 from .handoff import reason_label
-from .ingest_cli import format_report
+from .knowledge import FILE_STATUS, format_report
 from .staff import StaffDirectory, StaffUser
 from .uploads import ALLOWED_SUFFIXES
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 QUEUE_HEADERS = ["工单号", "优先级", "原因", "状态", "处理人", "处理时限"]
 EVENT_LABELS = {"published": "发布", "blocked": "拦截"}
-FILE_STATUS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
 ROLE_LABELS = {"expert": "服务专家", "knowledge_manager": "知识管理员", "admin": "管理员"}
 
 
