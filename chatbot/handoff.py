@@ -18,6 +18,7 @@ REASON_LABELS = {
     "human_request": "客户要求人工服务",
     "low_confidence": "智能助手无法确定答案",
     "figure_not_in_knowledge": "知识库中没有客户所问的具体数值",
+    "subject_not_in_knowledge": "知识库中没有客户所问的产品或事项",
     "repeated_failure": "多次未能解决客户问题",
 }
 

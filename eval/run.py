@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from chatbot.config import Settings
+from chatbot.gaps import GAP_HANDOFF_REASONS
 from eval.evaluators import EVALUATORS, missing_facts
 
 
@@ -32,7 +33,7 @@ def run_case(assistant, case: dict, recorder=None) -> dict:
         history = case.get("history")
         answer = assistant.ask(case["question"], history)
     decision_ids = []
-    if answer.outcome == "answered" or answer.handoff_reason in ("low_confidence", "figure_not_in_knowledge"):
+    if answer.outcome == "answered" or answer.handoff_reason in GAP_HANDOFF_REASONS:
         decision = assistant.decide(case["question"], history)
         for candidate in decision.candidates:
             if candidate.best.source_id not in decision_ids:

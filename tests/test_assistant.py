@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from chatbot.normalize import mask_pii, normalize
@@ -130,3 +132,37 @@ def test_a_card_that_states_the_asked_figure_still_answers(demo_assistant):
     answer = demo_assistant.ask("定期存款提前取出来，利息怎么算？")
     assert answer.outcome == "answered"
     assert "活期" in answer.text
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("用信用卡在ATM取现金，手续费怎么收？", "信用卡"),  # the ATM card is about 借记卡 only
+    ("用存折在ATM取钱要手续费吗？", "存折"),
+    ("借记卡出国刷卡收货币转换费吗？", "货币转换费"),
+])
+def test_a_question_about_a_subject_the_match_never_names_hands_off(demo_assistant, question, subject, caplog):
+    # A close wording about a neighbouring product is not an answer: the customer would be told the
+    # debit-card rule for a credit card. The log names the subject the knowledge lacks.
+    with caplog.at_level(logging.INFO, logger="chatbot.assistant"):
+        answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff", (question, answer.text)
+    assert answer.handoff_reason == "subject_not_in_knowledge"
+    assert "人工" in answer.text
+    assert f"never names {subject}" in caplog.text
+
+
+@pytest.mark.parametrize("question", ["借记卡在别的银行ATM取钱收费吗？", "在网点买的年金险犹豫期是几天？",
+                                      "房贷才还了8个月，想提前还一部分，手续费怎么收？"])
+def test_a_subject_the_match_names_or_generalises_still_answers(demo_assistant, question):
+    # 借记卡 and 房贷 are named by their cards; 年金险 is covered by a card on 人身保险 in general.
+    assert demo_assistant.ask(question).outcome == "answered"
+
+
+def test_subject_lexicon_matching():
+    from chatbot.subjects import SubjectLexicon
+
+    lexicon = SubjectLexicon.from_yaml()
+    assert [s.term for s in lexicon.mentioned("存款保险能赔多少")] == ["存款保险"]  # 保险 is inside it
+    assert lexicon.mentioned("How much of my deposits is insured?") == []  # "pos" is not POS机
+    assert lexicon.uncovered("信用卡取现收费吗", "借记卡在他行ATM取现每笔2元") == ["信用卡"]
+    assert lexicon.uncovered("信用卡丢了怎么挂失", "银行卡丢失后可以电话挂失") == []
+    assert lexicon.uncovered("贷款要什么材料", "投诉需要写明诉求") == []  # a family name alone is not checked
