@@ -41,7 +41,7 @@ class SubjectLexicon:
                              key=lambda pair: -len(pair[0]))
 
     @classmethod
-    def from_yaml(cls, path: Path = SUBJECTS_FILE) -> "SubjectLexicon":
+    def from_yaml(cls, path: Path = SUBJECTS_FILE) -> SubjectLexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))["subjects"]
         subjects = {}
         for term, fields in raw.items():
