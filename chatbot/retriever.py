@@ -73,6 +73,7 @@ class HybridRetriever:
         self._idf = np.zeros(0)
         self._unseen_idf = 1.0
         self._articles = Positions()
+        self._vectors = np.zeros((0, 0), dtype=np.float32)  # unit vectors by position, for exact search
         self.refresh()  # fails here, with a clear message, on a store built with another model
 
     # --- index state ---------------------------------------------------------------------------
@@ -103,11 +104,18 @@ class HybridRetriever:
             vocabulary: dict[str, int] = {}
             token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
+            vectors = None
             # Small pages: Chroma's native side keeps its peak allocation, and 5,000-row pages cost
             # 2–3x the memory of 1,000-row pages at 20k chunks (measured with bench/scale.py).
             page = 1000
             for offset in range(0, total, page):
-                batch = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+                batch = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=page,
+                                            offset=offset)
+                page_vectors = np.asarray(batch["embeddings"], dtype=np.float32)
+                page_vectors /= np.maximum(np.linalg.norm(page_vectors, axis=1, keepdims=True), 1e-12)
+                if vectors is None:
+                    vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
+                vectors[offset:offset + len(page_vectors)] = page_vectors
                 for key, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                     # Tokens become integer ids, and the document body is sliced from the text when
                     # needed: at 100k chunks, kept strings would cost more than everything else.
@@ -138,6 +146,7 @@ class HybridRetriever:
             self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
             self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
+            self._vectors = vectors[:len(units)] if vectors is not None else np.zeros((0, 0), dtype=np.float32)
             self._version = version
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
@@ -211,10 +220,19 @@ class HybridRetriever:
         return [float(weights[row].sum() / weights.sum()) for row in hits]
 
     def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
-        vector = self.embeddings.embed_query(query)
-        n = min(k, len(self._units))
-        result = self.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
-        return [(key, 1.0 - distance) for key, distance in zip(result["ids"][0], result["distances"][0])]
+        """The k units nearest the query by cosine similarity, searched exactly over the loaded vectors.
+        Chroma's HNSW index is approximate, and in chromadb 1.5.9 the neighbours it misses vary from
+        process to process (chroma-core/chroma#7758), so two workers could answer one question
+        differently. Exact search is deterministic and cheap here (~8 ms at 100k units)."""
+        vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        scores = self._vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))  # cosine
+        n = min(k, len(scores))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.lexsort((top, -scores[top]))]  # by score, ties in load order
+        keys = self._units.keys
+        return [(keys[p], float(scores[p])) for p in top]
 
     def _chunk(self, key: str, text: str, meta: dict, **scores) -> RetrievedChunk:
         return RetrievedChunk(
