@@ -18,7 +18,7 @@ from .payloads import Answer, Citation
 from .retriever import Candidate, HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
 from .schema import Card
-from .slots import asked_slots, states_any
+from .slots import asked_slots, unstated
 from .subjects import default_lexicon
 
 logger = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ def _unstated_slots(message: str, candidates: list[Candidate]) -> list[str]:
         return []
     top = candidates[0]
     text = _card_of(top).answer if top.unit == "card" else top.best.text
-    return [] if states_any(text, slots) else slots
+    return unstated(text, slots)
 
 
 def _uncovered_subjects(message: str, candidates: list[Candidate]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.slots import asked_slots, states_any
+from chatbot.slots import asked_slots, states_any, unstated
 
 
 @pytest.mark.parametrize("question, slots", [
@@ -12,7 +12,11 @@ from chatbot.slots import asked_slots, states_any
     ("临时挂失能维持几天？", ["duration"]),
     ("III类户最多能放多少钱？", ["amount"]),
     ("银行卡丢了怎么办？", []),
-    ("信用卡取现要手续费吗？", []),
+    ("信用卡取现要手续费吗？", ["fee"]),
+    ("首问负责制是什么意思？", []),
+    # only the asking part counts: "欠了几个月" tells, it does not ask
+    ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
+    ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(question) == slots
@@ -29,3 +33,13 @@ def test_asked_slots(question, slots):
 ])
 def test_states_any(text, slots, stated):
     assert states_any(text, slots) is stated
+
+
+@pytest.mark.parametrize("text, slots, missing", [
+    ("临时挂失有效期为5日。", ["fee", "amount"], ["fee", "amount"]),  # a fee question needs a word on fees
+    ("正式挂失不收取手续费。", ["fee", "amount"], []),
+    ("新卡在7个工作日内制作完成，工本费20元。", ["duration", "amount"], []),
+    ("请到网点办理。", ["duration"], ["duration"]),
+])
+def test_unstated(text, slots, missing):
+    assert unstated(text, slots) == missing
