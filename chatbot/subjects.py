@@ -67,7 +67,9 @@ class SubjectLexicon:
         return list(found.values())
 
     def covers(self, passage: str, subject: Subject) -> bool:
-        """The passage names the subject, or names its broader term and none of its siblings."""
+        """The passage names the subject, or names its broader term and none of its siblings: a card on
+        银行卡 in general covers 信用卡, a card on 借记卡 does not. When a card names both the family and a
+        sibling (存款 and 大额存单), the stricter reading wins: a wrong answer costs more than a hand-off."""
         passage = normalize(passage)
         if _names_any(passage, subject):
             return True
@@ -77,7 +79,7 @@ class SubjectLexicon:
                        if sibling.term != subject.term)
 
     def uncovered(self, question: str, passage: str) -> list[str]:
-        """The subjects the question names that the passage does not cover."""
+        """The subjects the question names that the passage does not cover (family names are not checked)."""
         return [s.term for s in self.mentioned(question) if not s.generic and not self.covers(passage, s)]
 
 
