@@ -40,7 +40,7 @@ SUGGESTION_PREFIX = "您是不是想问："
 _DOMAIN = re.compile(
     r"银行|卡|账|户|存|取|钱|款|贷|息|费|额|征信|信用|理财|基金|保险|投诉|诈|骗|转账|汇|还|利率|"
     r"密码|验证码|挂失|冻结|网点|柜|客服|个人信息|隐私|手续|外汇|美元|存单|办|业务|证件|身份证|委托|代理|"
-    r"老人|利息|收益|风险|催收|逾期|atm|bank|card|loan|credit|"
+    r"老人|利息|收益|风险|催收|逾期|现金|现钞|硬币|纸币|人民币|扫码|支付|atm|bank|card|loan|credit|"
     r"account|fee|deposit|complain|fraud|interest|insurance"
 )
 

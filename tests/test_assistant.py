@@ -84,6 +84,16 @@ def test_out_of_scope_is_refused(demo_assistant):
     assert answer.outcome == "refused"
 
 
+def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_assistant):
+    # Paying in cash is a consumer-protection matter (拒收现金) though the question names no bank: when
+    # the assistant is unsure, an expert answers; it is not refused as off-topic.
+    from chatbot.assistant import Decision
+
+    question = "挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？"
+    answer = demo_assistant._low_confidence(Decision([], None, 0.1, question), question)
+    assert answer.outcome == "handoff", answer.text
+
+
 def test_unanswerable_banking_question_hands_off(demo_assistant):
     answer = demo_assistant.ask("示例银行支持开通数字人民币钱包吗？")
     assert answer.outcome == "handoff"
