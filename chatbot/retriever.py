@@ -223,7 +223,7 @@ class HybridRetriever:
         """The k units nearest the query by cosine similarity, searched exactly over the loaded vectors.
         Chroma's HNSW index is approximate, and in chromadb 1.5.9 the neighbours it misses vary from
         process to process (chroma-core/chroma#7758), so two workers could answer one question
-        differently. Exact search is deterministic and cheap here (~8 ms at 100k units)."""
+        differently. Exact search is deterministic and cheap here (~12 ms at 100k units)."""
         vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
         scores = self._vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))  # cosine
         n = min(k, len(scores))
