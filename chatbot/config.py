@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Host the app binds to.")
     port: int = Field(7860, description="Port the app binds to.")
     workers: int = Field(1, description="Server processes; sessions and tickets live in SQL, so any worker can "
-                         "serve any turn. Each worker embeds with one thread when there are several.")
+                         "serve any turn. One is enough to use every core: requests embed in parallel threads.")
     staff_users: str = Field(
         "",
         description="Staff accounts: 'name:role:hash' separated by ';' or ','; role is expert, knowledge_manager "

