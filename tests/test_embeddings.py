@@ -65,3 +65,19 @@ def test_missing_model_directory_is_a_clear_error(tmp_path):
 def test_unknown_provider():
     with pytest.raises(ConfigError, match="CHATBOT_EMBEDDINGS"):
         build_embeddings("openai")
+
+
+def test_a_query_embedded_alone_uses_every_core_and_the_same_vector(embeddings):
+    # Alone, a query's engine call runs on all cores (the latency a customer sees on a quiet server);
+    # several at once run one thread each. The vector must not depend on which.
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert embeddings._openmp is not None  # the engine's own OpenMP runtime was found
+    texts = [f"借记卡第{n}次跨行取现收多少手续费" for n in range(12)]
+    embeddings.clear_cache()
+    alone = np.array([embeddings.embed_query(t) for t in texts])
+    embeddings.clear_cache()
+    with ThreadPoolExecutor(4) as pool:
+        together = np.array(list(pool.map(embeddings.embed_query, texts)))
+    assert np.allclose(alone, together, atol=1e-6)
+    assert np.allclose(alone, np.array(embeddings.embed_queries(texts)), atol=1e-6)
