@@ -117,6 +117,14 @@ def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(dem
             assert chunk.text in text and len(text) == sum(map(len, bodies))
 
 
+def test_the_dense_product_runs_on_one_blas_thread(demo_assistant):
+    # A multi-threaded BLAS product spins against the embedding engine's OpenMP threads: at 10k units
+    # Assistant.ask went from 28 to 61 ms (p50, bench/scale.py). Requests run in parallel instead.
+    from threadpoolctl import threadpool_info
+
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
 def test_dense_search_finds_the_exact_nearest_units(demo_assistant):
     # Chroma's HNSW index is approximate, and in chromadb 1.5.9 which near neighbours it misses
     # varies from process to process (chroma-core/chroma#7758): the same question could get another
