@@ -77,7 +77,13 @@ def format_report(summary: dict) -> str:
     for item in summary["archived"]:
         lines.append(f"  存档：{item['id']} 第 {item['version']} 版（已被取代，仅供审计查询）")
     for probe in summary["probe"]:
-        verdict = "通过" if probe["old_gone"] and probe["new_answered"] is not False else "未通过"
+        # Only stale content blocks a publish; a phrasing that another card answers is worth a look.
+        if not probe["old_gone"]:
+            verdict = "未通过（旧内容仍可检索）"
+        elif probe["new_answered"] is False:
+            verdict = "通过（旧内容已清除；部分问法由其他卡片回答，请留意）"
+        else:
+            verdict = "通过"
         removed = f"；已清除：“{probe['removed'][0][:60]}”" if probe["removed"] else ""
         lines.append(f"  旧内容核验 {verdict}：{probe['item_id'] or probe['source']} — {probe['detail']}{removed}")
     evaluation = summary["evaluation"]

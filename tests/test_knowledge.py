@@ -167,3 +167,19 @@ def test_cli_validate_upload_status_and_ask_as_of(tmp_path):
     now = json.loads(run(str(kb), "--ask", "跨行取钱要收费吗", "--json").stdout)
     then = json.loads(run(str(kb), "--ask", "跨行取钱要收费吗", "--as-of", "2024-06-01", "--json").stdout)
     assert "前5笔" in now["answer"] and "前3笔" in then["answer"] and then["as_of"] == "2024-06-01"
+
+
+def test_report_tells_stale_content_from_phrasings_answered_by_another_card():
+    # Only stale content blocks a publish. A phrasing that another card answers is worth a look, but
+    # calling it "未通过" next to "已发布" told managers the opposite of what happened.
+    from chatbot.knowledge import format_report
+
+    probe = {"source": "cards/a.yaml", "item_id": "card-a", "status": "updated", "checked": 7,
+             "removed": [], "detail": "6/7 个问法得到新答案"}
+    summary = {"added": 0, "updated": 1, "deleted": 0, "skipped": 0, "errors": [], "files": [], "archived": [],
+               "evaluation": None, "generation": 2, "published": True, "blocked": [], "override": None,
+               "probe": [probe | {"old_gone": True, "new_answered": False},
+                         probe | {"item_id": "card-b", "old_gone": False, "new_answered": True}]}
+    text = format_report(summary)
+    assert "旧内容核验 通过（旧内容已清除；部分问法由其他卡片回答，请留意）：card-a" in text
+    assert "旧内容核验 未通过（旧内容仍可检索）：card-b" in text
