@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator
 
 from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
@@ -272,10 +273,10 @@ def _uncovered_subjects(message: str, candidates: list[Candidate]) -> list[str]:
     names: a card about 借记卡 does not answer a question about 信用卡, however similar the wording."""
     if not candidates or candidates[0].best.kind != "answer":
         return []
-    return default_lexicon().uncovered(message, _passage_of(candidates[0]))
+    return default_lexicon().uncovered(message, _matched_text(candidates[0]))
 
 
-def _passage_of(candidate: Candidate) -> str:
+def _matched_text(candidate: Candidate) -> str:
     """What the answer would be drawn from: the whole card (titles, phrasings, answer) or the passage."""
     if candidate.unit != "card":
         return f"{candidate.best.title} {candidate.best.text}"
@@ -284,5 +285,12 @@ def _passage_of(candidate: Candidate) -> str:
 
 
 def _card_of(candidate: Candidate) -> Card:
-    return Card.model_validate_json(candidate.best.metadata["card"])
+    return _parse_card(candidate.best.metadata["card"])
+
+
+@lru_cache(maxsize=512)
+def _parse_card(raw: str) -> Card:
+    """A card unit's JSON, parsed once: a turn reads the top card for the figure check, the subject
+    check and the answer. Cards are never modified after parsing."""
+    return Card.model_validate_json(raw)
 

@@ -66,21 +66,22 @@ class SubjectLexicon:
                     found.setdefault(subject.term, subject)
         return list(found.values())
 
-    def covers(self, passage: str, subject: Subject) -> bool:
-        """The passage names the subject, or names its broader term and none of its siblings: a card on
-        银行卡 in general covers 信用卡, a card on 借记卡 does not. When a card names both the family and a
-        sibling (存款 and 大额存单), the stricter reading wins: a wrong answer costs more than a hand-off."""
+    def uncovered(self, question: str, passage: str) -> list[str]:
+        """The subjects the question names that the passage does not cover (family names are not checked)."""
         passage = normalize(passage)
+        return [s.term for s in self.mentioned(question) if not s.generic and not self._covers(passage, s)]
+
+    def _covers(self, passage: str, subject: Subject) -> bool:
+        """The (normalized) passage names the subject, or names its broader term and none of its
+        siblings: a card on 银行卡 in general covers 信用卡, a card on 借记卡 does not. When a card names
+        both the family and a sibling (存款 and 大额存单), the stricter reading wins: a wrong answer costs
+        more than a hand-off."""
         if _names_any(passage, subject):
             return True
         if subject.broader is None or not _names_any(passage, self.subjects[subject.broader]):
             return False
         return not any(_names_any(passage, sibling) for sibling in self._siblings[subject.broader]
                        if sibling.term != subject.term)
-
-    def uncovered(self, question: str, passage: str) -> list[str]:
-        """The subjects the question names that the passage does not cover (family names are not checked)."""
-        return [s.term for s in self.mentioned(question) if not s.generic and not self.covers(passage, s)]
 
 
 def _occurrences(text: str, name: str) -> list[tuple[int, int]]:
