@@ -13,14 +13,13 @@ def create_app(settings: Settings | None = None, *, assistant=None):
     from chatbot.api import create_api
     from chatbot.bootstrap import build_assistant
     from chatbot.db import Database
-    from chatbot.service import ChatService
-    from chatbot.ui import CSS, build_ui
-
     from chatbot.desk import Desk
     from chatbot.knowledge import KnowledgeAdmin
+    from chatbot.service import ChatService
     from chatbot.staff import StaffDirectory
     from chatbot.staff_api import staff_router
     from chatbot.staff_ui import build_staff_ui
+    from chatbot.ui import CSS, build_ui
 
     settings = settings or Settings()
     assistant = assistant or build_assistant(settings)

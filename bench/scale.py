@@ -35,9 +35,9 @@ def build(size: int, base_dir: Path, target: Path) -> float:
 
     from chatbot.config import Settings
     from chatbot.indexer import Manifest
-    from chatbot.lexical import tokenize
     from chatbot.publish import read_current
     from chatbot.store import MODEL_KEY
+    from chatbot.text import tokenize
 
     started = time.perf_counter()
     served = read_current(Settings(_env_file=None, data_dir=base_dir))

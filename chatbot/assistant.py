@@ -14,13 +14,14 @@ from .condense import answers_what_is_asked, condense, is_follow_up, last_user_q
 from .confidence import Signals, load_calibration, signals
 from .config import Settings
 from .generate import Event, GroundedGenerator
-from .normalize import expand_english, mask_pii, normalize
 from .payloads import Answer, Citation
+from .pii import mask_pii
 from .retriever import Candidate, HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
 from .schema import Card
 from .slots import asked_slots, unstated
 from .subjects import default_lexicon
+from .text import expand_english, normalize
 
 logger = logging.getLogger(__name__)
 

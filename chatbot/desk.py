@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .compliance import Finding, check_draft
+from .errors import DeskError
 from .handoff import reason_label
 from .payloads import Answer
 from .records import Message
@@ -18,10 +19,6 @@ PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
 STATUS_LABELS = {"open": "待认领", "claimed": "处理中", "resolved": "已解决"}
 RESOLUTIONS = {"answered": "已解答", "complaint_registered": "已登记投诉", "referred": "已转相关部门",
                "no_response": "客户未回应", "other": "其他"}
-
-
-class DeskError(Exception):
-    """A desk action that cannot be done (ticket taken, not yours, blocked draft); message in Chinese."""
 
 
 @dataclass

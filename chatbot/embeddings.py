@@ -18,7 +18,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import ConfigError
-from .normalize import normalize
+from .text import normalize
 
 logger = logging.getLogger(__name__)
 

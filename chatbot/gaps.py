@@ -33,9 +33,10 @@ from sqlalchemy import or_, select
 
 from .condense import condense
 from .db import Database, utcnow
-from .normalize import mask_pii, normalize
+from .pii import mask_pii
 from .records import Message
 from .schema import Card
+from .text import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .llm import LLMStatus
-from .normalize import mask_pii
 from .payloads import Answer, Citation
+from .pii import mask_pii
 from .prompts import (
     ANSWER_SYSTEM,
     ANSWER_USER,

@@ -27,7 +27,6 @@ from langchain_core.documents import Document
 
 from .config import Settings
 from .errors import IngestBusyError, LoaderError
-from .lexical import tokenize
 from .loaders import (
     CARD_SUFFIXES,
     DOC_SUFFIXES,
@@ -38,6 +37,7 @@ from .loaders import (
 )
 from .schema import Card, DocMeta
 from .splitter import split_document
+from .text import tokenize
 
 logger = logging.getLogger(__name__)
 

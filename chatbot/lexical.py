@@ -1,66 +1,14 @@
-"""BM25 over Chinese tokens (bm25s). Tokens are computed at ingest and kept with each unit."""
+"""BM25 over Chinese tokens (bm25s). Tokens (`text.tokenize`) are computed at ingest and kept with each unit."""
 
 from __future__ import annotations
 
 import logging
-import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
 
 import numpy as np
 
-from .normalize import normalize
-
 logger = logging.getLogger(__name__)
-
-_RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")
-# Function words that carry no topic; dropped from queries and passages alike.
-_STOP = set("的了吗呢吧啊呀么嘛哦是在我你他她它们和与及或也都就还要会能可以这那有个怎么什么如何请问一下")
-
-
-def tokenize(text: str, mode: str = "bigram") -> list[str]:
-    text = normalize(text)
-    match mode:
-        case "bigram":
-            return _bigrams(text)
-        case "jieba":
-            return _jieba_words(text)
-        case _:
-            raise ValueError(f"unknown lexical tokenizer {mode!r}: use 'bigram' or 'jieba'")
-
-
-def _bigrams(text: str) -> list[str]:
-    tokens: list[str] = []
-    for run in _RUNS.findall(text):
-        if not ("\u4e00" <= run[0] <= "\u9fff"):
-            tokens.append(run)
-            continue
-        chars = [c for c in run if c not in _STOP] if len(run) > 2 else list(run)
-        if len(chars) == 1:
-            tokens.append(chars[0])
-        tokens.extend(chars[i] + chars[i + 1] for i in range(len(chars) - 1))
-    return tokens
-
-
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def _jieba_words(text: str) -> list[str]:
-    words = []
-    for run in _RUNS.findall(text):
-        if "\u4e00" <= run[0] <= "\u9fff":
-            words.extend(w for w in _jieba().lcut_for_search(run) if w not in _STOP)
-        else:
-            words.append(run)
-    return words
-
 
 class TokenRows(Sequence):
     """Token ids of many units in one flat int32 buffer. A row becomes a list only while bm25s reads

@@ -9,8 +9,8 @@ from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, selec
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, Database, utcnow
-from .normalize import mask_pii
 from .payloads import Answer
+from .pii import mask_pii
 
 
 class Conversation(Base):

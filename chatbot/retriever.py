@@ -19,8 +19,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import Settings
-from .lexical import LexicalIndex, TokenRows, tokenize
+from .lexical import LexicalIndex, TokenRows
 from .payloads import RetrievedChunk
+from .text import tokenize
 from .units import Positions, UnitTable
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from .desk import Desk, DeskError, ticket_row
-from .errors import ChatbotError
+from .desk import Desk, ticket_row
+from .errors import ChatbotError, DeskError
 from .gaps import GapReporter
 from .gaps_api import add_gap_routes
 from .knowledge import KnowledgeAdmin

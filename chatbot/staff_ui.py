@@ -9,15 +9,8 @@ import logging
 from pathlib import Path
 
 from .compliance import Finding
-from .desk import (
-    PRIORITY_LABELS,
-    RESOLUTIONS,
-    STATUS_LABELS,
-    Desk,
-    DeskError,
-    ticket_row,
-)
-from .errors import ChatbotError
+from .desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
+from .errors import ChatbotError, DeskError
 from .gaps import GapReporter
 from .gaps_ui import build_gap_panel
 from .handoff import reason_label

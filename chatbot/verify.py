@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .normalize import has_unmasked_pii, normalize
-
-FORBIDDEN_PHRASES = ("保本", "保收益", "稳赚", "稳赚不赔", "无风险", "零风险", "绝对安全", "保证收益", "承诺收益",
-                     "和存款一样")
+from .phrases import FORBIDDEN_PHRASES
+from .pii import has_unmasked_pii
+from .text import normalize
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Amounts, days, percentages, phone numbers: digit runs with their separators, e.g. 400-000-0000, 0.6, 13%.

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.config import Settings
 from chatbot.confidence import CALIBRATION_FILE, Calibration, signals
-from chatbot.normalize import normalize
+from chatbot.config import Settings
+from chatbot.text import normalize
 from eval.evaluators import facts, outcome
 from eval.run import load_cases, run_case
 

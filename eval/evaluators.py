@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from chatbot.normalize import normalize
-
-FORBIDDEN_PHRASES = ["保本", "保收益", "稳赚", "稳赚不赔", "无风险", "零风险", "绝对安全", "保证收益", "承诺收益", "和存款一样"]
+from chatbot.phrases import FORBIDDEN_PHRASES
+from chatbot.text import normalize
 
 
 def _squash(text: str) -> str:

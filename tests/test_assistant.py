@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from chatbot.normalize import mask_pii, normalize
+from chatbot.pii import mask_pii
+from chatbot.text import normalize
 
 
 def test_card_answer_with_exact_figure_and_citations(demo_assistant):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chatbot.lexical import LexicalIndex, TokenRows, tokenize
+from chatbot.lexical import LexicalIndex, TokenRows
+from chatbot.text import tokenize
 from chatbot.units import Positions, UnitTable
 
 
