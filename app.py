@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None, *, assistant=None):
     from chatbot.bootstrap import build_assistant
     from chatbot.db import Database
     from chatbot.desk import Desk
-    from chatbot.knowledge import KnowledgeAdmin
+    from chatbot.publishing.admin import KnowledgeAdmin
     from chatbot.service import ChatService
     from chatbot.staff import StaffDirectory
     from chatbot.staff_api import staff_router

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from .knowledge.splitter import count_tokens
 from .llm import LLMStatus
 from .payloads import Answer, Citation
 from .pii import mask_pii
@@ -30,7 +31,6 @@ from .prompts import (
 )
 from .retriever import Candidate
 from .schema import Card
-from .splitter import count_tokens
 from .verify import check_answer, check_sentence, cited_indexes
 
 logger = logging.getLogger(__name__)

@@ -94,7 +94,7 @@ def _ingest(settings: Settings, args, user: str) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        from chatbot.knowledge import format_report
+        from .publishing.admin import format_report
 
         print(format_report(summary))
     if summary["generation"] is not None and not summary["published"]:
@@ -103,7 +103,7 @@ def _ingest(settings: Settings, args, user: str) -> int:
 
 
 def _upload(settings: Settings, files: list[Path]) -> int:
-    from chatbot.uploads import save_upload
+    from .knowledge.uploads import save_upload
 
     failed = 0
     for path in files:
@@ -136,7 +136,7 @@ def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
 def _status(settings: Settings, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from chatbot.knowledge import knowledge_status
+    from .publishing.admin import knowledge_status
 
     status = knowledge_status(settings, last=5)
     if as_json:

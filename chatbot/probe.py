@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .indexer import Change
-from .retriever import passage_of
+from .knowledge.documents import passage_of
 from .schema import Card
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")

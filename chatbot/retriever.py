@@ -19,6 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import Settings
+from .knowledge.documents import passage_of
 from .lexical import LexicalIndex, TokenRows
 from .payloads import RetrievedChunk
 from .text import tokenize
@@ -275,13 +276,6 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def passage_of(text: str, meta: dict) -> str:
-    """A document chunk's passage without the "title · chapter" line it was embedded with."""
-    if meta.get("unit") == "doc" and "\n" in text:
-        return text.split("\n", 1)[1]
-    return text
 
 
 def _group_key(meta: dict, key: str) -> str:

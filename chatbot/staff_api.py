@@ -12,7 +12,7 @@ from .desk import Desk, ticket_row
 from .errors import ChatbotError, DeskError
 from .gaps import GapReporter
 from .gaps_api import add_gap_routes
-from .knowledge import KnowledgeAdmin
+from .publishing.admin import KnowledgeAdmin
 from .staff import StaffDirectory, StaffUser
 
 security = HTTPBasic(realm="xiaobao-staff")

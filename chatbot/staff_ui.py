@@ -14,9 +14,9 @@ from .errors import ChatbotError, DeskError
 from .gaps import GapReporter
 from .gaps_ui import build_gap_panel
 from .handoff import reason_label
-from .knowledge import FILE_STATUS, format_report
+from .knowledge.uploads import ALLOWED_SUFFIXES
+from .publishing.admin import FILE_STATUS, format_report
 from .staff import StaffDirectory, StaffUser
-from .uploads import ALLOWED_SUFFIXES
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from langchain_core.documents import Document
 
 from chatbot.config import Settings
 from chatbot.errors import LoaderError
-from chatbot.indexer import scan
-from chatbot.loaders import load_document
+from chatbot.knowledge.documents import scan
+from chatbot.knowledge.loaders import load_document
 
 logger = logging.getLogger(__name__)
 

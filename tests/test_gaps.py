@@ -23,7 +23,7 @@ from chatbot.db import Database, utcnow
 from chatbot.desk import Desk
 from chatbot.gaps import CSV_HEADERS, GapReporter, gap_questions
 from chatbot.gaps_ui import gap_rows, gap_summary
-from chatbot.indexer import scan
+from chatbot.knowledge.documents import scan
 from chatbot.records import Message
 from chatbot.schema import Card
 from chatbot.service import ChatService

@@ -13,12 +13,12 @@ from chatbot.bootstrap import build_assistant
 from chatbot.db import Database
 from chatbot.desk import Desk
 from chatbot.indexer import ingest_lock
-from chatbot.knowledge import KnowledgeAdmin
+from chatbot.knowledge.uploads import safe_name, save_upload
 from chatbot.publish import read_current, run_ingest, validate
+from chatbot.publishing.admin import KnowledgeAdmin
 from chatbot.service import ChatService
 from chatbot.staff import StaffDirectory, hash_password
 from chatbot.staff_api import staff_router
-from chatbot.uploads import safe_name, save_upload
 from tests.conftest import FEE_CARD, make_settings, write_small_kb
 from tests.test_cli import _run
 
@@ -172,7 +172,7 @@ def test_cli_validate_upload_status_and_ask_as_of(tmp_path):
 def test_report_tells_stale_content_from_phrasings_answered_by_another_card():
     # Only stale content blocks a publish. A phrasing that another card answers is worth a look, but
     # calling it "未通过" next to "已发布" told managers the opposite of what happened.
-    from chatbot.knowledge import format_report
+    from chatbot.publishing.admin import format_report
 
     probe = {"source": "cards/a.yaml", "item_id": "card-a", "status": "updated", "checked": 7,
              "removed": [], "detail": "6/7 个问法得到新答案"}

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chatbot.loaders import Block, LoadedDoc
+from chatbot.knowledge.loaders import Block, LoadedDoc
+from chatbot.knowledge.splitter import count_tokens, split_document, split_sentences
 from chatbot.schema import DocMeta
-from chatbot.splitter import count_tokens, split_document, split_sentences
 
 
 def _doc(blocks):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Settings
-from .indexer import IngestReport, Plan
-from .publish import (
+from ..config import Settings
+from ..indexer import IngestReport, Plan
+from ..knowledge.uploads import UploadResult, save_upload
+from ..publish import (
     Override,
     Progress,
     publish_log,
@@ -19,7 +20,6 @@ from .publish import (
     staged_report,
     validate,
 )
-from .uploads import UploadResult, save_upload
 
 FILE_STATUS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
 

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 from .loaders import CARD_SUFFIXES, DOC_SUFFIXES, SIDECAR_SUFFIX
 
 ALLOWED_SUFFIXES = DOC_SUFFIXES | CARD_SUFFIXES

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .errors import LoaderError
-from .schema import Card, DocMeta
+from ..errors import LoaderError
+from ..schema import Card, DocMeta
 
 DOC_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf"}
 CARD_SUFFIXES = {".yaml", ".yml"}
