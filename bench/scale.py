@@ -34,9 +34,9 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     from chromadb.config import Settings as ChromaSettings
 
     from chatbot.config import Settings
-    from chatbot.indexer import Manifest
-    from chatbot.publish import read_current
-    from chatbot.store import MODEL_KEY
+    from chatbot.index.generations import read_current
+    from chatbot.index.manifest import Manifest
+    from chatbot.index.store import MODEL_KEY
     from chatbot.text import tokenize
 
     started = time.perf_counter()

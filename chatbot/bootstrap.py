@@ -6,8 +6,8 @@ import logging
 
 from .assistant import Assistant
 from .config import Settings
-from .embeddings import build_embeddings
 from .generate import GroundedGenerator
+from .index.embeddings import build_embeddings
 from .llm import LLMStatus, build_chat_model
 from .publish import run_ingest
 from .retriever import HybridRetriever

@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _reporter(settings: Settings):
     from .db import Database
-    from .embeddings import build_embeddings
     from .gaps import GapReporter
+    from .index.embeddings import build_embeddings
     from .retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, build_embeddings(settings.embeddings, query_cache_size=0))

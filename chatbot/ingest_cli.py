@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(settings: Settings, args, user: str) -> int:
-    from chatbot.embeddings import build_embeddings
     from chatbot.publish import Override, run_ingest, validate
+
+    from .index.embeddings import build_embeddings
 
     embeddings = build_embeddings(settings.embeddings)
     if args.validate:

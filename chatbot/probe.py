@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .indexer import Change
+from .index.report import Change
 from .knowledge.documents import passage_of
 from .schema import Card
 

@@ -1,7 +1,6 @@
 """Atomic publish of the index: every re-ingest builds a new generation and switches to it at the end.
 
-A generation is a Chroma collection (`<collection>-g00007`) plus its state file (`data/index/g00007.sqlite`:
-manifest and record manager). A re-ingest copies the served generation (vectors included, nothing is
+A re-ingest copies the served generation (vectors included, nothing is
 re-embedded), writes the changes into the copy, probes it for stale content, runs the evaluation gate,
 and only then publishes it by atomically replacing `data/index/current.json`. A crash or `kill -9`
 before that rename leaves the served generation untouched; the next ingest discards the leftovers.
@@ -13,185 +12,33 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
-import os
-import re
-import sqlite3
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import Settings
 from .errors import ChatbotError, LoaderError
-from .indexer import (
-    Indexer,
-    IngestReport,
-    Manifest,
-    Plan,
-    ingest_lock,
-    pipeline_of,
-    plan_changes,
+from .index.generations import (
+    Generation,
+    Progress,
+    append_publish_log,
+    copy_generation,
+    discard_unpublished,
+    drop_generation,
+    index_dir,
+    numbered_generation,
+    read_current,
+    read_staged,
+    staged_report,
+    write_atomic,
 )
+from .index.indexer import Indexer
+from .index.locks import ingest_lock
+from .index.manifest import Manifest
+from .index.plan import Plan, pipeline_of, plan_changes
+from .index.report import IngestReport
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[int, int, str], None]
-
-
-@dataclass
-class Generation:
-    number: int
-    collection: str
-    state: str  # the state file, relative to the data directory
-    published_at: str | None = None
-    evaluation: dict | None = None  # the evaluation figures it was published with
-    previous: dict | None = None  # the generation it replaced (kept until the next publish)
-
-    def state_path(self, settings: Settings) -> Path:
-        return settings.data_dir / self.state
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return self.number, self.collection
-
-
-def index_dir(settings: Settings) -> Path:
-    return settings.data_dir / "index"
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-
-
-def _read(path: Path) -> Generation | None:
-    data = _read_json(path)
-    return None if data is None else _generation(data)
-
-
-def _generation(data: dict) -> Generation:
-    return Generation(**{k: v for k, v in data.items() if k in Generation.__dataclass_fields__})
-
-
-def read_current(settings: Settings) -> Generation | None:
-    """The served generation; an index built before generations existed counts as generation 0."""
-    found = _read(index_dir(settings) / "current.json")
-    if found is None and (settings.data_dir / "records.sqlite").exists():
-        return Generation(0, settings.collection, "records.sqlite")
-    return found
-
-
-def read_staged(settings: Settings) -> Generation | None:
-    """A generation the evaluation gate held back, waiting for a manager's decision."""
-    return _read(index_dir(settings) / "staged.json")
-
-
-def staged_report(settings: Settings) -> dict | None:
-    """The ingest report of the held-back generation (why it was blocked, its figures)."""
-    data = _read_json(index_dir(settings) / "staged.json")
-    return None if data is None else data.get("report")
-
-
-def _write_atomic(path: Path, data: dict) -> None:
-    """Write, flush to disk, then rename over the old file: readers see the old or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def _audit(settings: Settings, event: dict) -> None:
-    """Append-only log of publications and overrides (data/index/publish.log, one JSON per line)."""
-    index_dir(settings).mkdir(parents=True, exist_ok=True)
-    event = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **event}
-    with open(index_dir(settings) / "publish.log", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(event, ensure_ascii=False) + "\n")
-
-
-def publish_log(settings: Settings) -> list[dict]:
-    path = index_dir(settings) / "publish.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-# --- generations in the store ---------------------------------------------------------------------
-
-def _numbered(settings: Settings, number: int) -> Generation:
-    """Generation `number`'s collection and state file names."""
-    return Generation(number, f"{settings.collection}-g{number:05d}", f"index/g{number:05d}.sqlite")
-
-
-def _collections(client) -> list[str]:
-    return [c.name if hasattr(c, "name") else c for c in client.list_collections()]
-
-
-def _drop(settings: Settings, client, generation: Generation | dict | None) -> None:
-    if generation is None:
-        return
-    if isinstance(generation, dict):
-        generation = _generation(generation)
-    with contextlib.suppress(Exception):
-        client.delete_collection(generation.collection)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(generation.state_path(settings)) + suffix).unlink()
-
-
-def _discard_unpublished(settings: Settings, client, current: Generation | None) -> None:
-    """Remove what a crashed or held-back run left: generations that are neither served nor previous."""
-    keep = {current.collection} if current else set()
-    if current and current.previous:
-        keep.add(current.previous["collection"])
-    pattern = re.compile(re.escape(settings.collection) + r"-g(\d{5})$")
-    for name in _collections(client):
-        match = pattern.match(name)
-        if match and name not in keep:
-            logger.info("discarding unpublished generation %s", name)
-            _drop(settings, client, _numbered(settings, int(match.group(1))))
-    with contextlib.suppress(FileNotFoundError):
-        (index_dir(settings) / "staged.json").unlink()
-
-
-def _copy_generation(settings: Settings, client, source: Generation, target: Generation, embeddings,
-                     progress: Progress | None) -> None:
-    """Copy the served collection and state into a new generation (vectors copied, not recomputed)."""
-    from .store import open_collection
-
-    origin = open_collection(client, source.collection, embeddings.model_id, create=False)
-    copy = open_collection(client, target.collection, embeddings.model_id)
-    total = origin.count() if origin is not None else 0
-    page = 1000
-    for offset in range(0, total, page):
-        batch = origin.get(include=["documents", "metadatas", "embeddings"], limit=page, offset=offset)
-        copy.add(ids=batch["ids"], documents=batch["documents"], metadatas=batch["metadatas"],
-                 embeddings=batch["embeddings"])
-        if progress:
-            progress(min(offset + page, total), total, "")
-    target_path = target.state_path(settings)
-    target_path.parent.mkdir(parents=True, exist_ok=True)
-    source_db = sqlite3.connect(source.state_path(settings))
-    target_db = sqlite3.connect(target_path)
-    try:
-        source_db.backup(target_db)
-        tables = {r[0] for r in target_db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "upsertion_record" in tables:
-            target_db.execute("UPDATE upsertion_record SET namespace=?", (f"chroma/{target.collection}",))
-        target_db.commit()
-    finally:
-        source_db.close()
-        target_db.close()
 
 
 # --- one re-ingest ----------------------------------------------------------------------------------
@@ -208,7 +55,7 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
                progress: Progress | None = None, show_bar: bool | None = None, client=None,
                override: Override | None = None, user: str = "cli") -> IngestReport:
     """Validate, build a new generation, probe it, gate it, publish it; holding the data-dir lock."""
-    from .store import make_client
+    from .index.store import make_client
 
     root = Path(root or settings.knowledge_dir)
     if not root.exists():
@@ -217,15 +64,15 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
     with ingest_lock(settings.data_dir):
         client = client or make_client(settings)
         current = read_current(settings)
-        _discard_unpublished(settings, client, current)
+        discard_unpublished(settings, client, current)
         number = (current.number if current else 0) + 1
-        target = _numbered(settings, number)
+        target = numbered_generation(settings, number)
         base = None if rebuild else current  # what the new generation starts from
         plan = _plan(settings, embeddings, base, root, step("校验"), show_bar)
         if base and not plan.has_writes:  # nothing valid to change: no new generation
             return IngestReport(files=list(plan.files))
         if base:
-            _copy_generation(settings, client, base, target, embeddings, step("复制当前索引"))
+            copy_generation(settings, client, base, target, embeddings, step("复制当前索引"))
         indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
                           state_path=target.state_path(settings))
         try:
@@ -283,8 +130,8 @@ def _check_and_publish(settings, embeddings, client, current, target, report, ch
         report.blocked += compare(previous, figures, settings.eval_gate_margin)
     target.evaluation = report.evaluation["current"] if report.evaluation else None
     if report.blocked and override is None:
-        _write_atomic(index_dir(settings) / "staged.json", asdict(target) | {"report": report.summary()})
-        _audit(settings, {"event": "blocked", "generation": target.number, "by": user, "reasons": report.blocked})
+        write_atomic(index_dir(settings) / "staged.json", asdict(target) | {"report": report.summary()})
+        append_publish_log(settings, {"event": "blocked", "generation": target.number, "by": user, "reasons": report.blocked})
         logger.warning("generation %s not published: %s", target.number, "; ".join(report.blocked))
         return report
     if report.blocked:
@@ -300,7 +147,7 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
     target.published_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     target.previous = ({"number": current.number, "collection": current.collection, "state": current.state}
                        if current else None)
-    _write_atomic(index_dir(settings) / "current.json", asdict(target))
+    write_atomic(index_dir(settings) / "current.json", asdict(target))
     with contextlib.suppress(FileNotFoundError):
         (index_dir(settings) / "staged.json").unlink()
     event = {"event": "published", "generation": target.number, "collection": target.collection, "by": user,
@@ -310,15 +157,15 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
                   "blocked": blocked}
         logger.warning("generation %s published over the gate by %s: %s", target.number, override.by,
                        override.reason)
-    _audit(settings, event)
+    append_publish_log(settings, event)
     if current and current.previous:  # two back: no reader can still be on it
-        _drop(settings, client, current.previous)
+        drop_generation(settings, client, current.previous)
     logger.info("published generation %s (%s)", target.number, target.collection)
 
 
 def publish_staged(settings: Settings, override: Override, *, client=None) -> Generation:
     """Publish the generation the gate held back, on a manager's responsibility (logged)."""
-    from .store import make_client
+    from .index.store import make_client
 
     if not override.reason.strip():
         raise ChatbotError("请填写强制发布的原因。")

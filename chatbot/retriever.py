@@ -58,7 +58,7 @@ class HybridRetriever:
     def __init__(self, settings: Settings, embeddings, *, client=None, generation=None):
         """`generation` pins the retriever to one generation (the ingest probes an unpublished one);
         by default it follows the published one."""
-        from .store import make_client
+        from .index.store import make_client
 
         self.settings = settings
         self.embeddings = embeddings
@@ -87,8 +87,8 @@ class HybridRetriever:
     def refresh(self, force: bool = False) -> None:
         """Reload units and rebuild BM25 when another generation was published (checked at most once a
         second, so a busy server does not read the pointer on every question)."""
-        from .publish import read_current
-        from .store import open_collection
+        from .index.generations import read_current
+        from .index.store import open_collection
 
         now = time.monotonic()
         if not force and self._version is not None and now - self._checked_at < 1.0:

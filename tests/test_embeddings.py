@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chatbot.embeddings import build_embeddings
 from chatbot.errors import ConfigError, EmbeddingMismatchError
+from chatbot.index.embeddings import build_embeddings
 from chatbot.publish import run_ingest
 from chatbot.retriever import HybridRetriever
 from tests.conftest import make_settings

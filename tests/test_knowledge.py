@@ -12,9 +12,10 @@ from chatbot.api import create_api
 from chatbot.bootstrap import build_assistant
 from chatbot.db import Database
 from chatbot.desk import Desk
-from chatbot.indexer import ingest_lock
+from chatbot.index.generations import read_current
+from chatbot.index.locks import ingest_lock
 from chatbot.knowledge.uploads import safe_name, save_upload
-from chatbot.publish import read_current, run_ingest, validate
+from chatbot.publish import run_ingest, validate
 from chatbot.publishing.admin import KnowledgeAdmin
 from chatbot.service import ChatService
 from chatbot.staff import StaffDirectory, hash_password

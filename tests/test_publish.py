@@ -13,14 +13,8 @@ import time
 from pathlib import Path
 
 from chatbot.bootstrap import build_assistant
-from chatbot.publish import (
-    Override,
-    publish_log,
-    publish_staged,
-    read_current,
-    read_staged,
-    run_ingest,
-)
+from chatbot.index.generations import publish_log, read_current, read_staged
+from chatbot.publish import Override, publish_staged, run_ingest
 from tests.conftest import ROOT, make_settings, write_small_kb
 
 

@@ -7,19 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
-from ..indexer import IngestReport, Plan
+from ..index.generations import Progress, publish_log, read_current, read_staged, staged_report
+from ..index.plan import Plan
+from ..index.report import IngestReport
 from ..knowledge.uploads import UploadResult, save_upload
-from ..publish import (
-    Override,
-    Progress,
-    publish_log,
-    publish_staged,
-    read_current,
-    read_staged,
-    run_ingest,
-    staged_report,
-    validate,
-)
+from ..publish import Override, publish_staged, run_ingest, validate
 
 FILE_STATUS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .errors import ConfigError
-from .text import normalize
+from ..errors import ConfigError
+from ..text import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from .config import Settings
-from .errors import EmbeddingMismatchError, StoreUnavailableError
+from ..config import Settings
+from ..errors import EmbeddingMismatchError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
