@@ -13,10 +13,10 @@ from typing import Iterator
 from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
 from .confidence import Signals, load_calibration, signals
 from .config import Settings
-from .generate import Event, GroundedGenerator
-from .payloads import Answer, Citation
+from .generate import GroundedGenerator
+from .payloads import Answer, Candidate, Citation, Event
 from .pii import mask_pii
-from .retriever import Candidate, HybridRetriever
+from .retrieval.retriever import HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
 from .schema import Card
 from .slots import asked_slots, unstated

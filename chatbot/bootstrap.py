@@ -10,7 +10,7 @@ from .generate import GroundedGenerator
 from .index.embeddings import build_embeddings
 from .llm import LLMStatus, build_chat_model
 from .publish import run_ingest
-from .retriever import HybridRetriever
+from .retrieval.retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)
 

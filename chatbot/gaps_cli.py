@@ -67,7 +67,7 @@ def _reporter(settings: Settings):
     from .db import Database
     from .gaps import GapReporter
     from .index.embeddings import build_embeddings
-    from .retriever import HybridRetriever
+    from .retrieval.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, build_embeddings(settings.embeddings, query_cache_size=0))
     retriever.refresh()  # an empty index only means no nearest cards

@@ -21,7 +21,7 @@ def evaluate_generation(settings, embeddings, client, generation, cases_path: Pa
     from eval.run import load_cases
 
     from .assistant import Assistant
-    from .retriever import HybridRetriever
+    from .retrieval.retriever import HybridRetriever
 
     if assistant is None:
         retriever = HybridRetriever(settings, embeddings, client=client, generation=generation)

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from .knowledge.splitter import count_tokens
 from .llm import LLMStatus
-from .payloads import Answer, Citation
+from .payloads import Answer, Candidate, Citation, Event
 from .pii import mask_pii
 from .prompts import (
     ANSWER_SYSTEM,
@@ -29,7 +29,6 @@ from .prompts import (
     SUMMARY_USER,
     format_history,
 )
-from .retriever import Candidate
 from .schema import Card
 from .verify import check_answer, check_sentence, cited_indexes
 
@@ -44,13 +43,6 @@ class Source:
     title: str
     source: str
     text: str
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str  # "delta" (append text) | "replace" (discard shown text, show this) | "final"
-    text: str = ""
-    answer: Answer | None = None
 
 
 class VerificationFailed(Exception):

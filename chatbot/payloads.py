@@ -63,3 +63,34 @@ class Answer:
             "ticket_id": self.ticket_id,
             "handoff_reason": self.handoff_reason,
         }
+
+
+@dataclass
+class Candidate:
+    """All retrieved units of one card or one document chunk, with the best of their scores."""
+
+    source_id: str  # card id, or chunk id for documents
+    best: RetrievedChunk
+    units: list[RetrievedChunk]
+    fused_score: float
+    dense_score: float
+    lexical_score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+    coverage: float = 0.0  # IDF-weighted share of the query's tokens found in this card or chunk
+
+    @property
+    def unit(self) -> str:
+        return self.best.unit
+
+    @property
+    def topic_key(self) -> str:
+        """What counts as 'another topic' for the margin: another card, or another document article."""
+        return self.best.source_id if self.best.unit == "card" else f"{self.best.source_id}:{self.best.article}"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # "delta" (append text) | "replace" (discard shown text, show this) | "final"
+    text: str = ""
+    answer: Answer | None = None

@@ -110,7 +110,7 @@ def _check_and_publish(settings, embeddings, client, current, target, report, ch
     from .assistant import Assistant
     from .gate import compare, evaluate_generation
     from .probe import probe_changes
-    from .retriever import HybridRetriever
+    from .retrieval.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, embeddings, client=client, generation=target)
     assistant = Assistant(settings, retriever=retriever)

@@ -11,9 +11,8 @@ from typing import Iterator
 from .assistant import Assistant
 from .config import Settings
 from .db import Database, utcnow
-from .generate import Event
 from .handoff import HandoffPolicy, reason_label
-from .payloads import Answer
+from .payloads import Answer, Event
 from .records import ConversationStore
 from .tickets import TicketStore
 

@@ -17,7 +17,7 @@ def _ask(settings, embeddings, question):
 
 
 def _all_text(settings, embeddings) -> str:
-    from chatbot.retriever import HybridRetriever
+    from chatbot.retrieval.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, embeddings)
     retriever.refresh(force=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chatbot.lexical import LexicalIndex, TokenRows
+from chatbot.retrieval.lexical import LexicalIndex, TokenRows
+from chatbot.retrieval.units import Positions, UnitTable
 from chatbot.text import tokenize
-from chatbot.units import Positions, UnitTable
 
 
 def test_typed_results_with_scores(demo_assistant):

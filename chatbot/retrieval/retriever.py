@@ -13,16 +13,15 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .config import Settings
-from .knowledge.documents import passage_of
+from ..config import Settings
+from ..knowledge.documents import passage_of
+from ..payloads import Candidate, RetrievedChunk
+from ..text import tokenize
 from .lexical import LexicalIndex, TokenRows
-from .payloads import RetrievedChunk
-from .text import tokenize
 from .units import Positions, UnitTable
 
 logger = logging.getLogger(__name__)
@@ -30,35 +29,11 @@ logger = logging.getLogger(__name__)
 RRF_K = 60
 
 
-@dataclass
-class Candidate:
-    """All retrieved units of one card or one document chunk, with the best of their scores."""
-
-    source_id: str  # card id, or chunk id for documents
-    best: RetrievedChunk
-    units: list[RetrievedChunk]
-    fused_score: float
-    dense_score: float
-    lexical_score: float
-    dense_rank: int | None
-    lexical_rank: int | None
-    coverage: float = 0.0  # IDF-weighted share of the query's tokens found in this card or chunk
-
-    @property
-    def unit(self) -> str:
-        return self.best.unit
-
-    @property
-    def topic_key(self) -> str:
-        """What counts as 'another topic' for the margin: another card, or another document article."""
-        return self.best.source_id if self.best.unit == "card" else f"{self.best.source_id}:{self.best.article}"
-
-
 class HybridRetriever:
     def __init__(self, settings: Settings, embeddings, *, client=None, generation=None):
         """`generation` pins the retriever to one generation (the ingest probes an unpublished one);
         by default it follows the published one."""
-        from .index.store import make_client
+        from ..index.store import make_client
 
         self.settings = settings
         self.embeddings = embeddings
@@ -87,8 +62,8 @@ class HybridRetriever:
     def refresh(self, force: bool = False) -> None:
         """Reload units and rebuild BM25 when another generation was published (checked at most once a
         second, so a busy server does not read the pointer on every question)."""
-        from .index.generations import read_current
-        from .index.store import open_collection
+        from ..index.generations import read_current
+        from ..index.store import open_collection
 
         now = time.monotonic()
         if not force and self._version is not None and now - self._checked_at < 1.0:
