@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from .assistant import Assistant
+from .answer.assistant import Assistant
+from .answer.generate import GroundedGenerator
+from .answer.llm import LLMStatus, build_chat_model
 from .config import Settings
-from .generate import GroundedGenerator
 from .index.embeddings import build_embeddings
-from .llm import LLMStatus, build_chat_model
 from .publish import run_ingest
 from .retrieval.retriever import HybridRetriever
 

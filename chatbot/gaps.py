@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import or_, select
 
-from .condense import condense
+from .answer.condense import condense
 from .db import Database, utcnow
 from .pii import mask_pii
 from .records import Message

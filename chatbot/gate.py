@@ -20,7 +20,7 @@ def evaluate(assistant, cases: list[dict]) -> dict:
 def evaluate_generation(settings, embeddings, client, generation, cases_path: Path, *, assistant=None) -> dict:
     from eval.run import load_cases
 
-    from .assistant import Assistant
+    from .answer.assistant import Assistant
     from .retrieval.retriever import HybridRetriever
 
     if assistant is None:

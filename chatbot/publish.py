@@ -107,7 +107,7 @@ def _plan(settings: Settings, embeddings, base: Generation | None, root: Path, p
 
 def _check_and_publish(settings, embeddings, client, current, target, report, changes, step, *,
                        override, user) -> IngestReport:
-    from .assistant import Assistant
+    from .answer.assistant import Assistant
     from .gate import compare, evaluate_generation
     from .probe import probe_changes
     from .retrieval.retriever import HybridRetriever

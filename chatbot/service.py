@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Iterator
 
-from .assistant import Assistant
+from .answer.assistant import Assistant
 from .config import Settings
 from .db import Database, utcnow
 from .handoff import HandoffPolicy, reason_label

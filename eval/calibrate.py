@@ -3,7 +3,7 @@
 For every case that no rule decides, the engine answers from its top candidate regardless of
 confidence; the label is whether that answer would be right (outcome and facts). A logistic
 regression on the retrieval signals then predicts that probability; the fit is written to
-`chatbot/calibration.json`. Five-fold cross-validated accuracy is printed so the fit can be judged on
+`chatbot/answer/calibration.json`. Five-fold cross-validated accuracy is printed so the fit can be judged on
 questions it did not see.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.confidence import CALIBRATION_FILE, Calibration, signals
+from chatbot.answer.confidence import CALIBRATION_FILE, Calibration, signals
 from chatbot.config import Settings
 from chatbot.text import normalize
 from eval.evaluators import facts, outcome

@@ -88,7 +88,7 @@ def test_out_of_scope_is_refused(demo_assistant):
 def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_assistant):
     # Paying in cash is a consumer-protection matter (拒收现金) though the question names no bank: when
     # the assistant is unsure, an expert answers; it is not refused as off-topic.
-    from chatbot.assistant import Decision
+    from chatbot.answer.assistant import Decision
 
     question = "挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？"
     answer = demo_assistant._low_confidence(Decision([], None, 0.1, question), question)
@@ -153,7 +153,7 @@ def test_a_card_that_states_the_asked_figure_still_answers(demo_assistant):
 def test_a_question_about_a_subject_the_match_never_names_hands_off(demo_assistant, question, subject, caplog):
     # A close wording about a neighbouring product is not an answer: the customer would be told the
     # debit-card rule for a credit card. The log names the subject the knowledge lacks.
-    with caplog.at_level(logging.INFO, logger="chatbot.assistant"):
+    with caplog.at_level(logging.INFO, logger="chatbot.answer.assistant"):
         answer = demo_assistant.ask(question)
     assert answer.outcome == "handoff", (question, answer.text)
     assert answer.handoff_reason == "subject_not_in_knowledge"
@@ -169,7 +169,7 @@ def test_a_subject_the_match_names_or_generalises_still_answers(demo_assistant, 
 
 
 def test_subject_lexicon_matching():
-    from chatbot.subjects import SubjectLexicon
+    from chatbot.answer.subjects import SubjectLexicon
 
     lexicon = SubjectLexicon.from_yaml()
     assert [s.term for s in lexicon.mentioned("存款保险能赔多少")] == ["存款保险"]  # 保险 is inside it

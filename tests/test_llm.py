@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from chatbot.assistant import Assistant
+from chatbot.answer.assistant import Assistant
+from chatbot.answer.llm import build_chat_model
 from chatbot.bootstrap import build_assistant
-from chatbot.llm import build_chat_model
 from tests.conftest import make_settings
 from tests.llm_server import FakeLLMServer, Reply
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.slots import asked_slots, states_any, unstated
+from chatbot.answer.slots import asked_slots, states_any, unstated
 
 
 @pytest.mark.parametrize("question, slots", [

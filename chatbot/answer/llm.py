@@ -6,8 +6,8 @@ import logging
 import threading
 import time
 
-from .config import Settings
-from .errors import ConfigError
+from ..config import Settings
+from ..errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

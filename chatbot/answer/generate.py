@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from .knowledge.splitter import count_tokens
+from ..knowledge.splitter import count_tokens
+from ..payloads import Answer, Candidate, Citation, Event
+from ..pii import mask_pii
+from ..schema import Card
 from .llm import LLMStatus
-from .payloads import Answer, Candidate, Citation, Event
-from .pii import mask_pii
 from .prompts import (
     ANSWER_SYSTEM,
     ANSWER_USER,
@@ -29,7 +30,6 @@ from .prompts import (
     SUMMARY_USER,
     format_history,
 )
-from .schema import Card
 from .verify import check_answer, check_sentence, cited_indexes
 
 logger = logging.getLogger(__name__)

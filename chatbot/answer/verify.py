@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from .phrases import FORBIDDEN_PHRASES
-from .pii import has_unmasked_pii
-from .text import normalize
+from ..phrases import FORBIDDEN_PHRASES
+from ..pii import has_unmasked_pii
+from ..text import normalize
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Amounts, days, percentages, phone numbers: digit runs with their separators, e.g. 400-000-0000, 0.6, 13%.

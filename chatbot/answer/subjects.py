@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .text import normalize
+from ..text import normalize
 
 SUBJECTS_FILE = Path(__file__).with_name("subjects.yaml")
 

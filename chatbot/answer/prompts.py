@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .phrases import shortest_forms
+from ..phrases import shortest_forms
 
 ANSWER_SYSTEM = ("""你是{bank_name}的金融消费者权益保护智能助手“消保智答”。请严格遵守：
 1. 只依据用户消息中编号的【资料】回答，不得使用资料以外的信息，不得编造。

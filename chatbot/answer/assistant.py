@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from ..config import Settings
+from ..payloads import Answer, Candidate, Citation, Event
+from ..pii import mask_pii
+from ..retrieval.retriever import HybridRetriever
+from ..schema import Card
+from ..text import expand_english, normalize
 from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
 from .confidence import Signals, load_calibration, signals
-from .config import Settings
 from .generate import GroundedGenerator
-from .payloads import Answer, Candidate, Citation, Event
-from .pii import mask_pii
-from .retrieval.retriever import HybridRetriever
 from .rules import RuleBook, RuleMatch, default_rules
-from .schema import Card
 from .slots import asked_slots, unstated
 from .subjects import default_lexicon
-from .text import expand_english, normalize
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .payloads import Candidate
+from ..payloads import Candidate
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 

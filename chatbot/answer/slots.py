@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .text import normalize
+from ..text import normalize
 
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 
