@@ -12,10 +12,10 @@ def create_app(settings: Settings | None = None, *, assistant=None):
 
     from chatbot.api import create_api
     from chatbot.bootstrap import build_assistant
-    from chatbot.db import Database
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.service import ChatService
     from chatbot.desk import Desk
     from chatbot.publishing.admin import KnowledgeAdmin
-    from chatbot.service import ChatService
     from chatbot.staff import StaffDirectory
     from chatbot.staff_api import staff_router
     from chatbot.staff_ui import build_staff_ui

@@ -7,13 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .compliance import Finding, check_draft
+from .conversations.handoff import reason_label
+from .conversations.models import Message, Ticket
+from .conversations.service import ChatService
 from .errors import DeskError
-from .handoff import reason_label
 from .payloads import Answer
-from .records import Message
 from .schema import Card
-from .service import ChatService
-from .tickets import Ticket
 
 PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
 STATUS_LABELS = {"open": "待认领", "claimed": "处理中", "resolved": "已解决"}

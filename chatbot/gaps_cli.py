@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _reporter(settings: Settings):
-    from .db import Database
+    from .conversations.db import Database
     from .gaps import GapReporter
     from .index.embeddings import build_embeddings
     from .retrieval.retriever import HybridRetriever

@@ -9,11 +9,11 @@ import logging
 from pathlib import Path
 
 from .compliance import Finding
+from .conversations.handoff import reason_label
 from .desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
 from .errors import ChatbotError, DeskError
 from .gaps import GapReporter
 from .gaps_ui import build_gap_panel
-from .handoff import reason_label
 from .knowledge.uploads import ALLOWED_SUFFIXES
 from .publishing.admin import FILE_STATUS, format_report
 from .staff import StaffDirectory, StaffUser

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from chatbot.db import Database
-from chatbot.service import ChatService
+from chatbot.conversations.db import Database
+from chatbot.conversations.service import ChatService
 from eval.evaluators import EVALUATORS
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from chatbot.config import Settings
-from chatbot.gaps import GAP_HANDOFF_REASONS
+from chatbot.conversations.handoff import GAP_HANDOFF_REASONS
 from eval.evaluators import EVALUATORS, missing_facts
 
 

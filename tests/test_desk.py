@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 
 from chatbot.api import create_api
 from chatbot.compliance import check_draft
-from chatbot.db import Database, utcnow
+from chatbot.conversations.db import Database
+from chatbot.conversations.handoff import HandoffPolicy
+from chatbot.conversations.models import utcnow
+from chatbot.conversations.service import ChatService
+from chatbot.conversations.tickets import TicketStore
 from chatbot.desk import Desk
-from chatbot.handoff import HandoffPolicy
-from chatbot.service import ChatService
 from chatbot.staff import StaffDirectory, hash_password, verify_password
 from chatbot.staff_api import staff_router
-from chatbot.tickets import TicketStore
 from tests.conftest import make_settings
 
 PASSWORDS = {"wang": "expert-pass", "zhao": "expert2-pass", "li": "km-pass", "root": "admin-pass"}

@@ -19,14 +19,14 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from chatbot.api import create_api
-from chatbot.db import Database, utcnow
+from chatbot.conversations.db import Database
+from chatbot.conversations.models import Message, utcnow
+from chatbot.conversations.service import ChatService
 from chatbot.desk import Desk
 from chatbot.gaps import CSV_HEADERS, GapReporter, gap_questions
 from chatbot.gaps_ui import gap_rows, gap_summary
 from chatbot.knowledge.documents import scan
-from chatbot.records import Message
 from chatbot.schema import Card
-from chatbot.service import ChatService
 from chatbot.staff import StaffDirectory, hash_password
 from chatbot.staff_api import staff_router
 from eval.record import CaseRecorder

@@ -31,7 +31,7 @@ def test_welcome_names_the_bank():
 
 
 def test_feedback_target_maps_chat_positions_to_stored_answers():
-    from chatbot.records import Message
+    from chatbot.conversations.models import Message
     from chatbot.ui import _feedback_target
 
     stored = [Message(id=1, role="user", content="问"), Message(id=2, role="assistant", content="答"),

@@ -6,39 +6,13 @@ import datetime as dt
 import json
 import secrets
 
-from sqlalchemy import DateTime, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select, update
 
-from .db import Base, Database, utcnow
+from .db import Database
+from .models import Ticket, utcnow
 
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
 OPEN_STATUSES = ("open", "claimed")
-
-
-class Ticket(Base):
-    __tablename__ = "tickets"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(128), index=True)
-    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    reason: Mapped[str] = mapped_column(String(64))
-    priority: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    owner: Mapped[str | None] = mapped_column(String(64))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    sources: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of citations
-    deadline: Mapped[dt.datetime] = mapped_column(DateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    resolution: Mapped[str | None] = mapped_column(String(32))
-    resolution_note: Mapped[str | None] = mapped_column(Text)
-    care_gesture: Mapped[str | None] = mapped_column(Text)  # 客户关怀基金 used, if any
-
-    @property
-    def source_list(self) -> list[dict]:
-        return json.loads(self.sources or "[]")
 
 
 def new_ticket_id(now: dt.datetime) -> str:

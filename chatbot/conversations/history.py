@@ -1,47 +1,15 @@
-"""Conversations, messages and feedback, stored PII-masked."""
+"""The conversation history: each conversation's messages, outcomes and feedback, stored PII-masked."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
-from .db import Base, Database, utcnow
-from .payloads import Answer
-from .pii import mask_pii
-
-
-class Conversation(Base):
-    __tablename__ = "conversations"
-
-    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class Message(Base):
-    __tablename__ = "messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("conversations.session_id"), index=True)
-    role: Mapped[str] = mapped_column(String(16))  # user | assistant | expert
-    content: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    confidence: Mapped[float | None] = mapped_column(Float)
-    handoff_reason: Mapped[str | None] = mapped_column(String(64))
-    matched_id: Mapped[str | None] = mapped_column(String(128))
-    topic: Mapped[str | None] = mapped_column(String(64))
-    citations: Mapped[str | None] = mapped_column(Text)  # JSON list
-    latency_ms: Mapped[float | None] = mapped_column(Float)
-    feedback: Mapped[int | None] = mapped_column(Integer)  # +1 / -1
-    author: Mapped[str | None] = mapped_column(String(64))  # the expert who wrote it
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    def as_turn(self) -> dict:
-        return {"role": "assistant" if self.role == "expert" else self.role, "content": self.content}
+from ..payloads import Answer
+from ..pii import mask_pii
+from .db import Database
+from .models import Conversation, Message, utcnow
 
 
 class ConversationStore:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from .config import Settings
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+from ..config import Settings
+from .models import Base
 
 
 def database_url(settings: Settings) -> str:
@@ -48,8 +39,6 @@ class Database:
     """One engine and session factory; tables are created on first use."""
 
     def __init__(self, url: str):
-        from . import records, tickets  # noqa: F401  registers the tables on Base
-
         self.url = url
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .config import Settings
+from ..config import Settings
 
 REASON_LABELS = {
     "fraud_in_progress": "疑似正在遭遇诈骗",
@@ -21,6 +21,10 @@ REASON_LABELS = {
     "subject_not_in_knowledge": "知识库中没有客户所问的产品或事项",
     "repeated_failure": "多次未能解决客户问题",
 }
+
+# Hand-offs that mean the knowledge did not serve the question (the gap report lists them; evaluation
+# reads what was retrieved for them), unlike those a rule or a hand-off card decides by design.
+GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge", "subject_not_in_knowledge")
 
 
 def reason_label(reason: str | None) -> str:

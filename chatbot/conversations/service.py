@@ -8,12 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import Iterator
 
-from .answer.assistant import Assistant
-from .config import Settings
-from .db import Database, utcnow
+from ..answer.assistant import Assistant
+from ..config import Settings
+from ..payloads import Answer, Event
+from .db import Database
 from .handoff import HandoffPolicy, reason_label
-from .payloads import Answer, Event
-from .records import ConversationStore
+from .history import ConversationStore
+from .models import utcnow
 from .tickets import TicketStore
 
 logger = logging.getLogger(__name__)
