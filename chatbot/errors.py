@@ -32,3 +32,7 @@ class IngestBusyError(ChatbotError):
 
 class DeskError(ChatbotError):
     """A desk action that cannot be done (ticket taken, not yours, blocked draft); message in Chinese."""
+
+
+class CaseError(ChatbotError):
+    """An evaluation case file holds a line that is not a valid case (the message names the line)."""

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .quality.cases import Case, load_cases
+from .quality.scoring import run_case, score
+
 GATED = {"outcome": "结论准确率", "facts": "事实准确率"}
 SHOWN = ("outcome", "facts", "hit@1", "hit@3")
 
 
-def evaluate(assistant, cases: list[dict]) -> dict:
-    from eval.run import run_case, score
-
+def evaluate(assistant, cases: list[Case]) -> dict:
     metrics = score(cases, [run_case(assistant, case) for case in cases])["metrics"]
     return {name: metrics.get(name) for name in SHOWN} | {"cases": len(cases)}
 
 
 def evaluate_generation(settings, embeddings, client, generation, cases_path: Path, *, assistant=None) -> dict:
-    from eval.run import load_cases
-
     from .answer.assistant import Assistant
     from .retrieval.retriever import HybridRetriever
 

@@ -18,18 +18,19 @@ import numpy as np
 
 from chatbot.answer.confidence import CALIBRATION_FILE, Calibration, signals
 from chatbot.config import Settings
+from chatbot.quality.cases import Case, load_cases
+from chatbot.quality.evaluators import facts, outcome
+from chatbot.quality.scoring import run_case
 from chatbot.text import normalize
-from eval.evaluators import facts, outcome
-from eval.run import load_cases, run_case
 
 
-def collect(assistant, cases: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def collect(assistant, cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
     assistant.settings.answer_threshold = 0.0
     rows, labels = [], []
     for case in cases:
-        if assistant.rules.match(normalize(case["question"])):
+        if assistant.rules.match(normalize(case.question)):
             continue
-        decision = assistant.decide(case["question"], case.get("history"))
+        decision = assistant.decide(case.question, case.turns())
         features = signals(decision.candidates)
         if features is None:
             continue

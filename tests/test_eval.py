@@ -35,3 +35,20 @@ def test_eval_run_writes_results_summary_and_report(tmp_path, demo_data_dir):
     assert summary["metrics"]["facts"] == 1.0
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "**d**" in report and "expected refused, got answered" in report
+
+
+def test_a_bad_case_line_is_a_chatbot_error_naming_the_line(tmp_path):
+    # The publish gate loads cases inside the library: a bad file must be an error it can report, not
+    # SystemExit from inside a server.
+    import pytest
+
+    from chatbot.errors import CaseError
+    from chatbot.quality.cases import load_cases
+
+    good = json.dumps({"id": "a", "question": "信用卡免息期多长"}, ensure_ascii=False)
+    for bad, reason in (("{not json", "not valid JSON"), ('{"id": "b"}', "question"),
+                        ('{"id": "c", "question": "q", "expct": {}}', "expct")):
+        path = tmp_path / "cases.jsonl"
+        path.write_text(f"{good}\n\n{bad}\n", encoding="utf-8")
+        with pytest.raises(CaseError, match=f"cases.jsonl:3: .*{reason}"):
+            load_cases(path)

@@ -26,11 +26,12 @@ from chatbot.desk import Desk
 from chatbot.gaps import CSV_HEADERS, GapReporter, gap_questions
 from chatbot.gaps_ui import gap_rows, gap_summary
 from chatbot.knowledge.documents import scan
+from chatbot.quality.cases import Case
+from chatbot.quality.scoring import run_case
 from chatbot.schema import Card
 from chatbot.staff import StaffDirectory, hash_password
 from chatbot.staff_api import staff_router
 from eval.record import CaseRecorder
-from eval.run import run_case
 from tests.conftest import ROOT, make_settings
 
 PASSWORDS = {"wang": "expert-pass", "li": "km-pass"}
@@ -228,16 +229,16 @@ def test_console_rows(report):
 
 
 def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):
-    cases = [
+    cases = [Case.model_validate(raw) for raw in [
         {"id": "ok", "question": "信用卡免息期最长多少天？", "expect": {"outcome": "answered", "facts": [["56天"]]}},
         {"id": "gap", "question": "示例银行支持开通数字人民币钱包吗？", "expect": {"outcome": "handoff"}},
         {"id": "wrong", "question": "信用卡年费怎么免？", "expect": {"outcome": "answered", "facts": [["不存在的事实"]]}},
         {"id": "follow", "question": "那要多久？", "history": [{"role": "user", "content": "征信异议怎么提"}],
          "expect": {"outcome": "answered"}},
-    ]
+    ]]
     recorder = CaseRecorder(demo_assistant, str(tmp_path / "dev.sqlite"), run_id="t")
     results = [run_case(demo_assistant, case, recorder) for case in cases]
-    assert [r["outcome"] for r in results][:3] == ["answered", "handoff", "answered"]
+    assert [r.outcome for r in results][:3] == ["answered", "handoff", "answered"]
     assert recorder.thumbs_down_wrong(cases, results) == 1
     found = {q.text: q.kinds for q in gap_questions(Database(f"sqlite:///{tmp_path / 'dev.sqlite'}"))}
     assert found == {"示例银行支持开通数字人民币钱包吗？": ("low_confidence",), "信用卡年费怎么免？": ("thumbs_down",)}
