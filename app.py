@@ -14,9 +14,9 @@ def create_app(settings: Settings | None = None, *, assistant=None):
     from chatbot.bootstrap import build_assistant
     from chatbot.conversations.db import Database
     from chatbot.conversations.service import ChatService
-    from chatbot.desk import Desk
     from chatbot.publishing.admin import KnowledgeAdmin
-    from chatbot.staff import StaffDirectory
+    from chatbot.staff.accounts import StaffDirectory
+    from chatbot.staff.desk import Desk
     from chatbot.staff_api import staff_router
     from chatbot.staff_ui import build_staff_ui
     from chatbot.ui import CSS, build_ui

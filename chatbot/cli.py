@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         import getpass
 
-        from .staff import hash_password
+        from .staff.accounts import hash_password
 
         print(hash_password(args.password or getpass.getpass("密码：")))
         return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from .gaps import GapReporter
-from .staff import StaffUser
+from .staff.accounts import StaffUser
+from .staff.gap_drafts import draft_card
+from .staff.gaps import GapReporter
 
 SINCE_DAYS = Query(30, ge=0, le=3650, description="questions of the last N days; 0 = all")
 
@@ -38,6 +39,6 @@ def add_gap_routes(router: APIRouter, reporter: GapReporter, needs) -> None:
         cluster = reporter.report(since_days=request.since_days or None).cluster(request.cluster_id)
         if cluster is None:
             raise HTTPException(404, "没有找到该问题簇，请重新生成缺口报告")
-        written = reporter.draft(cluster)
+        written = draft_card(reporter, cluster)
         return {"id": written.card_id, "path": written.path.relative_to(reporter.settings.knowledge_dir).as_posix(),
                 "yaml": written.text, "author": current.name}

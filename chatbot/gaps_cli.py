@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import ChatbotError
+from .staff.gap_drafts import draft_card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.csv:
             args.csv.parent.mkdir(parents=True, exist_ok=True)
             args.csv.write_bytes(reporter.to_csv(report))
-        draft = reporter.draft(report.clusters[args.draft - 1]) if args.draft else None
+        draft = draft_card(reporter, report.clusters[args.draft - 1]) if args.draft else None
     except (ChatbotError, OSError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -65,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _reporter(settings: Settings):
     from .conversations.db import Database
-    from .gaps import GapReporter
     from .index.embeddings import build_embeddings
     from .retrieval.retriever import HybridRetriever
+    from .staff.gaps import GapReporter
 
     retriever = HybridRetriever(settings, build_embeddings(settings.embeddings, query_cache_size=0))
     retriever.refresh()  # an empty index only means no nearest cards

@@ -8,7 +8,8 @@ import html
 import tempfile
 from pathlib import Path
 
-from .gaps import GapReport, GapReporter
+from .staff.gap_drafts import draft_card
+from .staff.gaps import GapReport, GapReporter
 
 GAP_HEADERS = ["排名", "代表问题", "提问次数", "会话数", "类型", "示例问题", "最近出现", "最接近的知识卡片"]
 
@@ -59,7 +60,7 @@ def build_gap_panel(reporter: GapReporter, authorize) -> None:
         cluster = report.cluster(cluster_id) if report and cluster_id else None
         if cluster is None:
             raise gr.Error("请先生成缺口报告，并选择一个问题簇。")
-        written = reporter.draft(cluster)
+        written = draft_card(reporter, cluster)
         try:
             shown = written.path.relative_to(reporter.settings.knowledge_dir.parent)
         except ValueError:

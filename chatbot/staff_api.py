@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from .desk import Desk, ticket_row
 from .errors import ChatbotError, DeskError
-from .gaps import GapReporter
 from .gaps_api import add_gap_routes
 from .publishing.admin import KnowledgeAdmin
-from .staff import StaffDirectory, StaffUser
+from .staff.accounts import StaffDirectory, StaffUser
+from .staff.desk import Desk, ticket_row
+from .staff.gaps import GapReporter
 
 security = HTTPBasic(realm="xiaobao-staff")
 

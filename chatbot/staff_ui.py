@@ -8,15 +8,15 @@ import html
 import logging
 from pathlib import Path
 
-from .compliance import Finding
 from .conversations.handoff import reason_label
-from .desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
 from .errors import ChatbotError, DeskError
-from .gaps import GapReporter
 from .gaps_ui import build_gap_panel
 from .knowledge.uploads import ALLOWED_SUFFIXES
 from .publishing.admin import FILE_STATUS, format_report
-from .staff import StaffDirectory, StaffUser
+from .staff.accounts import StaffDirectory, StaffUser
+from .staff.compliance import Finding
+from .staff.desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
+from .staff.gaps import GapReporter
 
 logger = logging.getLogger(__name__)
 

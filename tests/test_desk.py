@@ -10,14 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chatbot.api import create_api
-from chatbot.compliance import check_draft
 from chatbot.conversations.db import Database
 from chatbot.conversations.handoff import HandoffPolicy
 from chatbot.conversations.models import utcnow
 from chatbot.conversations.service import ChatService
 from chatbot.conversations.tickets import TicketStore
-from chatbot.desk import Desk
-from chatbot.staff import StaffDirectory, hash_password, verify_password
+from chatbot.staff.accounts import StaffDirectory, hash_password, verify_password
+from chatbot.staff.compliance import check_draft
+from chatbot.staff.desk import Desk
 from chatbot.staff_api import staff_router
 from tests.conftest import make_settings
 

@@ -22,14 +22,15 @@ from chatbot.api import create_api
 from chatbot.conversations.db import Database
 from chatbot.conversations.models import Message, utcnow
 from chatbot.conversations.service import ChatService
-from chatbot.desk import Desk
-from chatbot.gaps import CSV_HEADERS, GapReporter, gap_questions
 from chatbot.gaps_ui import gap_rows, gap_summary
 from chatbot.knowledge.documents import scan
 from chatbot.quality.cases import Case
 from chatbot.quality.scoring import run_case
 from chatbot.schema import Card
-from chatbot.staff import StaffDirectory, hash_password
+from chatbot.staff.accounts import StaffDirectory, hash_password
+from chatbot.staff.desk import Desk
+from chatbot.staff.gap_drafts import draft_card
+from chatbot.staff.gaps import CSV_HEADERS, GapReporter, gap_questions
 from chatbot.staff_api import staff_router
 from eval.record import CaseRecorder
 from tests.conftest import ROOT, make_settings
@@ -157,7 +158,7 @@ def test_csv_cells_never_start_a_formula(service, report):
 def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrites(service, report, settings):
     reporter = GapReporter.from_service(service)
     cluster = _cluster_of(report, "信用卡最低还款额怎么算？")
-    first = reporter.draft(cluster)
+    first = draft_card(reporter, cluster)
     assert first.path.parent == settings.knowledge_dir / "_drafts"
     assert first.path.name == f"{first.card_id}.yaml" and first.card_id.startswith("card-draft-")
     fields = yaml.safe_load(first.path.read_text(encoding="utf-8"))
@@ -167,20 +168,20 @@ def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrite
     with pytest.raises(ValidationError, match="draft placeholder"):  # an unfinished draft cannot go live
         Card.model_validate(fields)
     before = first.path.read_bytes()
-    second = reporter.draft(cluster)
+    second = draft_card(reporter, cluster)
     assert second.path != first.path and first.path.read_bytes() == before
     assert not [path for _, path, _ in scan(settings.knowledge_dir) if "_drafts" in path.parts]
 
-    car = yaml.safe_load(reporter.draft(_cluster_of(report, "车贷可以贷几年？")).text)
+    car = yaml.safe_load(draft_card(reporter, _cluster_of(report, "车贷可以贷几年？")).text)
     assert car["topic"] == "loans"  # the vote of the nearest cards; the single nearest is a credit-card card
 
-    dcep = reporter.draft(_cluster_of(report, DCEP[0]))
+    dcep = draft_card(reporter, _cluster_of(report, DCEP[0]))
     similar = yaml.safe_load(dcep.path.read_text(encoding="utf-8"))["similar_questions"]
     assert sorted(similar + [yaml.safe_load(dcep.text)["question"]]) == sorted(DCEP)
 
 
 def test_a_finished_draft_is_a_valid_card(service, report):
-    fields = yaml.safe_load(GapReporter.from_service(service).draft(report.clusters[0]).text)
+    fields = yaml.safe_load(draft_card(GapReporter.from_service(service), report.clusters[0]).text)
     fields["answer"] = "示例银行暂未开通数字人民币钱包服务，请以网点公告为准。"
     fields["similar_questions"] += ["数字人民币能开吗"]
     assert Card.model_validate(fields).question in DCEP

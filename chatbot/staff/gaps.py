@@ -31,13 +31,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import or_, select
 
-from .answer.condense import condense
-from .conversations.db import Database
-from .conversations.handoff import GAP_HANDOFF_REASONS
-from .conversations.models import Message, utcnow
-from .pii import mask_pii
-from .schema import Card
-from .text import normalize
+from ..answer.condense import condense
+from ..conversations.db import Database
+from ..conversations.handoff import GAP_HANDOFF_REASONS
+from ..conversations.models import Message, utcnow
+from ..pii import mask_pii
+from ..schema import Card
+from ..text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -293,13 +293,10 @@ class GapReporter:
     def to_csv(self, report: GapReport) -> bytes:
         return report_csv(report, self.zone)
 
-    def draft(self, cluster: GapCluster):
-        """Write a card draft for the cluster under knowledge/_drafts/ (see gap_drafts)."""
-        from .gap_drafts import write_draft  # gap_drafts imports this module
-
+    def nearest_card(self, cluster: GapCluster) -> Card | None:
+        """The answer card closest to the cluster's label (see _attach_nearest_card), if any."""
         raw = self.retriever.card_json(cluster.nearest_card_id) if cluster.nearest_card_id else None
-        nearest = Card.model_validate_json(raw) if raw else None
-        return write_draft(cluster, self.settings.knowledge_dir, nearest=nearest)
+        return Card.model_validate_json(raw) if raw else None
 
 
 def report_csv(report: GapReport, zone: ZoneInfo | None = None) -> bytes:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..conversations.handoff import reason_label
+from ..conversations.models import Message, Ticket
+from ..conversations.service import ChatService
+from ..errors import DeskError
+from ..payloads import Answer
+from ..schema import Card
 from .compliance import Finding, check_draft
-from .conversations.handoff import reason_label
-from .conversations.models import Message, Ticket
-from .conversations.service import ChatService
-from .errors import DeskError
-from .payloads import Answer
-from .schema import Card
 
 PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
 STATUS_LABELS = {"open": "待认领", "claimed": "处理中", "resolved": "已解决"}

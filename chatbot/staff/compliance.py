@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .phrases import FORBIDDEN_PHRASES
-from .pii import CARD_NUMBER, ID_NUMBER, PHONE_NUMBER
+from ..phrases import FORBIDDEN_PHRASES
+from ..pii import CARD_NUMBER, ID_NUMBER, PHONE_NUMBER
 
 _WEALTH_TOPIC = re.compile(r"理财|基金|保险|投资|收益|分红|净值|代销|年金")
 _RISK_DISCLOSURE = re.compile(r"有风险|风险提示|投资须谨慎|不保证本金|不承诺收益|不代表未来|非存款|可能亏损|可能损失|风险等级|风险承受")

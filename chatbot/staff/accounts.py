@@ -7,8 +7,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from .config import Settings
-from .errors import ConfigError
+from ..config import Settings
+from ..errors import ConfigError
 
 ROLES = ("expert", "knowledge_manager", "admin")
 # What each role may do; admin may do everything.

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from .gaps import GapCluster
-from .schema import DRAFT_PLACEHOLDER, Card
+from ..schema import DRAFT_PLACEHOLDER, Card
+from .gaps import GapCluster, GapReporter
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ def draft_fields(cluster: GapCluster, nearest: Card | None, *, today: dt.date | 
         "tags": ["知识缺口"],
         "reminders": [],
     }
+
+
+def draft_card(reporter: GapReporter, cluster: GapCluster) -> CardDraft:
+    """Write a card draft for a cluster of the reporter's report, next to its nearest card's fields."""
+    return write_draft(cluster, reporter.settings.knowledge_dir, nearest=reporter.nearest_card(cluster))
 
 
 def write_draft(cluster: GapCluster, knowledge_dir: Path, *, nearest: Card | None = None,
