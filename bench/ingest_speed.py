@@ -34,7 +34,7 @@ effective_date: 2024-01-01
 
 def timed_ingest(data_dir: Path, knowledge: Path, embeddings) -> tuple[float, dict]:
     from chatbot.config import Settings
-    from chatbot.publish import run_ingest
+    from chatbot.publishing.pipeline import run_ingest
 
     started = time.perf_counter()
     report = run_ingest(Settings(data_dir=data_dir, knowledge_dir=knowledge), embeddings, show_bar=False)

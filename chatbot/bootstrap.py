@@ -9,7 +9,7 @@ from .answer.generate import GroundedGenerator
 from .answer.llm import LLMStatus, build_chat_model
 from .config import Settings
 from .index.embeddings import build_embeddings
-from .publish import run_ingest
+from .publishing.pipeline import run_ingest
 from .retrieval.retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)

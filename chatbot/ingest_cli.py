@@ -70,9 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(settings: Settings, args, user: str) -> int:
-    from chatbot.publish import Override, run_ingest, validate
-
     from .index.embeddings import build_embeddings
+    from .publishing.pipeline import Override, run_ingest, validate
 
     embeddings = build_embeddings(settings.embeddings)
     if args.validate:
@@ -95,7 +94,7 @@ def _ingest(settings: Settings, args, user: str) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        from .publishing.admin import format_report
+        from .publishing.report import format_report
 
         print(format_report(summary))
     if summary["generation"] is not None and not summary["published"]:
@@ -124,7 +123,7 @@ def _upload(settings: Settings, files: list[Path]) -> int:
 
 
 def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
-    from chatbot.publish import Override, publish_staged
+    from .publishing.pipeline import Override, publish_staged
 
     if not reason:
         print("错误：请用 --override \"原因\" 说明为何发布被评测拦下的索引。", file=sys.stderr)

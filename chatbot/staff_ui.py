@@ -12,7 +12,7 @@ from .conversations.handoff import reason_label
 from .errors import ChatbotError, DeskError
 from .gaps_ui import build_gap_panel
 from .knowledge.uploads import ALLOWED_SUFFIXES
-from .publishing.admin import FILE_STATUS, format_report
+from .publishing.report import FILE_STATUS, format_report
 from .staff.accounts import StaffDirectory, StaffUser
 from .staff.compliance import Finding
 from .staff.desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row

@@ -49,7 +49,7 @@ def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides):
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, embeddings) -> Path:
     """The demo knowledge base ingested once for the whole session (about a minute)."""
-    from chatbot.publish import run_ingest
+    from chatbot.publishing.pipeline import run_ingest
 
     data_dir = tmp_path_factory.mktemp("demo-data")
     report = run_ingest(make_settings(data_dir), embeddings, show_bar=False)

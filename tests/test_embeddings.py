@@ -7,7 +7,7 @@ import pytest
 
 from chatbot.errors import ConfigError, EmbeddingMismatchError
 from chatbot.index.embeddings import build_embeddings
-from chatbot.publish import run_ingest
+from chatbot.publishing.pipeline import run_ingest
 from chatbot.retrieval.retriever import HybridRetriever
 from tests.conftest import make_settings
 

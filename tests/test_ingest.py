@@ -7,7 +7,7 @@ import pytest
 from chatbot.bootstrap import build_assistant
 from chatbot.errors import EmbeddingMismatchError, IngestBusyError
 from chatbot.index.locks import ingest_lock
-from chatbot.publish import run_ingest
+from chatbot.publishing.pipeline import run_ingest
 from tests.conftest import make_settings, write_small_kb
 
 

@@ -15,8 +15,8 @@ from chatbot.conversations.service import ChatService
 from chatbot.index.generations import read_current
 from chatbot.index.locks import ingest_lock
 from chatbot.knowledge.uploads import safe_name, save_upload
-from chatbot.publish import run_ingest, validate
 from chatbot.publishing.admin import KnowledgeAdmin
+from chatbot.publishing.pipeline import run_ingest, validate
 from chatbot.staff.accounts import StaffDirectory, hash_password
 from chatbot.staff.desk import Desk
 from chatbot.staff_api import staff_router
@@ -173,7 +173,7 @@ def test_cli_validate_upload_status_and_ask_as_of(tmp_path):
 def test_report_tells_stale_content_from_phrasings_answered_by_another_card():
     # Only stale content blocks a publish. A phrasing that another card answers is worth a look, but
     # calling it "未通过" next to "已发布" told managers the opposite of what happened.
-    from chatbot.publishing.admin import format_report
+    from chatbot.publishing.report import format_report
 
     probe = {"source": "cards/a.yaml", "item_id": "card-a", "status": "updated", "checked": 7,
              "removed": [], "detail": "6/7 个问法得到新答案"}

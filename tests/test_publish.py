@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chatbot.bootstrap import build_assistant
 from chatbot.index.generations import publish_log, read_current, read_staged
-from chatbot.publish import Override, publish_staged, run_ingest
+from chatbot.publishing.pipeline import Override, publish_staged, run_ingest
 from tests.conftest import ROOT, make_settings, write_small_kb
 
 

@@ -6,7 +6,7 @@ loading, changed files are loaded and checked (schema errors with file and line)
 changed file's stale chunks are deleted; a file that failed validation keeps its previously indexed
 chunks (a typo in one card must not take the served answer away). A superseded version (the version
 field changed, or the file was removed) is archived: kept in the collection for the record, out of
-force from the day the new version takes effect. Which generation is served is `publish.py`'s job.
+force from the day the new version takes effect. Which generation is served is `publishing/pipeline.py`'s job.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over Chinese tokens, fused with reciprocal rank fusion.
 
 Cards are matched on their question and similar questions (question-to-question); documents on
-their chunks. The retriever follows the published generation (`publish.py`) and rebuilds its lexical
+their chunks. The retriever follows the published generation (`index/generations.py`) and rebuilds its lexical
 index when a new one is published. Superseded versions are in the store too; only units in force on
 the asked date (today by default) are ever returned.
 """

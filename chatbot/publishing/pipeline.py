@@ -16,9 +16,9 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import Settings
-from .errors import ChatbotError, LoaderError
-from .index.generations import (
+from ..config import Settings
+from ..errors import ChatbotError, LoaderError
+from ..index.generations import (
     Generation,
     Progress,
     append_publish_log,
@@ -32,11 +32,11 @@ from .index.generations import (
     staged_report,
     write_atomic,
 )
-from .index.indexer import Indexer
-from .index.locks import ingest_lock
-from .index.manifest import Manifest
-from .index.plan import Plan, pipeline_of, plan_changes
-from .index.report import IngestReport
+from ..index.indexer import Indexer
+from ..index.locks import ingest_lock
+from ..index.manifest import Manifest
+from ..index.plan import Plan, pipeline_of, plan_changes
+from ..index.report import IngestReport
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
                progress: Progress | None = None, show_bar: bool | None = None, client=None,
                override: Override | None = None, user: str = "cli") -> IngestReport:
     """Validate, build a new generation, probe it, gate it, publish it; holding the data-dir lock."""
-    from .index.store import make_client
+    from ..index.store import make_client
 
     root = Path(root or settings.knowledge_dir)
     if not root.exists():
@@ -107,10 +107,10 @@ def _plan(settings: Settings, embeddings, base: Generation | None, root: Path, p
 
 def _check_and_publish(settings, embeddings, client, current, target, report, changes, step, *,
                        override, user) -> IngestReport:
-    from .answer.assistant import Assistant
+    from ..answer.assistant import Assistant
+    from ..retrieval.retriever import HybridRetriever
     from .gate import compare, evaluate_generation
     from .probe import probe_changes
-    from .retrieval.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, embeddings, client=client, generation=target)
     assistant = Assistant(settings, retriever=retriever)
@@ -165,7 +165,7 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
 
 def publish_staged(settings: Settings, override: Override, *, client=None) -> Generation:
     """Publish the generation the gate held back, on a manager's responsibility (logged)."""
-    from .index.store import make_client
+    from ..index.store import make_client
 
     if not override.reason.strip():
         raise ChatbotError("请填写强制发布的原因。")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .index.report import Change
-from .knowledge.documents import passage_of
-from .schema import Card
+from ..index.report import Change
+from ..knowledge.documents import passage_of
+from ..schema import Card
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 MAX_PASSAGES = 10  # passages probed per changed document, each way

@@ -1,13 +1,13 @@
 """The evaluation gate: after a re-ingest the evaluation cases run against the new generation, and a
 drop beyond the configured margin in outcome or fact accuracy blocks the switch (a manager may
-override; the override is logged by `publish.py`)."""
+override; the override is logged by `pipeline.py`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .quality.cases import Case, load_cases
-from .quality.scoring import run_case, score
+from ..quality.cases import Case, load_cases
+from ..quality.scoring import run_case, score
 
 GATED = {"outcome": "结论准确率", "facts": "事实准确率"}
 SHOWN = ("outcome", "facts", "hit@1", "hit@3")
@@ -19,8 +19,8 @@ def evaluate(assistant, cases: list[Case]) -> dict:
 
 
 def evaluate_generation(settings, embeddings, client, generation, cases_path: Path, *, assistant=None) -> dict:
-    from .answer.assistant import Assistant
-    from .retrieval.retriever import HybridRetriever
+    from ..answer.assistant import Assistant
+    from ..retrieval.retriever import HybridRetriever
 
     if assistant is None:
         retriever = HybridRetriever(settings, embeddings, client=client, generation=generation)
