@@ -28,8 +28,8 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
 
-    from chatbot.bootstrap import build_assistant
     from chatbot.config import Settings
+    from chatbot.services import build_assistant
 
     settings = Settings(data_dir=args.data_dir) if args.data_dir else Settings()
     assistant = build_assistant(settings)

@@ -116,7 +116,7 @@ def floor_of(name: str) -> str:
     if name in TOP_MODULES:
         return TOP_MODULES[name]
     parts = name.split(".")
-    return parts[1] if len(parts) > 2 and parts[1] in LADDER else "ground"
+    return parts[1] if len(parts) > 1 and parts[1] in LADDER else "ground"
 
 
 def _short(name: str) -> str:

@@ -76,8 +76,8 @@ def build(size: int, base_dir: Path, target: Path) -> float:
 
 
 def measure(data_dir: Path) -> dict:
-    from chatbot.bootstrap import build_assistant
     from chatbot.config import Settings
+    from chatbot.services import build_assistant
 
     started = time.perf_counter()
     assistant = build_assistant(Settings(data_dir=data_dir), auto_ingest=False)

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from chatbot.bootstrap import build_assistant
+    from chatbot.services import build_assistant
 
     assistant = build_assistant(Settings())
     x, y = collect(assistant, load_cases(args.cases))

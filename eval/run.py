@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
                              "see eval/record.py")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("chatbot.bootstrap").setLevel(logging.INFO)
+    logging.getLogger("chatbot.services").setLevel(logging.INFO)
 
-    from chatbot.bootstrap import build_assistant
+    from chatbot.services import build_assistant
 
     try:
         cases = load_cases(args.cases)

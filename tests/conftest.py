@@ -59,7 +59,7 @@ def demo_data_dir(tmp_path_factory, embeddings) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_assistant(demo_data_dir, embeddings):
-    from chatbot.bootstrap import build_assistant
+    from chatbot.services import build_assistant
 
     return build_assistant(make_settings(demo_data_dir), embeddings=embeddings, auto_ingest=False)
 

@@ -9,7 +9,6 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from chatbot.api import create_api
 from chatbot.conversations.db import Database
 from chatbot.conversations.handoff import HandoffPolicy
 from chatbot.conversations.models import utcnow
@@ -18,7 +17,8 @@ from chatbot.conversations.tickets import TicketStore
 from chatbot.staff.accounts import StaffDirectory, hash_password, verify_password
 from chatbot.staff.compliance import check_draft
 from chatbot.staff.desk import Desk
-from chatbot.staff_api import staff_router
+from chatbot.web.api import create_api
+from chatbot.web.staff_api import staff_router
 from tests.conftest import make_settings
 
 PASSWORDS = {"wang": "expert-pass", "zhao": "expert2-pass", "li": "km-pass", "root": "admin-pass"}

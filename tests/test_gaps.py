@@ -18,11 +18,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import update
 
-from chatbot.api import create_api
 from chatbot.conversations.db import Database
 from chatbot.conversations.models import Message, utcnow
 from chatbot.conversations.service import ChatService
-from chatbot.gaps_ui import gap_rows, gap_summary
 from chatbot.knowledge.documents import scan
 from chatbot.quality.cases import Case
 from chatbot.quality.scoring import run_case
@@ -31,7 +29,9 @@ from chatbot.staff.accounts import StaffDirectory, hash_password
 from chatbot.staff.desk import Desk
 from chatbot.staff.gap_drafts import draft_card
 from chatbot.staff.gaps import CSV_HEADERS, GapReporter, gap_questions
-from chatbot.staff_api import staff_router
+from chatbot.web.api import create_api
+from chatbot.web.gaps_ui import gap_rows, gap_summary
+from chatbot.web.staff_api import staff_router
 from eval.record import CaseRecorder
 from tests.conftest import ROOT, make_settings
 

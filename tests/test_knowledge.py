@@ -8,8 +8,6 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from chatbot.api import create_api
-from chatbot.bootstrap import build_assistant
 from chatbot.conversations.db import Database
 from chatbot.conversations.service import ChatService
 from chatbot.index.generations import read_current
@@ -17,9 +15,11 @@ from chatbot.index.locks import ingest_lock
 from chatbot.knowledge.uploads import safe_name, save_upload
 from chatbot.publishing.admin import KnowledgeAdmin
 from chatbot.publishing.pipeline import run_ingest, validate
+from chatbot.services import build_assistant
 from chatbot.staff.accounts import StaffDirectory, hash_password
 from chatbot.staff.desk import Desk
-from chatbot.staff_api import staff_router
+from chatbot.web.api import create_api
+from chatbot.web.staff_api import staff_router
 from tests.conftest import FEE_CARD, make_settings, write_small_kb
 from tests.test_cli import _run
 

@@ -9,7 +9,7 @@ import pytest
 
 from chatbot.answer.assistant import Assistant
 from chatbot.answer.llm import build_chat_model
-from chatbot.bootstrap import build_assistant
+from chatbot.services import build_assistant
 from tests.conftest import make_settings
 from tests.llm_server import FakeLLMServer, Reply
 

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from chatbot.bootstrap import build_assistant
 from chatbot.index.generations import publish_log, read_current, read_staged
 from chatbot.publishing.pipeline import Override, publish_staged, run_ingest
+from chatbot.services import build_assistant
 from tests.conftest import ROOT, make_settings, write_small_kb
 
 

@@ -1,18 +1,52 @@
-"""Wiring: build the one `Assistant` that the UI, API, CLI and evaluation share."""
+"""The composition root: the one `Assistant` that the UI, API, CLI and evaluation share, and the
+services around it (conversations, the expert desk, staff accounts, knowledge admin, the gap report).
+Production passes nothing; tests pass their own parts."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from .answer.assistant import Assistant
 from .answer.generate import GroundedGenerator
 from .answer.llm import LLMStatus, build_chat_model
 from .config import Settings
+from .conversations.db import Database
+from .conversations.service import ChatService
 from .index.embeddings import build_embeddings
+from .publishing.admin import KnowledgeAdmin
 from .publishing.pipeline import run_ingest
 from .retrieval.retriever import HybridRetriever
+from .staff.accounts import StaffDirectory
+from .staff.desk import Desk
+from .staff.gaps import GapReporter
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    assistant: Assistant
+    database: Database
+    chat: ChatService
+    desk: Desk
+    staff: StaffDirectory
+    knowledge: KnowledgeAdmin
+    gaps: GapReporter
+
+
+def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
+                   auto_ingest: bool = True) -> Services:
+    assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
+                                auto_ingest=auto_ingest)
+    database = Database.from_settings(settings)
+    chat = ChatService(assistant, database, settings)
+    staff = StaffDirectory.from_settings(settings)
+    if not len(staff):
+        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
+    return Services(settings, assistant, database, chat, Desk(chat), staff,
+                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings))
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,

@@ -5,9 +5,9 @@ import html
 import logging
 import uuid
 
-from .conversations.models import Message
-from .conversations.service import ChatService, Turn
-from .payloads import Answer
+from ..conversations.models import Message
+from ..conversations.service import ChatService, Turn
+from ..payloads import Answer
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import html
 import tempfile
 from pathlib import Path
 
-from .staff.gap_drafts import draft_card
-from .staff.gaps import GapReport, GapReporter
+from ..staff.gap_drafts import draft_card
+from ..staff.gaps import GapReport, GapReporter
 
 GAP_HEADERS = ["排名", "代表问题", "提问次数", "会话数", "类型", "示例问题", "最近出现", "最接近的知识卡片"]
 

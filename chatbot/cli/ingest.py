@@ -7,7 +7,7 @@
     python ingest.py --publish-staged --override "原因" publish the generation the gate held back (logged)
     python ingest.py --status                         served generation, held-back one, recent publications
     python ingest.py --ask "问题" [--as-of 2025-06-01] answer as of a date (audits)
-    python ingest.py --gaps [--csv FILE] [--draft N]  knowledge-gap report (chatbot/gaps_cli.py)
+    python ingest.py --gaps [--csv FILE] [--draft N]  knowledge-gap report (chatbot/cli/gaps.py)
 
 Exit codes: 0 done; 1 some files failed (the others are indexed); 2 an error stopped the run;
 3 the new index was built but not published (the report says why).
@@ -23,13 +23,13 @@ import logging
 import sys
 from pathlib import Path
 
-from chatbot import gaps_cli
-from chatbot.config import Settings
-from chatbot.errors import ChatbotError
+from ..config import Settings
+from ..errors import ChatbotError
+from . import gaps as gaps_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: chatbot/gaps_cli.py
+    if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: cli/gaps.py
         return gaps_cli.main(argv)
     parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest, atomic publish)")
     parser.add_argument("path", nargs="?", help="knowledge directory (default: CHATBOT_KNOWLEDGE_DIR)")
@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(settings: Settings, args, user: str) -> int:
-    from .index.embeddings import build_embeddings
-    from .publishing.pipeline import Override, run_ingest, validate
+    from ..index.embeddings import build_embeddings
+    from ..publishing.pipeline import Override, run_ingest, validate
 
     embeddings = build_embeddings(settings.embeddings)
     if args.validate:
@@ -94,7 +94,7 @@ def _ingest(settings: Settings, args, user: str) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        from .publishing.report import format_report
+        from ..publishing.report import format_report
 
         print(format_report(summary))
     if summary["generation"] is not None and not summary["published"]:
@@ -103,7 +103,7 @@ def _ingest(settings: Settings, args, user: str) -> int:
 
 
 def _upload(settings: Settings, files: list[Path]) -> int:
-    from .knowledge.uploads import save_upload
+    from ..knowledge.uploads import save_upload
 
     failed = 0
     for path in files:
@@ -123,7 +123,7 @@ def _upload(settings: Settings, files: list[Path]) -> int:
 
 
 def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
-    from .publishing.pipeline import Override, publish_staged
+    from ..publishing.pipeline import Override, publish_staged
 
     if not reason:
         print("错误：请用 --override \"原因\" 说明为何发布被评测拦下的索引。", file=sys.stderr)
@@ -136,7 +136,7 @@ def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
 def _status(settings: Settings, as_json: bool) -> int:
     from dataclasses import asdict
 
-    from .publishing.admin import knowledge_status
+    from ..publishing.admin import knowledge_status
 
     status = knowledge_status(settings, last=5)
     if as_json:
@@ -154,7 +154,7 @@ def _status(settings: Settings, as_json: bool) -> int:
 
 
 def _ask(settings: Settings, question: str, as_of: dt.date | None, as_json: bool) -> int:
-    from chatbot.bootstrap import build_assistant
+    from ..services import build_assistant
 
     answer = build_assistant(settings, auto_ingest=False).ask(question, as_of=as_of)
     if as_json:

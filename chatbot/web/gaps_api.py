@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from .staff.accounts import StaffUser
-from .staff.gap_drafts import draft_card
-from .staff.gaps import GapReporter
+from ..staff.accounts import StaffUser
+from ..staff.gap_drafts import draft_card
+from ..staff.gaps import GapReporter
 
 SINCE_DAYS = Query(30, ge=0, le=3650, description="questions of the last N days; 0 = all")
 

@@ -7,8 +7,8 @@ import json
 import logging
 import sys
 
-from .config import Settings
-from .errors import ChatbotError
+from ..config import Settings
+from ..errors import ChatbotError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         import getpass
 
-        from .staff.accounts import hash_password
+        from ..staff.accounts import hash_password
 
         print(hash_password(args.password or getpass.getpass("密码：")))
         return 0
@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # First-run ingest progress is worth seeing even without -v.
-    logging.getLogger("chatbot.bootstrap").setLevel(logging.INFO)
+    logging.getLogger("chatbot.services").setLevel(logging.INFO)
     try:
-        from .bootstrap import build_assistant
+        from ..services import build_assistant
 
         assistant = build_assistant(Settings())
         history = json.loads(args.history) if args.history else None

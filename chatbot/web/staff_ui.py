@@ -8,15 +8,15 @@ import html
 import logging
 from pathlib import Path
 
-from .conversations.handoff import reason_label
-from .errors import ChatbotError, DeskError
+from ..conversations.handoff import reason_label
+from ..errors import ChatbotError, DeskError
+from ..knowledge.uploads import ALLOWED_SUFFIXES
+from ..publishing.report import FILE_STATUS, format_report
+from ..staff.accounts import StaffDirectory, StaffUser
+from ..staff.compliance import Finding
+from ..staff.desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
+from ..staff.gaps import GapReporter
 from .gaps_ui import build_gap_panel
-from .knowledge.uploads import ALLOWED_SUFFIXES
-from .publishing.report import FILE_STATUS, format_report
-from .staff.accounts import StaffDirectory, StaffUser
-from .staff.compliance import Finding
-from .staff.desk import PRIORITY_LABELS, RESOLUTIONS, STATUS_LABELS, Desk, ticket_row
-from .staff.gaps import GapReporter
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def format_status(status) -> str:
     return "  \n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
 
 
-def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None):
+def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None, gaps: GapReporter | None = None):
     import gradio as gr
 
     def current(request: gr.Request, permission: str) -> StaffUser:
@@ -250,7 +250,7 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None):
                 publish_button = gr.Button("发布待定版本", elem_id="xb-publish-staged")
             reingest_summary = gr.Markdown(elem_id="xb-reingest-summary")
             reingest_table = gr.Dataframe(headers=["文件", "状态", "新增片段", "删除片段", "错误"], interactive=False)
-            build_gap_panel(GapReporter.from_service(desk.service), current)
+            build_gap_panel(gaps or GapReporter.from_service(desk.service), current)
 
         refresh.click(load_queue, None, [counts, queue, ticket_id])
         console.load(initial_queue, None, [counts, queue, ticket_id])

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from .errors import ChatbotError, DeskError
+from ..errors import ChatbotError, DeskError
+from ..publishing.admin import KnowledgeAdmin
+from ..staff.accounts import StaffDirectory, StaffUser
+from ..staff.desk import Desk, ticket_row
+from ..staff.gaps import GapReporter
 from .gaps_api import add_gap_routes
-from .publishing.admin import KnowledgeAdmin
-from .staff.accounts import StaffDirectory, StaffUser
-from .staff.desk import Desk, ticket_row
-from .staff.gaps import GapReporter
 
 security = HTTPBasic(realm="xiaobao-staff")
 
@@ -41,7 +41,8 @@ class PublishRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None) -> APIRouter:
+def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None, *,
+                 gaps: GapReporter | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/staff")
 
     def user(credentials: HTTPBasicCredentials = Depends(security)) -> StaffUser:
@@ -119,7 +120,8 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
     if knowledge is not None:
         _knowledge_routes(router, knowledge, needs)
 
-    add_gap_routes(router, GapReporter.from_service(desk.service), needs)  # /gaps, /gaps.csv, /gaps/drafts
+    # /gaps, /gaps.csv, /gaps/drafts
+    add_gap_routes(router, gaps or GapReporter.from_service(desk.service), needs)
     return router
 
 

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from .conversations.service import ChatService
+from ..conversations.service import ChatService
 
 logger = logging.getLogger(__name__)
 

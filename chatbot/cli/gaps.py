@@ -11,9 +11,9 @@ import logging
 import sys
 from pathlib import Path
 
-from .config import Settings
-from .errors import ChatbotError
-from .staff.gap_drafts import draft_card
+from ..config import Settings
+from ..errors import ChatbotError
+from ..staff.gap_drafts import draft_card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _reporter(settings: Settings):
-    from .conversations.db import Database
-    from .index.embeddings import build_embeddings
-    from .retrieval.retriever import HybridRetriever
-    from .staff.gaps import GapReporter
+    from ..conversations.db import Database
+    from ..index.embeddings import build_embeddings
+    from ..retrieval.retriever import HybridRetriever
+    from ..staff.gaps import GapReporter
 
     retriever = HybridRetriever(settings, build_embeddings(settings.embeddings, query_cache_size=0))
     retriever.refresh()  # an empty index only means no nearest cards
