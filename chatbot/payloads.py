@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Outcome = Literal["answered", "handoff", "refused"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One customer message as the engine reads it, built once at the start of a turn
+    (`answer/query.py`). Everything after works on its normalised strings; nothing normalises again."""
+
+    message: str  # as the customer typed it
+    history: tuple[dict, ...]  # earlier turns {role, content}, oldest first
+    as_of: dt.date | None  # answer from the knowledge in force on this date (None: today)
+    text: str  # the message, normalised
+    refusal: Literal["empty", "too_long"] | None = None  # refused before anything else is read
+    follow_up: bool = False  # a short follow-up of the previous customer question
+    previous: str | None = None  # that previous question, normalised (None unless a follow-up)
+    question: str = ""  # the standalone question as worded: the message, previous + message, or the LLM's rewrite
+    standalone: str = ""  # the standalone question, normalised
+    terms: tuple[str, ...] = ()  # Chinese terms of the English banking words in it, as the glossary writes them
+    search: str = ""  # what retrieval embeds and tokenises: the standalone question and its glossary terms
+    message_search: str = ""  # the message alone and its terms (the figure asked for; a follow-up's own search)
+    previous_search: str | None = None  # the previous question and its terms (a follow-up's earlier search)
+
+    @property
+    def prompt_question(self) -> str:
+        """The question for the LLM prompt: as worded, with the glossary's Chinese terms."""
+        return f"{self.question} {' '.join(self.terms)}" if self.terms else self.question
 
 
 @dataclass(frozen=True)

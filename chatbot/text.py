@@ -1,8 +1,10 @@
 """Text normalisation and tokenising shared by ingest and query: one implementation so both sides agree.
 
 `normalize` is traditional→simplified, full→half width (NFKC), collapsed whitespace and lower-case
-Latin. `english_terms` finds the Chinese terms of English banking words (glossary.yaml) in normalised
-text. `tokenize` turns text into the BM25 tokens of the lexical index.
+Latin. A customer's turn is normalised once (`normalize_all` takes the message and the question it
+follows in one pass) and everything after works on the normalised text: the glossary expansion of
+English banking words (`glossary_matches`, `expand_english`) and the BM25 tokens (`tokenize_normalized`).
+Knowledge passages go through `normalize` / `tokenize` at ingest.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,26 +41,53 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
+def normalize_all(texts: Sequence[str]) -> list[str]:
+    """`normalize` of several texts in one pass of the converter. OpenCC splits its input at whitespace
+    and punctuation and converts each piece on its own, so texts joined by a newline (after their own
+    whitespace is collapsed) convert exactly as they would one at a time."""
+    widened = [_SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")) for text in texts]
+    converted = to_simplified("\n".join(widened)).split("\n")
+    if len(converted) != len(widened):  # cannot happen: the converter never writes a newline
+        return [normalize(text) for text in texts]
+    return [_SPACES.sub(" ", text).strip().lower() for text in converted]
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    pattern: re.Pattern  # the English key, on normalised text
+    terms: str  # the Chinese terms as written in glossary.yaml
+    normalized: str  # the same, normalised (what retrieval searches with)
+
+
 @lru_cache(maxsize=1)
-def _glossary() -> list[tuple[re.Pattern, str]]:
+def _glossary() -> list[GlossaryEntry]:
     import yaml
 
     raw = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8"))["terms"]
     ordered = sorted(raw.items(), key=lambda item: -len(item[0]))
-    return [(re.compile(r"\b" + re.escape(key)), value) for key, value in ordered]
+    normalized = normalize_all([value for _, value in ordered])
+    return [GlossaryEntry(re.compile(r"\b" + re.escape(key)), value, form)
+            for (key, value), form in zip(ordered, normalized)]
+
+
+def glossary_matches(text: str) -> list[GlossaryEntry]:
+    """The glossary entries whose English key a normalised text contains, longer keys first (a
+    longer key hides the shorter ones inside it)."""
+    if not re.search(r"[a-z]{3,}", text):
+        return []
+    found = []
+    for entry in _glossary():
+        if entry.pattern.search(text):
+            found.append(entry)
+            text = entry.pattern.sub(" ", text)
+    return found
 
 
 def expand_english(text: str) -> str:
-    """Append the Chinese terms of English banking words, so English questions meet the Chinese KB."""
-    lowered = text.lower()
-    if not re.search(r"[a-z]{3,}", lowered):
-        return text
-    found = []
-    for pattern, value in _glossary():
-        if pattern.search(lowered):
-            found.append(value)
-            lowered = pattern.sub(" ", lowered)
-    return f"{text} {' '.join(found)}" if found else text
+    """A normalised text with the Chinese terms of its English banking words appended, so that English
+    questions meet the Chinese knowledge base lexically and densely."""
+    found = glossary_matches(text)
+    return f"{text} {' '.join(entry.normalized for entry in found)}" if found else text
 
 
 # --- lexical tokens ----------------------------------------------------------------------------------
@@ -67,7 +98,12 @@ _STOP = set("的了吗呢吧啊呀么嘛哦是在我你他她它们和与及或�
 
 
 def tokenize(text: str, mode: str = "bigram") -> list[str]:
-    text = normalize(text)
+    """The BM25 tokens of a text (a knowledge passage at ingest)."""
+    return tokenize_normalized(normalize(text), mode)
+
+
+def tokenize_normalized(text: str, mode: str = "bigram") -> list[str]:
+    """The BM25 tokens of text that is already normalised (a customer's query)."""
     match mode:
         case "bigram":
             return _bigrams(text)

@@ -87,12 +87,15 @@ def test_out_of_scope_is_refused(demo_assistant):
 
 def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_assistant):
     # Paying in cash is a consumer-protection matter (拒收现金) though the question names no bank: when
-    # the assistant is unsure, an expert answers; it is not refused as off-topic.
-    from chatbot.answer.assistant import Decision
+    # the assistant is unsure, an expert answers; it is not refused as off-topic. The demo knowledge
+    # answers this question, so an assistant that is never sure (threshold above 1) asks it.
+    from chatbot.answer.assistant import Assistant
 
-    question = "挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？"
-    answer = demo_assistant._low_confidence(Decision([], None, 0.1, question), question)
-    assert answer.outcome == "handoff", answer.text
+    settings = demo_assistant.settings.model_copy(update={"answer_threshold": 1.01})
+    unsure = Assistant(settings, retriever=demo_assistant.retriever)
+    answer = unsure.ask("挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？")
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", "low_confidence"), answer.text
+    assert unsure.ask("今天晚饭吃什么好").outcome == "refused"  # no banking word: out of scope
 
 
 def test_unanswerable_banking_question_hands_off(demo_assistant):
@@ -172,8 +175,8 @@ def test_subject_lexicon_matching():
     from chatbot.answer.subjects import SubjectLexicon
 
     lexicon = SubjectLexicon.from_yaml()
-    assert [s.term for s in lexicon.mentioned("存款保险能赔多少")] == ["存款保险"]  # 保险 is inside it
-    assert lexicon.mentioned("How much of my deposits is insured?") == []  # "pos" is not POS机
-    assert lexicon.uncovered("信用卡取现收费吗", "借记卡在他行ATM取现每笔2元") == ["信用卡"]
-    assert lexicon.uncovered("信用卡丢了怎么挂失", "银行卡丢失后可以电话挂失") == []
-    assert lexicon.uncovered("贷款要什么材料", "投诉需要写明诉求") == []  # a family name alone is not checked
+    assert [s.term for s in lexicon.mentioned(normalize("存款保险能赔多少"))] == ["存款保险"]  # 保险 is inside it
+    assert lexicon.mentioned(normalize("How much of my deposits is insured?")) == []  # "pos" is not POS机
+    assert lexicon.uncovered(normalize("信用卡取现收费吗"), normalize("借记卡在他行ATM取现每笔2元")) == ["信用卡"]
+    assert lexicon.uncovered(normalize("信用卡丢了怎么挂失"), normalize("银行卡丢失后可以电话挂失")) == []
+    assert lexicon.uncovered(normalize("贷款要什么材料"), normalize("投诉需要写明诉求")) == []  # a family name alone is not checked

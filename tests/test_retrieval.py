@@ -6,11 +6,11 @@ import datetime as dt
 
 from chatbot.retrieval.lexical import LexicalIndex, TokenRows
 from chatbot.retrieval.units import Positions, UnitTable
-from chatbot.text import tokenize
+from chatbot.text import normalize, tokenize
 
 
 def test_typed_results_with_scores(demo_assistant):
-    candidates = demo_assistant.retriever.retrieve("III类户余额上限是多少")
+    candidates = demo_assistant.retriever.retrieve(normalize("III类户余额上限是多少"))
     top = candidates[0]
     assert top.source_id == "card-account-class-iii"
     assert top.unit == "card" and top.best.title
@@ -20,19 +20,19 @@ def test_typed_results_with_scores(demo_assistant):
 
 
 def test_cards_match_on_similar_questions(demo_assistant):
-    top = demo_assistant.retriever.retrieve("卡被ATM吞了咋办")[0]
+    top = demo_assistant.retriever.retrieve(normalize("卡被ATM吞了咋办"))[0]
     assert top.source_id.startswith("card-card-atm")
 
 
 def test_document_chunks_carry_provenance(demo_assistant):
-    docs = [c for c in demo_assistant.retriever.retrieve("双录是什么") if c.unit == "doc"]
+    docs = [c for c in demo_assistant.retriever.retrieve(normalize("双录是什么")) if c.unit == "doc"]
     assert docs
     chunk = docs[0].best
     assert chunk.source_id.startswith("doc-") and chunk.article.startswith("第") and chunk.source
 
 
 def test_content_not_yet_in_force_is_not_retrieved(demo_assistant):
-    candidates = demo_assistant.retriever.retrieve("信用卡免息期", as_of=dt.date(2000, 1, 1))
+    candidates = demo_assistant.retriever.retrieve(normalize("信用卡免息期"), as_of=dt.date(2000, 1, 1))
     assert candidates == []
 
 
@@ -95,7 +95,7 @@ def test_positions_keep_load_order():
 
 def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(demo_assistant):
     retriever = demo_assistant.retriever
-    candidates = retriever.retrieve("信用卡被盗刷了怎么办") + retriever.retrieve("双录是什么")
+    candidates = retriever.retrieve(normalize("信用卡被盗刷了怎么办")) + retriever.retrieve(normalize("双录是什么"))
     assert {c.unit for c in candidates} == {"card", "doc"}
     for candidate in candidates:
         chunk = candidate.best

@@ -11,14 +11,15 @@ from functools import lru_cache
 from typing import Iterator
 
 from ..config import Settings
-from ..payloads import Answer, Candidate, Citation, Event
+from ..payloads import Answer, Candidate, Citation, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..schema import Card
-from ..text import expand_english, normalize
-from .condense import answers_what_is_asked, condense, is_follow_up, last_user_question
+from ..text import normalize
+from .condense import answers_what_is_asked
 from .confidence import Signals, load_calibration, signals
 from .generate import GroundedGenerator
+from .query import build_query
 from .rules import RuleBook, RuleMatch, default_rules
 from .slots import asked_slots, unstated
 from .subjects import default_lexicon
@@ -54,7 +55,6 @@ class Decision:
     candidates: list[Candidate]
     signals: Signals | None
     confidence: float
-    query: str
     unstated_slots: list[str] = field(default_factory=list)  # figures asked for that the top match lacks
     uncovered_subjects: list[str] = field(default_factory=list)  # subjects asked about it never names
 
@@ -82,9 +82,10 @@ class Assistant:
                as_of: dt.date | None = None) -> Iterator[Event]:
         """Text events as the answer is produced, then a "final" event with the complete Answer."""
         started = time.perf_counter()
-        answer, decision = self._answer(message or "", history, as_of)
+        query = self._query(message, history, as_of)
+        answer, decision = self._answer(query)
         if self.generator and answer.outcome == "answered" and decision is not None:
-            events = self.generator.stream(decision.query, decision.candidates, answer)
+            events = self.generator.stream(query.prompt_question, decision.candidates, answer)
         else:
             events = _stream_text(answer)
         for event in events:
@@ -98,63 +99,66 @@ class Assistant:
 
     def decide(self, message: str, history: list[dict] | None = None, *,
                as_of: dt.date | None = None) -> Decision:
-        query = expand_english(self._standalone(message, history))
-        candidates = self.retriever.retrieve(query, as_of=as_of)
-        previous = last_user_question(history)
-        if previous and is_follow_up(message) and candidates:
-            candidates = self._demote_previous_answer(candidates, previous, message, as_of)
+        return self._decide(self._query(message, history, as_of))
+
+    def _query(self, message: str, history: list[dict] | None, as_of: dt.date | None) -> Query:
+        rewrite = self.generator.condense if self.generator else None
+        return build_query(message, history, max_chars=self.settings.max_message_chars, as_of=as_of,
+                           rewrite=rewrite)
+
+    def _decide(self, query: Query) -> Decision:
+        candidates = self.retriever.retrieve(query.search, as_of=query.as_of)
+        if query.follow_up and candidates:
+            candidates = self._demote_previous_answer(candidates, query)
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
-        return Decision(candidates, features, confidence, query, _unstated_slots(message, candidates),
-                        _uncovered_subjects(message, candidates))
+        return Decision(candidates, features, confidence, _unstated_slots(query, candidates),
+                        _uncovered_subjects(query, candidates))
 
-    def _standalone(self, message: str, history: list[dict] | None) -> str:
-        if self.generator and history and is_follow_up(message):
-            rewritten = self.generator.condense(message, history)
-            if rewritten:
-                return rewritten
-        return condense(message, history)
-
-    def _demote_previous_answer(self, candidates: list[Candidate], previous: str, message: str,
-                                as_of) -> list[Candidate]:
+    def _demote_previous_answer(self, candidates: list[Candidate], query: Query) -> list[Candidate]:
         """A follow-up asks for something beyond the previous answer: unless the follow-up alone
-        points at the card that answered the previous question, prefer the next candidate."""
-        before = self.retriever.retrieve(expand_english(previous), k=3, as_of=as_of)
-        if not before or before[0].unit != "card" or candidates[0].source_id != before[0].source_id:
+        points at the card that answered the previous question, prefer the next candidate.
+
+        The checks run cheapest first, and the two searches only when their answer can matter: the
+        top candidate must be a card that the previous question also found first, whose answer does
+        not already state what the follow-up asks for."""
+        top = candidates[0]
+        if top.unit != "card" or answers_what_is_asked(query.text, _card_of(top).answer):
             return candidates
-        if answers_what_is_asked(message, _card_of(before[0]).answer):
+        before = self.retriever.retrieve(query.previous_search, k=3, as_of=query.as_of)
+        if not before or before[0].source_id != top.source_id:
             return candidates
-        alone = self.retriever.retrieve(expand_english(message), k=3, as_of=as_of)
-        if alone and alone[0].source_id == before[0].source_id:
+        alone = self.retriever.retrieve(query.message_search, k=3, as_of=query.as_of)
+        if alone and alone[0].source_id == top.source_id:
             return candidates
         return candidates[1:] + candidates[:1]
 
     # --- engine --------------------------------------------------------------------------------
 
-    def _answer(self, message: str, history, as_of) -> tuple[Answer, Decision | None]:
+    def _answer(self, query: Query) -> tuple[Answer, Decision | None]:
         """The approved-mode answer, and the retrieval decision behind it (None for rule outcomes)."""
-        text = normalize(message)
-        if not text:
+        if query.refusal == "empty":
             return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty"), None
-        if len(message.strip()) > self.settings.max_message_chars:
+        if query.refusal == "too_long":
             limit = self.settings.max_message_chars
             return Answer("refused", TOO_LONG_MESSAGE.format(limit=limit), topic="too_long"), None
 
-        rule = self.rules.match(text)
+        rule = self.rules.match(query.text)
         if rule:
-            return self._rule_answer(rule, as_of), None
+            return self._rule_answer(rule, query.as_of), None
 
-        decision = self.decide(message, history, as_of=as_of)
+        as_of = query.as_of
+        decision = self._decide(query)
         if not decision.candidates or decision.confidence < self.settings.answer_threshold:
-            return self._low_confidence(decision, message), decision
+            return self._low_confidence(decision, query), decision
         if decision.unstated_slots:
             logger.info("handoff: top match states no %s matched=%s", "/".join(decision.unstated_slots),
                         decision.candidates[0].source_id)
-            return self._low_confidence(decision, message, reason="figure_not_in_knowledge"), decision
+            return self._low_confidence(decision, query, reason="figure_not_in_knowledge"), decision
         if decision.uncovered_subjects:
             logger.info("handoff: top match never names %s matched=%s", "/".join(decision.uncovered_subjects),
                         decision.candidates[0].source_id)
-            return self._low_confidence(decision, message, reason="subject_not_in_knowledge"), decision
+            return self._low_confidence(decision, query, reason="subject_not_in_knowledge"), decision
         top = decision.candidates[0]
         if top.unit == "card":
             card = _card_of(top)
@@ -188,8 +192,8 @@ class Assistant:
             matched_id=rule.id,
         )
 
-    def _low_confidence(self, decision: Decision, message: str, reason: str = "low_confidence") -> Answer:
-        if not _DOMAIN.search(normalize(decision.query)):
+    def _low_confidence(self, decision: Decision, query: Query, reason: str = "low_confidence") -> Answer:
+        if not _DOMAIN.search(query.search):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=decision.confidence,
                           topic="refuse", matched_id="out_of_scope")
         text = self._render(LOW_CONFIDENCE_MESSAGE)
@@ -256,12 +260,12 @@ def _stream_text(answer: Answer) -> Iterator[Event]:
     yield Event("final", answer=answer)
 
 
-def _unstated_slots(message: str, candidates: list[Candidate]) -> list[str]:
+def _unstated_slots(query: Query, candidates: list[Candidate]) -> list[str]:
     """The figures (rate, duration, amount) the question asks for when the top answer states none of
     them: a card or passage about a neighbouring matter, however similar its wording."""
     if not candidates or candidates[0].best.kind != "answer":
         return []
-    slots = asked_slots(expand_english(message))
+    slots = asked_slots(query.message_search)
     if not slots:
         return []
     top = candidates[0]
@@ -269,12 +273,18 @@ def _unstated_slots(message: str, candidates: list[Candidate]) -> list[str]:
     return unstated(text, slots)
 
 
-def _uncovered_subjects(message: str, candidates: list[Candidate]) -> list[str]:
+def _uncovered_subjects(query: Query, candidates: list[Candidate]) -> list[str]:
     """The subjects (products, channels, documents…) the question names that the top answer never
     names: a card about 借记卡 does not answer a question about 信用卡, however similar the wording."""
     if not candidates or candidates[0].best.kind != "answer":
         return []
-    return default_lexicon().uncovered(message, _matched_text(candidates[0]))
+    return default_lexicon().uncovered(query.text, _normalized_passage(_matched_text(candidates[0])))
+
+
+@lru_cache(maxsize=4096)
+def _normalized_passage(text: str) -> str:
+    """Knowledge text normalised once per process: the same cards and passages come back turn after turn."""
+    return normalize(text)
 
 
 def _matched_text(candidate: Candidate) -> str:

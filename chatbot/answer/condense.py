@@ -1,4 +1,8 @@
-"""Resolve short follow-ups ("那要多久？") against the conversation without an LLM."""
+"""Resolve short follow-ups ("那要多久？") against the conversation without an LLM.
+
+`is_follow_up` and `answers_what_is_asked` take normalised text (the turn's `Query`); `condense` is for
+readers outside a turn (the gap report), which hold stored messages and normalise here.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +22,17 @@ def last_user_question(history: list[dict] | None) -> str | None:
     return None
 
 
-def is_follow_up(message: str) -> bool:
-    text = normalize(message)
+def is_follow_up(text: str) -> bool:
+    """Whether a normalised message reads as a follow-up of the previous question."""
     if _FOLLOW_UP_START.match(text):
         return True
     return len(text) <= MAX_FOLLOW_UP_CHARS and bool(_REFERS_BACK.search(text) or len(text) <= 8)
 
 
 def condense(message: str, history: list[dict] | None) -> str:
-    """The standalone question to retrieve with: the message, or the previous question plus it."""
+    """The standalone question as worded: the message, or the previous question plus it."""
     previous = last_user_question(history)
-    if not previous or not is_follow_up(message):
+    if not previous or not is_follow_up(normalize(message)):
         return message
     return f"{previous} {message}"
 
@@ -44,7 +48,6 @@ _ASKS = {
 
 
 def answers_what_is_asked(follow_up: str, answer: str) -> bool:
-    """True when the follow-up asks for a kind of fact (a duration, a rate, an amount) that the
-    answer already states — then the previous answer is still the right one."""
-    text = normalize(follow_up)
-    return any(asks.search(text) and gives.search(answer) for asks, gives in _ASKS.values())
+    """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, an amount)
+    that the answer already states — then the previous answer is still the right one."""
+    return any(asks.search(follow_up) and gives.search(answer) for asks, gives in _ASKS.values())

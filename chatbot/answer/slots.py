@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from ..text import normalize
-
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 
 # slot -> (how a question asks for it, how a passage states it)
@@ -29,9 +27,9 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
 
 
 def asked_slots(question: str) -> list[str]:
-    """The kinds of figure the question asks for ("rate", "duration", "amount", "fee"); empty for others.
-    Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
-    text = _asking_part(normalize(question))
+    """The kinds of figure a normalised question asks for ("rate", "duration", "amount", "fee"); empty
+    for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
+    text = _asking_part(question)
     return [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
 
 

@@ -55,8 +55,7 @@ class SubjectLexicon:
         return cls(subjects)
 
     def mentioned(self, text: str) -> list[Subject]:
-        """The subjects a text names, each once; a longer name hides the shorter ones inside it."""
-        text = normalize(text)
+        """The subjects a normalised text names, each once; a longer name hides the shorter ones inside it."""
         taken = [False] * len(text)
         found: dict[str, Subject] = {}
         for name, subject in self._names:
@@ -67,8 +66,8 @@ class SubjectLexicon:
         return list(found.values())
 
     def uncovered(self, question: str, passage: str) -> list[str]:
-        """The subjects the question names that the passage does not cover (family names are not checked)."""
-        passage = normalize(passage)
+        """The subjects the question names that the passage does not cover (family names are not checked);
+        both normalised."""
         return [s.term for s in self.mentioned(question) if not s.generic and not self._covers(passage, s)]
 
     def _covers(self, passage: str, subject: Subject) -> bool:

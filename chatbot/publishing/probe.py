@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..index.report import Change
 from ..knowledge.documents import passage_of
 from ..schema import Card
+from ..text import normalize
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 MAX_PASSAGES = 10  # passages probed per changed document, each way
@@ -56,7 +57,7 @@ def _probe_card(assistant, change: Change) -> ProbeResult:
         answer = assistant.ask(question)
         if new and answer.matched_id in {new.id, *_rule_ids(assistant, new.id)} and all(s in answer.text for s in added):
             answered += 1
-        units = [unit for c in assistant.retriever.retrieve(question) for unit in c.units]
+        units = [unit for c in assistant.retriever.retrieve(normalize(question)) for unit in c.units]
         if new:  # an edit: no removed statement may come back, from this card or from anywhere else
             found = [(s, "回答") for s in removed if s in answer.text]
             found += [(s, unit.source) for unit in units for s in removed if s in _unit_text(unit)]
@@ -78,8 +79,8 @@ def _probe_document(assistant, change: Change) -> ProbeResult:
     removed, added = sorted(old - new)[:MAX_PASSAGES], sorted(new - old)[:MAX_PASSAGES]
     retriever = assistant.retriever
     leaks = [body for body in removed
-             if any(unit.text == body for c in retriever.retrieve(body[:300], k=10) for unit in c.units)]
-    found = sum(any(unit.text == body for c in retriever.retrieve(body[:300], k=5) for unit in c.units)
+             if any(unit.text == body for c in retriever.retrieve(normalize(body[:300]), k=10) for unit in c.units)]
+    found = sum(any(unit.text == body for c in retriever.retrieve(normalize(body[:300]), k=5) for unit in c.units)
                 for body in added)
     new_ok = found == len(added) if change.new_units else None
     detail = f"删除的段落 {len(removed) - len(leaks)}/{len(removed)} 已不可检索"

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from ..config import Settings
 from ..knowledge.documents import passage_of
 from ..payloads import Candidate, RetrievedChunk
-from ..text import tokenize
+from ..text import tokenize_normalized
 from .lexical import LexicalIndex, TokenRows
 from .units import Positions, UnitTable
 
@@ -163,15 +163,16 @@ class HybridRetriever:
 
     # --- search --------------------------------------------------------------------------------
 
-    def retrieve(self, query: str, *, k: int | None = None, as_of: dt.date | None = None) -> list[Candidate]:
-        """Candidates (cards and document chunks) sorted by fused score, in force on `as_of`."""
+    def retrieve(self, search: str, *, k: int | None = None, as_of: dt.date | None = None) -> list[Candidate]:
+        """Candidates (cards and document chunks) sorted by fused score, in force on `as_of`. `search` is
+        normalised text (a turn's `Query.search`; other callers normalise with `text.normalize`)."""
         self.refresh()
         if not len(self._units):
             return []
         k = k or self.settings.retrieval_k
         as_of = as_of or dt.date.today()
-        dense = self._dense(query, k * 3)
-        query_tokens = tokenize(query, self.settings.lexical_tokenizer)
+        dense = self._dense(search, k * 3)
+        query_tokens = tokenize_normalized(search, self.settings.lexical_tokenizer)
         lexical = self._lexical.search(query_tokens, k * 3)
         scores: dict[str, dict] = {}
         for rank, (key, score) in enumerate(dense, start=1):

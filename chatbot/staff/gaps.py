@@ -275,7 +275,7 @@ class GapReporter:
         the topic a draft is likely to need: the fused-score vote of the five nearest answer cards (one
         card's topic alone is often off for a question nothing covers: 车贷可以贷几年 → a credit-report
         card first, then three loan cards)."""
-        cards = [c for c in self.retriever.retrieve(cluster.label, k=20)
+        cards = [c for c in self.retriever.retrieve(normalize(cluster.label), k=20)
                  if c.unit == "card" and c.best.kind == "answer"][:5]
         if not cards:
             return
