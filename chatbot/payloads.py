@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from .schema import Card
+
 Outcome = Literal["answered", "handoff", "refused"]
 
 
@@ -104,6 +106,7 @@ class Candidate:
     dense_rank: int | None
     lexical_rank: int | None
     coverage: float = 0.0  # IDF-weighted share of the query's tokens found in this card or chunk
+    card: Card | None = None  # a card candidate's card, parsed once when the retriever loaded it
 
     @property
     def unit(self) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from chatbot.retrieval.lexical import LexicalIndex, TokenRows
 from chatbot.retrieval.units import Positions, UnitTable
+from chatbot.schema import Card
 from chatbot.text import normalize, tokenize
 
 
@@ -108,7 +109,8 @@ def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(dem
             assert chunk.text == stored["documents"][0]
         assert chunk.metadata == expected
         if chunk.unit == "card":
-            assert retriever.card_json(chunk.source_id) == expected["card"]
+            assert retriever.card(chunk.source_id) == Card.model_validate_json(expected["card"])
+            assert candidate.card is retriever.card(chunk.source_id)  # parsed once, when loaded
         elif chunk.article:
             title, source, text = retriever.article(chunk.source_id, chunk.article)
             same = retriever.collection.get(where={"$and": [{"source_id": chunk.source_id},

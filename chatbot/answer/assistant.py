@@ -123,7 +123,7 @@ class Assistant:
         top candidate must be a card that the previous question also found first, whose answer does
         not already state what the follow-up asks for."""
         top = candidates[0]
-        if top.unit != "card" or answers_what_is_asked(query.text, _card_of(top).answer):
+        if top.unit != "card" or answers_what_is_asked(query.text, top.card.answer):
             return candidates
         before = self.retriever.retrieve(query.previous_search, k=3, as_of=query.as_of)
         if not before or before[0].source_id != top.source_id:
@@ -161,7 +161,7 @@ class Assistant:
             return self._low_confidence(decision, query, reason="subject_not_in_knowledge"), decision
         top = decision.candidates[0]
         if top.unit == "card":
-            card = _card_of(top)
+            card = top.card
             outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
             reason, priority = self._handoff_of(card) if outcome == "handoff" else (None, None)
             return Answer(
@@ -178,7 +178,7 @@ class Assistant:
 
     def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
         rule = match.rule
-        card = self._card_by_id(rule.card, as_of) if rule.card else None
+        card = self.retriever.card(rule.card, as_of) if rule.card else None
         text = card.answer if card else rule.message
         outcome = "handoff" if rule.action == "handoff" else "refused"
         return Answer(
@@ -199,7 +199,7 @@ class Assistant:
         text = self._render(LOW_CONFIDENCE_MESSAGE)
         suggestions = [c for c in decision.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
         if suggestions:
-            questions = "；".join(f"“{_card_of(c).question}”" for c in suggestions)
+            questions = "；".join(f"“{c.card.question}”" for c in suggestions)
             text += f"\n{SUGGESTION_PREFIX}{questions}"
         return Answer("handoff", text, confidence=decision.confidence, handoff_reason=reason,
                       priority="normal", topic="handoff", matched_id=None)
@@ -237,10 +237,6 @@ class Assistant:
             text = text.replace("示例银行", self.settings.bank_name)
         return text.strip()
 
-    def _card_by_id(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
-        raw = self.retriever.card_json(card_id, as_of)
-        return Card.model_validate_json(raw) if raw else None
-
     def _card_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
         citations = [Citation(id=card.id, title=card.title, source=f"知识卡片 · {card.title}",
                               snippet=self._render(card.answer)[:160])]
@@ -269,7 +265,7 @@ def _unstated_slots(query: Query, candidates: list[Candidate]) -> list[str]:
     if not slots:
         return []
     top = candidates[0]
-    text = _card_of(top).answer if top.unit == "card" else top.best.text
+    text = top.card.answer if top.unit == "card" else top.best.text
     return unstated(text, slots)
 
 
@@ -291,17 +287,8 @@ def _matched_text(candidate: Candidate) -> str:
     """What the answer would be drawn from: the whole card (titles, phrasings, answer) or the passage."""
     if candidate.unit != "card":
         return f"{candidate.best.title} {candidate.best.text}"
-    card = _card_of(candidate)
+    card = candidate.card
     return " ".join([card.title, card.question, *card.similar_questions, card.answer, *card.tags])
 
 
-def _card_of(candidate: Candidate) -> Card:
-    return _parse_card(candidate.best.metadata["card"])
-
-
-@lru_cache(maxsize=512)
-def _parse_card(raw: str) -> Card:
-    """A card unit's JSON, parsed once: a turn reads the top card for the figure check, the subject
-    check and the answer. Cards are never modified after parsing."""
-    return Card.model_validate_json(raw)
 

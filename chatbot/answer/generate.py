@@ -19,7 +19,6 @@ from typing import Iterator
 from ..knowledge.splitter import count_tokens
 from ..payloads import Answer, Candidate, Citation, Event
 from ..pii import mask_pii
-from ..schema import Card
 from .llm import LLMStatus
 from .prompts import (
     ANSWER_SYSTEM,
@@ -61,7 +60,7 @@ def sources_for(candidates: list[Candidate], budget_tokens: int, limit: int = 6)
         if chunk.unit == "card":
             if chunk.kind != "answer":
                 continue
-            card = Card.model_validate_json(chunk.metadata["card"])
+            card = candidate.card
             source = Source(card.id, card.title, f"知识卡片 · {card.title}", card.answer)
         else:
             source = Source(chunk.source_id, f"{chunk.title} {chunk.article}".strip(), chunk.source, chunk.text)

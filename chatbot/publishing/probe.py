@@ -57,12 +57,13 @@ def _probe_card(assistant, change: Change) -> ProbeResult:
         answer = assistant.ask(question)
         if new and answer.matched_id in {new.id, *_rule_ids(assistant, new.id)} and all(s in answer.text for s in added):
             answered += 1
-        units = [unit for c in assistant.retriever.retrieve(normalize(question)) for unit in c.units]
+        retrieved = assistant.retriever.retrieve(normalize(question))
         if new:  # an edit: no removed statement may come back, from this card or from anywhere else
             found = [(s, "回答") for s in removed if s in answer.text]
-            found += [(s, unit.source) for unit in units for s in removed if s in _unit_text(unit)]
+            found += [(s, unit.source) for c in retrieved for unit in c.units for s in removed if s in _unit_text(c, unit)]
         else:  # a withdrawn card: the card itself must not be found (documents may still say the same)
-            found = [(unit.text, unit.source) for unit in units if unit.unit == "card" and unit.source_id == old.id]
+            found = [(unit.text, unit.source) for c in retrieved for unit in c.units
+                     if unit.unit == "card" and unit.source_id == old.id]
         leaks += [(question, *item) for item in found]
     new_ok = answered == len(questions) if new else None
     detail = f"{answered}/{len(questions)} 个问法得到新答案" if new else f"已下线，{len(questions)} 个问法已核验"
@@ -90,9 +91,10 @@ def _probe_document(assistant, change: Change) -> ProbeResult:
                        not leaks, [body[:80] for body in removed], detail)
 
 
-def _unit_text(unit) -> str:
-    if unit.unit == "card" and unit.metadata.get("card"):
-        return f"{unit.text}\n{Card.model_validate_json(unit.metadata['card']).answer}"
+def _unit_text(candidate, unit) -> str:
+    """What a retrieved unit says: a card's question variant with the card's answer, or a passage."""
+    if unit.unit == "card" and candidate.card is not None:
+        return f"{unit.text}\n{candidate.card.answer}"
     return unit.text
 
 

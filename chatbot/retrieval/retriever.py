@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from ..config import Settings
 from ..knowledge.documents import passage_of
 from ..payloads import Candidate, RetrievedChunk
+from ..schema import Card
 from ..text import tokenize_normalized
 from .lexical import LexicalIndex, TokenRows
 from .units import Positions, UnitTable
@@ -45,7 +46,7 @@ class HybridRetriever:
         self._checked_at = 0.0
         self._units = UnitTable()
         self._lexical = LexicalIndex([], [], {})
-        self._cards: dict[str, dict] = {}  # card id → {(version, superseded): (dates, card JSON)}
+        self._cards: dict[str, dict] = {}  # card id → {(version, superseded): (dates, Card)}
         self._groups = Positions()
         self._vocabulary: dict[str, int] = {}
         self._idf = np.zeros(0)
@@ -108,9 +109,12 @@ class HybridRetriever:
                     meta = units.metadata(position)  # its strings shared, so keys below add none
                     groups.add(_token_group(meta, key), position)
                     if meta.get("unit") == "card":  # every indexed version: the served one and superseded ones
-                        edition = (meta.get("version"), meta.get("superseded", ""))
-                        dates = {"effective_date": meta.get("effective_date"), "effective_to": meta.get("effective_to")}
-                        cards.setdefault(meta["source_id"], {})[edition] = (dates, meta["card"])
+                        editions = cards.setdefault(meta["source_id"], {})
+                        edition = _edition(meta)
+                        if edition not in editions:  # parsed once per edition, not per question variant
+                            dates = {"effective_date": meta.get("effective_date"),
+                                     "effective_to": meta.get("effective_to")}
+                            editions[edition] = (dates, Card.model_validate_json(meta["card"]))
                     elif meta.get("unit") == "doc" and meta.get("article"):
                         articles.add((meta["source_id"], meta["article"]), position)
                 del batch
@@ -132,11 +136,11 @@ class HybridRetriever:
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
-    def card_json(self, card_id: str, as_of: dt.date | None = None) -> str | None:
-        """The card's JSON in the version in force on `as_of` (today by default)."""
+    def card(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
+        """The card in the version in force on `as_of` (today by default)."""
         self.refresh()
         as_of = as_of or dt.date.today()
-        return next((raw for dates, raw in self._cards.get(card_id, {}).values() if _in_force(dates, as_of)), None)
+        return next((card for dates, card in self._cards.get(card_id, {}).values() if _in_force(dates, as_of)), None)
 
     def article(self, doc_id: str, article: str, as_of: dt.date | None = None) -> tuple[str, str, str] | None:
         """(document title, source path, article text) of a cited article in force on `as_of`."""
@@ -189,6 +193,8 @@ class HybridRetriever:
         candidates = _group(fused)[:k]
         for candidate, coverage in zip(candidates, self._coverage(set(query_tokens), candidates)):
             candidate.coverage = coverage
+            if candidate.unit == "card":
+                candidate.card = self._cards[candidate.best.source_id][_edition(candidate.best.metadata)][1]
         return candidates
 
     def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
@@ -252,6 +258,11 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def _edition(meta: dict) -> tuple:
+    """Which version of a card a unit belongs to: the served one, or a superseded one kept for audits."""
+    return meta.get("version"), meta.get("superseded", "")
 
 
 def _group_key(meta: dict, key: str) -> str:

@@ -11,7 +11,6 @@ from ..conversations.models import Message, Ticket
 from ..conversations.service import ChatService
 from ..errors import DeskError
 from ..payloads import Answer
-from ..schema import Card
 from .compliance import Finding, check_draft
 
 PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
@@ -75,9 +74,9 @@ class Desk:
     def reminders(self, answer: Answer, as_of: dt.date | None = None) -> list[str]:
         found = []
         for citation in answer.citations:
-            raw = self.service.assistant.retriever.card_json(citation.id, as_of)
-            if raw:
-                found.extend(Card.model_validate_json(raw).reminders)
+            card = self.service.assistant.retriever.card(citation.id, as_of)
+            if card:
+                found.extend(card.reminders)
         return found
 
     def check(self, draft: str, ticket_id: str | None = None) -> list[Finding]:

@@ -295,8 +295,7 @@ class GapReporter:
 
     def nearest_card(self, cluster: GapCluster) -> Card | None:
         """The answer card closest to the cluster's label (see _attach_nearest_card), if any."""
-        raw = self.retriever.card_json(cluster.nearest_card_id) if cluster.nearest_card_id else None
-        return Card.model_validate_json(raw) if raw else None
+        return self.retriever.card(cluster.nearest_card_id) if cluster.nearest_card_id else None
 
 
 def report_csv(report: GapReport, zone: ZoneInfo | None = None) -> bytes:
