@@ -68,8 +68,37 @@ class Citation:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Signals:
+    """Retrieval features of the top candidate, from which the calibrated confidence is computed."""
+
+    dense_top: float  # cosine similarity of the top candidate's best unit
+    dense_margin: float  # minus the next topic's best dense similarity
+    lexical_agree: float  # 1 when the top candidate is also lexical rank 1
+    lexical_reciprocal: float  # 1 / lexical rank of the top candidate (0 when absent)
+    dense_reciprocal: float  # 1 / dense rank of the top candidate
+    is_card: float
+    coverage: float  # IDF-weighted share of the query's tokens that the top candidate contains
+
+    def vector(self) -> list[float]:
+        return list(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What an answer was decided on, for logs, evaluation and calibration (not in the API)."""
+
+    decided_by: Literal["input", "rule", "retrieval"]  # the message itself (empty, too long), a rule, retrieval
+    rule: str | None = None  # the rule's id
+    retrieved: tuple[str, ...] = ()  # card and document ids of the retrieved candidates, best first, each once
+    signals: Signals | None = None  # the retrieval features behind the confidence (None: nothing retrieved)
+
+
+@dataclass(frozen=True)
 class Answer:
+    """A turn's answer. Frozen: what was yielded is never changed; a later stage makes a new one
+    (`dataclasses.replace`)."""
+
     outcome: Outcome
     text: str
     citations: list[Citation] = field(default_factory=list)
@@ -80,6 +109,7 @@ class Answer:
     topic: str | None = None
     matched_id: str | None = None
     latency_ms: float = 0.0
+    basis: Basis | None = field(default=None, compare=False, repr=False)
 
     def to_api(self) -> dict:
         """The `/api/chat` response shape of the design."""

@@ -16,27 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.answer.confidence import CALIBRATION_FILE, Calibration, signals
+from chatbot.answer.confidence import CALIBRATION_FILE, Calibration
 from chatbot.config import Settings
 from chatbot.quality.cases import Case, load_cases
 from chatbot.quality.evaluators import facts, outcome
 from chatbot.quality.scoring import run_case
-from chatbot.text import normalize
 
 
 def collect(assistant, cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
+    """Signals and labels of every case that retrieval decided (not a rule, nor an empty message)."""
     assistant.settings.answer_threshold = 0.0
     rows, labels = [], []
     for case in cases:
-        if assistant.rules.match(normalize(case.question)):
-            continue
-        decision = assistant.decide(case.question, case.turns())
-        features = signals(decision.candidates)
-        if features is None:
-            continue
         result = run_case(assistant, case)
+        if result.signals is None:
+            continue
         right = outcome(case, result) == 1.0 and facts(case, result) in (None, 1.0)
-        rows.append(features.vector())
+        rows.append(result.signals)
         labels.append(1.0 if right else 0.0)
     return np.array(rows), np.array(labels)
 

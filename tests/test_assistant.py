@@ -180,3 +180,19 @@ def test_subject_lexicon_matching():
     assert lexicon.uncovered(normalize("信用卡取现收费吗"), normalize("借记卡在他行ATM取现每笔2元")) == ["信用卡"]
     assert lexicon.uncovered(normalize("信用卡丢了怎么挂失"), normalize("银行卡丢失后可以电话挂失")) == []
     assert lexicon.uncovered(normalize("贷款要什么材料"), normalize("投诉需要写明诉求")) == []  # a family name alone is not checked
+
+
+def test_the_answer_carries_what_it_was_decided_on(demo_assistant):
+    import dataclasses
+
+    answered = demo_assistant.ask("信用卡免息期最长多少天？")
+    assert answered.basis.decided_by == "retrieval" and answered.basis.signals is not None
+    assert answered.basis.retrieved[0] == answered.matched_id == "card-credit-interest-free"
+    assert len(set(answered.basis.retrieved)) == len(answered.basis.retrieved)
+    ruled = demo_assistant.ask("我的信用卡被盗刷了")
+    assert (ruled.basis.decided_by, ruled.basis.rule, ruled.basis.retrieved) == (
+        "rule", "unauthorized_transaction", ())
+    assert demo_assistant.ask("   ").basis.decided_by == "input"
+    assert "basis" not in answered.to_api()
+    with pytest.raises(dataclasses.FrozenInstanceError):  # what was yielded is never changed
+        answered.text = "改过的回答"

@@ -52,3 +52,18 @@ def test_a_bad_case_line_is_a_chatbot_error_naming_the_line(tmp_path):
         path.write_text(f"{good}\n\n{bad}\n", encoding="utf-8")
         with pytest.raises(CaseError, match=f"cases.jsonl:3: .*{reason}"):
             load_cases(path)
+
+
+def test_a_case_is_retrieved_once_and_reports_what_the_answer_was_decided_on(demo_assistant, monkeypatch):
+    from chatbot.quality.cases import Case
+    from chatbot.quality.scoring import run_case
+
+    retriever = demo_assistant.retriever
+    searches = []
+    original = retriever.retrieve
+    monkeypatch.setattr(retriever, "retrieve", lambda search, **kw: searches.append(search) or original(search, **kw))
+    case = Case(id="a", question="信用卡免息期多长", expect={"outcome": "answered", "sources": ["card-credit-interest-free"]})
+    result = run_case(demo_assistant, case)
+    assert len(searches) == 1  # the evaluation reads the turn's own retrieval, it does not search again
+    assert result.retrieved[0] == "card-credit-interest-free" and result.signals is not None
+    assert "signals" not in result.model_dump()  # not part of results.jsonl

@@ -6,18 +6,18 @@ import datetime as dt
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator
 
 from ..config import Settings
-from ..payloads import Answer, Candidate, Citation, Event, Query
+from ..payloads import Answer, Basis, Candidate, Citation, Event, Query, Signals
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..schema import Card
 from ..text import normalize
 from .condense import answers_what_is_asked
-from .confidence import Signals, load_calibration, signals
+from .confidence import load_calibration, signals
 from .generate import GroundedGenerator
 from .query import build_query
 from .rules import RuleBook, RuleMatch, default_rules
@@ -48,15 +48,20 @@ _DOMAIN = re.compile(
 )
 
 
-@dataclass
-class Decision:
-    """What the engine decided before text is rendered, kept for logs and evaluation."""
+@dataclass(frozen=True)
+class RetrievalVerdict:
+    """What retrieval found for a question and whether it answers it: the candidates, the calibrated
+    confidence, and what the best match lacks (a figure asked for, a subject named)."""
 
     candidates: list[Candidate]
     signals: Signals | None
     confidence: float
-    unstated_slots: list[str] = field(default_factory=list)  # figures asked for that the top match lacks
-    uncovered_subjects: list[str] = field(default_factory=list)  # subjects asked about it never names
+    unstated_slots: tuple[str, ...] = ()  # figures asked for that the top match lacks
+    uncovered_subjects: tuple[str, ...] = ()  # subjects asked about that it never names
+
+    def basis(self) -> Basis:
+        return Basis("retrieval", retrieved=tuple(dict.fromkeys(c.best.source_id for c in self.candidates)),
+                     signals=self.signals)
 
 
 class Assistant:
@@ -76,6 +81,8 @@ class Assistant:
         for event in self.stream(message, history, as_of=as_of):
             if event.kind == "final":
                 final = event.answer
+        if final is None:  # every stream ends with a final event; a stream without one is a bug
+            raise RuntimeError("the answer stream ended without a final answer")
         return final
 
     def stream(self, message: str, history: list[dict] | None = None, *,
@@ -83,37 +90,33 @@ class Assistant:
         """Text events as the answer is produced, then a "final" event with the complete Answer."""
         started = time.perf_counter()
         query = self._query(message, history, as_of)
-        answer, decision = self._answer(query)
-        if self.generator and answer.outcome == "answered" and decision is not None:
-            events = self.generator.stream(query.prompt_question, decision.candidates, answer)
+        answer, verdict = self._answer(query)
+        if self.generator and answer.outcome == "answered" and verdict is not None:
+            events = self.generator.stream(query.prompt_question, verdict.candidates, answer)
         else:
             events = _stream_text(answer)
         for event in events:
             if event.kind == "final":
-                final = event.answer
-                final.latency_ms = (time.perf_counter() - started) * 1000
+                final = replace(event.answer, latency_ms=(time.perf_counter() - started) * 1000)
                 logger.info("ask outcome=%s confidence=%.3f matched=%s reason=%s latency_ms=%.1f message=%s",
                             final.outcome, final.confidence, final.matched_id, final.handoff_reason,
                             final.latency_ms, mask_pii(message or "")[:200])
+                event = Event("final", answer=final)
             yield event
-
-    def decide(self, message: str, history: list[dict] | None = None, *,
-               as_of: dt.date | None = None) -> Decision:
-        return self._decide(self._query(message, history, as_of))
 
     def _query(self, message: str, history: list[dict] | None, as_of: dt.date | None) -> Query:
         rewrite = self.generator.condense if self.generator else None
         return build_query(message, history, max_chars=self.settings.max_message_chars, as_of=as_of,
                            rewrite=rewrite)
 
-    def _decide(self, query: Query) -> Decision:
+    def _retrieve(self, query: Query) -> RetrievalVerdict:
         candidates = self.retriever.retrieve(query.search, as_of=query.as_of)
         if query.follow_up and candidates:
             candidates = self._demote_previous_answer(candidates, query)
         features = signals(candidates)
         confidence = self.calibration.confidence(features) if features else 0.0
-        return Decision(candidates, features, confidence, _unstated_slots(query, candidates),
-                        _uncovered_subjects(query, candidates))
+        return RetrievalVerdict(candidates, features, confidence, tuple(_unstated_slots(query, candidates)),
+                                tuple(_uncovered_subjects(query, candidates)))
 
     def _demote_previous_answer(self, candidates: list[Candidate], query: Query) -> list[Candidate]:
         """A follow-up asks for something beyond the previous answer: unless the follow-up alone
@@ -135,31 +138,37 @@ class Assistant:
 
     # --- engine --------------------------------------------------------------------------------
 
-    def _answer(self, query: Query) -> tuple[Answer, Decision | None]:
-        """The approved-mode answer, and the retrieval decision behind it (None for rule outcomes)."""
+    def _answer(self, query: Query) -> tuple[Answer, RetrievalVerdict | None]:
+        """The approved-mode answer, and the retrieval verdict behind it (None when the message itself or
+        a rule decided). One flow: the message's own checks, then the rules, then retrieval; the answer's
+        basis says which decided."""
         if query.refusal == "empty":
-            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty"), None
+            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty", basis=Basis("input")), None
         if query.refusal == "too_long":
             limit = self.settings.max_message_chars
-            return Answer("refused", TOO_LONG_MESSAGE.format(limit=limit), topic="too_long"), None
+            return Answer("refused", TOO_LONG_MESSAGE.format(limit=limit), topic="too_long",
+                          basis=Basis("input")), None
 
         rule = self.rules.match(query.text)
         if rule:
             return self._rule_answer(rule, query.as_of), None
 
+        verdict = self._retrieve(query)
+        return replace(self._retrieval_answer(verdict, query), basis=verdict.basis()), verdict
+
+    def _retrieval_answer(self, verdict: RetrievalVerdict, query: Query) -> Answer:
         as_of = query.as_of
-        decision = self._decide(query)
-        if not decision.candidates or decision.confidence < self.settings.answer_threshold:
-            return self._low_confidence(decision, query), decision
-        if decision.unstated_slots:
-            logger.info("handoff: top match states no %s matched=%s", "/".join(decision.unstated_slots),
-                        decision.candidates[0].source_id)
-            return self._low_confidence(decision, query, reason="figure_not_in_knowledge"), decision
-        if decision.uncovered_subjects:
-            logger.info("handoff: top match never names %s matched=%s", "/".join(decision.uncovered_subjects),
-                        decision.candidates[0].source_id)
-            return self._low_confidence(decision, query, reason="subject_not_in_knowledge"), decision
-        top = decision.candidates[0]
+        if not verdict.candidates or verdict.confidence < self.settings.answer_threshold:
+            return self._low_confidence(verdict, query)
+        if verdict.unstated_slots:
+            logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
+                        verdict.candidates[0].source_id)
+            return self._low_confidence(verdict, query, reason="figure_not_in_knowledge")
+        if verdict.uncovered_subjects:
+            logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
+                        verdict.candidates[0].source_id)
+            return self._low_confidence(verdict, query, reason="subject_not_in_knowledge")
+        top = verdict.candidates[0]
         if top.unit == "card":
             card = top.card
             outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
@@ -168,13 +177,13 @@ class Assistant:
                 outcome=outcome,
                 text=self._render(card.answer),
                 citations=self._card_citations(card, as_of),
-                confidence=decision.confidence,
+                confidence=verdict.confidence,
                 handoff_reason=reason,
                 priority=priority,
                 topic=card.topic,
                 matched_id=card.id,
-            ), decision
-        return self._quote_documents(decision), decision
+            )
+        return self._quote_documents(verdict)
 
     def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
         rule = match.rule
@@ -190,24 +199,25 @@ class Assistant:
             priority=rule.priority if outcome == "handoff" else None,
             topic="handoff" if outcome == "handoff" else "refuse",
             matched_id=rule.id,
+            basis=Basis("rule", rule=rule.id),
         )
 
-    def _low_confidence(self, decision: Decision, query: Query, reason: str = "low_confidence") -> Answer:
+    def _low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
         if not _DOMAIN.search(query.search):
-            return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=decision.confidence,
+            return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
                           topic="refuse", matched_id="out_of_scope")
         text = self._render(LOW_CONFIDENCE_MESSAGE)
-        suggestions = [c for c in decision.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
+        suggestions = [c for c in verdict.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
         if suggestions:
             questions = "；".join(f"“{c.card.question}”" for c in suggestions)
             text += f"\n{SUGGESTION_PREFIX}{questions}"
-        return Answer("handoff", text, confidence=decision.confidence, handoff_reason=reason,
+        return Answer("handoff", text, confidence=verdict.confidence, handoff_reason=reason,
                       priority="normal", topic="handoff", matched_id=None)
 
-    def _quote_documents(self, decision: Decision) -> Answer:
-        top = decision.candidates[0]
+    def _quote_documents(self, verdict: RetrievalVerdict) -> Answer:
+        top = verdict.candidates[0]
         chosen = [top]
-        for other in decision.candidates[1:4]:
+        for other in verdict.candidates[1:4]:
             if other.unit == "doc" and other.best.source_id == top.best.source_id \
                     and other.fused_score >= 0.8 * top.fused_score:
                 chosen.append(other)
@@ -219,7 +229,7 @@ class Assistant:
             citations.append(Citation(id=chunk.source_id, title=f"{chunk.title} {chunk.article}".strip(),
                                       source=chunk.source, snippet=chunk.text[:160]))
         return Answer("answered", self._render("\n".join(parts)), citations=citations,
-                      confidence=decision.confidence, topic="", matched_id=top.source_id)
+                      confidence=verdict.confidence, topic="", matched_id=top.source_id)
 
     # --- helpers -------------------------------------------------------------------------------
 

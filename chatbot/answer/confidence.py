@@ -14,23 +14,9 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..payloads import Candidate
+from ..payloads import Candidate, Signals
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-
-
-@dataclass(frozen=True)
-class Signals:
-    dense_top: float  # cosine similarity of the top candidate's best unit
-    dense_margin: float  # minus the next topic's best dense similarity
-    lexical_agree: float  # 1 when the top candidate is also lexical rank 1
-    lexical_reciprocal: float  # 1 / lexical rank of the top candidate (0 when absent)
-    dense_reciprocal: float  # 1 / dense rank of the top candidate
-    is_card: float
-    coverage: float  # IDF-weighted share of the query's tokens that the top candidate contains
-
-    def vector(self) -> list[float]:
-        return list(asdict(self).values())
 
 
 def signals(candidates: list[Candidate]) -> Signals | None:

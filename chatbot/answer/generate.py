@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from ..knowledge.splitter import count_tokens
@@ -156,8 +156,7 @@ class GroundedGenerator:
         self.status.ok()
         citations = [Citation(id=sources[n - 1].id, title=sources[n - 1].title, source=sources[n - 1].source,
                               snippet=sources[n - 1].text[:160]) for n in cited_indexes(answer_text)]
-        final = Answer(outcome="answered", text=answer_text.strip(), citations=citations,
-                       confidence=approved.confidence, topic=approved.topic, matched_id=approved.matched_id)
+        final = replace(approved, text=answer_text.strip(), citations=citations)
         yield Event("final", answer=final)
 
     def _sentences(self, question: str, sources: list[Source]) -> Iterator[str]:

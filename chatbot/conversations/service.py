@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from ..answer.assistant import Assistant
@@ -49,6 +49,8 @@ class ChatService:
         for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of):
             if isinstance(item, Turn):
                 turn = item
+        if turn is None:  # stream() always ends with the recorded Turn; none is a bug
+            raise RuntimeError("the chat stream ended without a turn")
         return turn
 
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
@@ -65,7 +67,7 @@ class ChatService:
                 yield event
         final = self._repeated_failure(final, previous) if recorded else final
         if final.outcome == "handoff":
-            self._open_ticket(session_id, final, customer_id)
+            final = self._open_ticket(session_id, final, customer_id)
         answer_id = self.conversations.add_answer(session_id, final) if recorded else None
         yield Turn(final, user_id, answer_id)
 
@@ -74,7 +76,7 @@ class ChatService:
         self.conversations.ensure(session_id, customer_id)
         answer = Answer("handoff", HUMAN_REQUEST_TEXT, confidence=1.0, handoff_reason="human_request",
                         priority="normal", topic="handoff", matched_id="human_request")
-        self._open_ticket(session_id, answer, customer_id)
+        answer = self._open_ticket(session_id, answer, customer_id)
         answer_id = self.conversations.add_answer(session_id, answer)
         return Turn(answer, None, answer_id)
 
@@ -87,13 +89,11 @@ class ChatService:
         """A 👎 on the last answer followed by another question: hand off (keeping a good answer)."""
         if answer.outcome != "answered" or previous is None or previous.feedback != -1:
             return answer
-        answer.outcome = "handoff"
-        answer.handoff_reason = "repeated_failure"
-        answer.priority = "normal"
-        answer.text = f"{answer.text}\n{REPEATED_FAILURE_NOTE}"
-        return answer
+        return replace(answer, outcome="handoff", handoff_reason="repeated_failure", priority="normal",
+                       text=f"{answer.text}\n{REPEATED_FAILURE_NOTE}")
 
-    def _open_ticket(self, session_id: str, answer: Answer, customer_id: str | None) -> None:
+    def _open_ticket(self, session_id: str, answer: Answer, customer_id: str | None) -> Answer:
+        """A ticket for the hand-off (or the session's open one), and the answer telling what happens next."""
         now = utcnow()
         reason = answer.handoff_reason or "low_confidence"
         priority = answer.priority or "normal"
@@ -102,9 +102,9 @@ class ChatService:
             session_id=session_id, reason=reason, priority=priority,
             deadline=self.policy.deadline(reason, priority, now), summary=summary,
             sources=[c.to_dict() for c in answer.citations], customer_id=customer_id)
-        answer.ticket_id = ticket.id
-        answer.text = f"{answer.text}\n{self.policy.next_steps(ticket.id, ticket.priority, now)}"
         logger.info("handoff ticket=%s reason=%s priority=%s session=%s", ticket.id, reason, priority, session_id)
+        return replace(answer, ticket_id=ticket.id,
+                       text=f"{answer.text}\n{self.policy.next_steps(ticket.id, ticket.priority, now)}")
 
     def _summary(self, session_id: str, answer: Answer) -> str:
         """For the expert: why, an LLM summary when one is configured, and what the customer said."""

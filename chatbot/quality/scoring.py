@@ -11,20 +11,19 @@ from .evaluators import EVALUATORS
 
 
 def run_case(assistant, case: Case, recorder=None) -> CaseResult:
-    """The assistant's answer to one case; `recorder` (eval/record.py) asks through the chat service."""
+    """The assistant's answer to one case; `recorder` (eval/record.py) asks through the chat service.
+    What was retrieved is read from the answer's basis: the same turn, not a second retrieval."""
     if recorder is not None:
         answer, history = recorder.ask(case)
     else:
         history = case.turns()
         answer = assistant.ask(case.question, history)
-    decision_ids = []
+    basis = answer.basis
+    retrieved: list[str] = []
     if answer.outcome == "answered" or answer.handoff_reason in GAP_HANDOFF_REASONS:
-        decision = assistant.decide(case.question, history)
-        for candidate in decision.candidates:
-            if candidate.best.source_id not in decision_ids:
-                decision_ids.append(candidate.best.source_id)
-    elif answer.matched_id:
-        decision_ids = [c.id for c in answer.citations]
+        retrieved = list(basis.retrieved) if basis else []  # what the answer was decided on
+    elif answer.matched_id:  # a rule or a hand-off card: what it cites
+        retrieved = [c.id for c in answer.citations]
     return CaseResult(
         id=case.id,
         question=case.question,
@@ -36,7 +35,8 @@ def run_case(assistant, case: Case, recorder=None) -> CaseResult:
         handoff_reason=answer.handoff_reason,
         latency_ms=round(answer.latency_ms, 2),
         matched_id=answer.matched_id,
-        retrieved=decision_ids[:10],
+        retrieved=retrieved[:10],
+        signals=basis.signals.vector() if basis and basis.signals else None,
     )
 
 
