@@ -57,12 +57,46 @@ class RetrievedChunk:
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
 
 
+SNIPPET_CHARS = 160  # of a cited text shown with the answer
+
+
+def card_source(card: Card) -> str:
+    """How a knowledge card is named as a source."""
+    return f"知识卡片 · {card.title}"
+
+
+def article_title(title: str, article: str) -> str:
+    """A document's title with the article cited (第二条), or the title alone."""
+    return f"{title} {article}".strip()
+
+
 @dataclass(frozen=True)
 class Citation:
-    id: str
+    """A source shown with an answer. Made by one factory per kind of source."""
+
+    id: str  # card or document id
     title: str
-    source: str
+    source: str  # where it is: a knowledge card, or the document's file
     snippet: str
+
+    @classmethod
+    def quoting(cls, id: str, title: str, source: str, text: str) -> Citation:
+        return cls(id, title, source, text[:SNIPPET_CHARS])
+
+    @classmethod
+    def of_card(cls, card: Card, answer: str) -> Citation:
+        """A knowledge card, quoting its answer as the customer reads it."""
+        return cls.quoting(card.id, card.title, card_source(card), answer)
+
+    @classmethod
+    def of_article(cls, doc_id: str, title: str, article: str, source: str, text: str) -> Citation:
+        """An article of a policy document (a card's source, or a quoted passage)."""
+        return cls.quoting(doc_id, article_title(title, article), source, text)
+
+    @classmethod
+    def of_chunk(cls, chunk: RetrievedChunk) -> Citation:
+        """A retrieved document passage."""
+        return cls.of_article(chunk.source_id, chunk.title, chunk.article, chunk.source, chunk.text)
 
     def to_dict(self) -> dict:
         return asdict(self)

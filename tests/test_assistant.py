@@ -196,3 +196,16 @@ def test_the_answer_carries_what_it_was_decided_on(demo_assistant):
     assert "basis" not in answered.to_api()
     with pytest.raises(dataclasses.FrozenInstanceError):  # what was yielded is never changed
         answered.text = "改过的回答"
+
+
+def test_a_deployment_shows_its_own_bank_name_and_hotline(demo_assistant):
+    # Cards are written for the demo bank; the assistant's own messages have a {hotline} placeholder.
+    from chatbot.answer.assistant import Assistant
+
+    settings = demo_assistant.settings.model_copy(update={"bank_name": "测试银行", "hotline": "95500"})
+    own = Assistant(settings, retriever=demo_assistant.retriever)
+    answer = own.ask("在网点买理财为什么要录音录像？")
+    assert "测试银行" in answer.text and "示例银行" not in answer.text
+    assert all("示例银行" not in c.snippet for c in answer.citations if c.id.startswith("card-"))
+    unsure = own.ask("示例银行支持开通数字人民币钱包吗？")
+    assert unsure.handoff_reason == "low_confidence" and "95500" in unsure.text and "{hotline}" not in unsure.text

@@ -20,7 +20,9 @@ from .condense import answers_what_is_asked
 from .confidence import load_calibration, signals
 from .generate import GroundedGenerator
 from .query import build_query
+from .render import render
 from .rules import RuleBook, RuleMatch, default_rules
+from .scope import is_about_banking
 from .slots import asked_slots, unstated
 from .subjects import default_lexicon
 
@@ -37,15 +39,6 @@ OUT_OF_SCOPE_MESSAGE = (
     "理财与保险、存款与收费、投诉与反诈等金融消费者权益问题。"
 )
 SUGGESTION_PREFIX = "您是不是想问："
-
-# Words that make a question about banking; without any of them a question nobody can answer is out
-# of scope (refused) rather than handed to an expert.
-_DOMAIN = re.compile(
-    r"银行|卡|账|户|存|取|钱|款|贷|息|费|额|征信|信用|理财|基金|保险|投诉|诈|骗|转账|汇|还|利率|"
-    r"密码|验证码|挂失|冻结|网点|柜|客服|个人信息|隐私|手续|外汇|美元|存单|办|业务|证件|身份证|委托|代理|"
-    r"老人|利息|收益|风险|催收|逾期|现金|现钞|硬币|纸币|人民币|扫码|支付|atm|bank|card|loan|credit|"
-    r"account|fee|deposit|complain|fraud|interest|insurance"
-)
 
 
 @dataclass(frozen=True)
@@ -175,7 +168,7 @@ class Assistant:
             reason, priority = self._handoff_of(card) if outcome == "handoff" else (None, None)
             return Answer(
                 outcome=outcome,
-                text=self._render(card.answer),
+                text=render(card.answer, self.settings),
                 citations=self._card_citations(card, as_of),
                 confidence=verdict.confidence,
                 handoff_reason=reason,
@@ -192,7 +185,7 @@ class Assistant:
         outcome = "handoff" if rule.action == "handoff" else "refused"
         return Answer(
             outcome=outcome,
-            text=self._render(text),
+            text=render(text, self.settings),
             citations=self._card_citations(card, as_of) if card else [],
             confidence=1.0,
             handoff_reason=rule.id if outcome == "handoff" else None,
@@ -203,10 +196,10 @@ class Assistant:
         )
 
     def _low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
-        if not _DOMAIN.search(query.search):
+        if not is_about_banking(query.search):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
                           topic="refuse", matched_id="out_of_scope")
-        text = self._render(LOW_CONFIDENCE_MESSAGE)
+        text = render(LOW_CONFIDENCE_MESSAGE, self.settings)
         suggestions = [c for c in verdict.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
         if suggestions:
             questions = "；".join(f"“{c.card.question}”" for c in suggestions)
@@ -226,9 +219,8 @@ class Assistant:
         for candidate in chosen:
             chunk = candidate.best
             parts.append(f"根据《{chunk.title}》{chunk.article}：{chunk.text}")
-            citations.append(Citation(id=chunk.source_id, title=f"{chunk.title} {chunk.article}".strip(),
-                                      source=chunk.source, snippet=chunk.text[:160]))
-        return Answer("answered", self._render("\n".join(parts)), citations=citations,
+            citations.append(Citation.of_chunk(chunk))
+        return Answer("answered", render("\n".join(parts), self.settings), citations=citations,
                       confidence=verdict.confidence, topic="", matched_id=top.source_id)
 
     # --- helpers -------------------------------------------------------------------------------
@@ -241,21 +233,13 @@ class Assistant:
             return reason, rule.priority
         return reason, "high" if card.risk_tier == "high" else "normal"
 
-    def _render(self, text: str) -> str:
-        text = text.replace("{hotline}", self.settings.hotline)
-        if self.settings.bank_name != "示例银行":
-            text = text.replace("示例银行", self.settings.bank_name)
-        return text.strip()
-
     def _card_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
-        citations = [Citation(id=card.id, title=card.title, source=f"知识卡片 · {card.title}",
-                              snippet=self._render(card.answer)[:160])]
+        citations = [Citation.of_card(card, render(card.answer, self.settings))]
         for ref in card.sources:
             found = self.retriever.article(ref.doc, ref.article, as_of)
             if found:
                 title, source, body = found
-                citations.append(Citation(id=ref.doc, title=f"{title} {ref.article}".strip(), source=source,
-                                          snippet=body[:160]))
+                citations.append(Citation.of_article(ref.doc, title, ref.article, source, body))
         return citations
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from ..knowledge.splitter import count_tokens
-from ..payloads import Answer, Candidate, Citation, Event
+from ..payloads import Answer, Candidate, Citation, Event, RetrievedChunk, article_title, card_source
 from ..pii import mask_pii
+from ..schema import Card
 from .llm import LLMStatus
 from .prompts import (
     ANSWER_SYSTEM,
@@ -38,10 +39,23 @@ _SENTENCE_END = re.compile(r"[。！？；!?\n]")
 
 @dataclass(frozen=True)
 class Source:
+    """A numbered source of the prompt: the whole text the model may use."""
+
     id: str
     title: str
     source: str
     text: str
+
+    @classmethod
+    def of_card(cls, card: Card) -> Source:
+        return cls(card.id, card.title, card_source(card), card.answer)
+
+    @classmethod
+    def of_chunk(cls, chunk: RetrievedChunk) -> Source:
+        return cls(chunk.source_id, article_title(chunk.title, chunk.article), chunk.source, chunk.text)
+
+    def citation(self) -> Citation:
+        return Citation.quoting(self.id, self.title, self.source, self.text)
 
 
 class VerificationFailed(Exception):
@@ -60,10 +74,9 @@ def sources_for(candidates: list[Candidate], budget_tokens: int, limit: int = 6)
         if chunk.unit == "card":
             if chunk.kind != "answer":
                 continue
-            card = candidate.card
-            source = Source(card.id, card.title, f"知识卡片 · {card.title}", card.answer)
+            source = Source.of_card(candidate.card)
         else:
-            source = Source(chunk.source_id, f"{chunk.title} {chunk.article}".strip(), chunk.source, chunk.text)
+            source = Source.of_chunk(chunk)
         key = (source.id, source.title)
         if key in seen:
             continue
@@ -154,8 +167,7 @@ class GroundedGenerator:
             yield from _approved(approved, shown=shown)
             return
         self.status.ok()
-        citations = [Citation(id=sources[n - 1].id, title=sources[n - 1].title, source=sources[n - 1].source,
-                              snippet=sources[n - 1].text[:160]) for n in cited_indexes(answer_text)]
+        citations = [sources[n - 1].citation() for n in cited_indexes(answer_text)]
         final = replace(approved, text=answer_text.strip(), citations=citations)
         yield Event("final", answer=final)
 

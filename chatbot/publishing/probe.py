@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..answer.render import render
 from ..index.report import Change
 from ..knowledge.documents import passage_of
 from ..schema import Card
@@ -47,8 +48,8 @@ def probe_changes(assistant, changes: list[Change]) -> list[ProbeResult]:
 def _probe_card(assistant, change: Change) -> ProbeResult:
     old = Card.model_validate_json(change.old_units[0][1]["card"])
     new = Card.model_validate_json(change.new_units[0][1]["card"]) if change.new_units else None
-    old_text = assistant._render(old.answer)
-    new_text = assistant._render(new.answer) if new else ""
+    old_text = render(old.answer, assistant.settings)
+    new_text = render(new.answer, assistant.settings) if new else ""
     removed = sentences(old_text) - sentences(new_text)
     added = sentences(new_text) - sentences(old_text) if new else set()
     questions = [*(new or old).similar_questions, (new or old).question]
