@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(settings: Settings, args, user: str) -> int:
     from ..index.embeddings import build_embeddings
-    from ..publishing.pipeline import Override, run_ingest, validate
+    from ..publishing.pipeline import run_ingest, validate
+    from ..publishing.report import Override
 
     embeddings = build_embeddings(settings.embeddings)
     if args.validate:
@@ -90,16 +91,15 @@ def _ingest(settings: Settings, args, user: str) -> int:
         return 1 if errors else 0
     override = Override(by=user, reason=args.override) if args.override else None
     report = run_ingest(settings, embeddings, rebuild=args.rebuild, override=override, user=user)
-    summary = report.summary()
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps(report.summary(), ensure_ascii=False))
     else:
         from ..publishing.report import format_report
 
-        print(format_report(summary))
-    if summary["generation"] is not None and not summary["published"]:
+        print(format_report(report))
+    if report.generation is not None and not report.published:
         return 3
-    return 1 if summary["errors"] else 0
+    return 1 if report.errors else 0
 
 
 def _upload(settings: Settings, files: list[Path]) -> int:
@@ -123,7 +123,8 @@ def _upload(settings: Settings, files: list[Path]) -> int:
 
 
 def _publish_staged(settings: Settings, reason: str | None, user: str) -> int:
-    from ..publishing.pipeline import Override, publish_staged
+    from ..publishing.pipeline import publish_staged
+    from ..publishing.report import Override
 
     if not reason:
         print("错误：请用 --override \"原因\" 说明为何发布被评测拦下的索引。", file=sys.stderr)

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import Settings
 from .manifest import Manifest, open_record_manager
 from .plan import PendingFile, Plan, pipeline_of
-from .report import Change, FileReport, IngestReport, progress_bar
+from .report import Change, FileReport, IndexReport, progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,11 @@ class Indexer:
     # --- phase 2: write ----------------------------------------------------------------------------
 
     def apply(self, plan: Plan, *, progress: Callable[[int, int, str], None] | None = None,
-              show_bar: bool | None = None, today: dt.date | None = None) -> tuple[IngestReport, list[Change]]:
+              show_bar: bool | None = None, today: dt.date | None = None) -> tuple[IndexReport, list[Change]]:
         """Write a validated plan into this generation. Superseded versions are archived: kept in the
         collection for the record (and for audits as of a past date), out of force from the day the new
         version takes effect."""
-        report = IngestReport(files=list(plan.files))
+        report = IndexReport(files=list(plan.files))
         changes: list[Change] = []
         total, done = plan.units, 0
         bar = progress_bar(total, show_bar, "写入索引", "片段")
@@ -93,7 +93,7 @@ class Indexer:
             logger.info("removed path=%s", source)
         return report, changes
 
-    def _flush(self, pending: list[PendingFile], report: IngestReport) -> list[Change]:
+    def _flush(self, pending: list[PendingFile], report: IndexReport) -> list[Change]:
         """Index the loaded files together: one `index()` call for many small files, since its
         per-call cost (record manager round trips, a Chroma write, an embedding batch) dominates
         when files are small. The whole flush is one embedding batch and one Chroma upsert (each

@@ -16,15 +16,10 @@ class FileReport:
 
 
 @dataclass
-class IngestReport:
+class IndexReport:
+    """What an index run did, file by file (unchanged files included)."""
+
     files: list[FileReport] = field(default_factory=list)
-    generation: int | None = None  # the generation this run built (None: nothing to write)
-    published: bool = False  # whether it is now the served index
-    blocked: list[str] = field(default_factory=list)  # why it was not published (Chinese, for the manager)
-    archived: list[dict] = field(default_factory=list)  # superseded versions kept for the record
-    probe: list[dict] = field(default_factory=list)  # stale-content probe, one entry per changed item
-    evaluation: dict | None = None  # {"previous": {...}, "current": {...}, "margin": float}
-    override: dict | None = None  # {"by", "reason"} when a manager published despite the gate
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -38,7 +33,7 @@ class IngestReport:
         return any(f.status in {"added", "updated", "deleted"} for f in self.files)
 
     def summary(self) -> dict:
-        """The `ingest.py --json` shape of the design (counts are files), plus per-file detail."""
+        """The `ingest.py --json` counts of the design (counts are files), plus per-file detail."""
         return {
             "added": self.count("added"),
             "updated": self.count("updated"),
@@ -50,13 +45,6 @@ class IngestReport:
                 "deleted": sum(f.chunks_deleted for f in self.files),
             },
             "files": [asdict(f) for f in self.files if f.status != "unchanged"],
-            "generation": self.generation,
-            "published": self.published,
-            "blocked": self.blocked,
-            "archived": self.archived,
-            "probe": self.probe,
-            "evaluation": self.evaluation,
-            "override": self.override,
         }
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..index.generations import Progress, publish_log, read_current, read_staged, staged_report
 from ..index.plan import Plan
-from ..index.report import IngestReport
 from ..knowledge.uploads import UploadResult, save_upload
-from .pipeline import Override, publish_staged, run_ingest, validate
+from .pipeline import publish_staged, run_ingest, validate
+from .report import Override, PublishReport
 
 
 @dataclass
@@ -33,7 +33,7 @@ class KnowledgeAdmin:
     def validate(self, progress: Progress | None = None) -> Plan:
         return validate(self.settings, self.retriever.embeddings, progress=progress, show_bar=False)
 
-    def reingest(self, user: str, *, override_reason: str = "", progress: Progress | None = None) -> IngestReport:
+    def reingest(self, user: str, *, override_reason: str = "", progress: Progress | None = None) -> PublishReport:
         override = Override(by=user, reason=override_reason.strip()) if override_reason.strip() else None
         report = run_ingest(self.settings, self.retriever.embeddings, progress=progress, show_bar=False,
                             client=self.retriever.client, override=override, user=user)

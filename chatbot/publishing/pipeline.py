@@ -1,8 +1,7 @@
 """Atomic publish of the index: every re-ingest builds a new generation and switches to it at the end.
 
-A re-ingest copies the served generation (vectors included, nothing is
-re-embedded), writes the changes into the copy, probes it for stale content, runs the evaluation gate,
-and only then publishes it by atomically replacing `data/index/current.json`. A crash or `kill -9`
+A re-ingest copies the served generation (vectors included, nothing is re-embedded), writes the
+changes into the copy, probes it for stale content, runs the evaluation gate, and only then publishes it by atomically replacing `data/index/current.json`. A crash or `kill -9`
 before that rename leaves the served generation untouched; the next ingest discards the leftovers.
 Readers (the retriever in every worker) follow `current.json`. The previous generation is kept, so a
 worker that has not yet noticed the switch still answers from an intact index.
@@ -15,7 +14,11 @@ import datetime as dt
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from langchain_core.embeddings import Embeddings
+
+from ..answer.assistant import Assistant
 from ..config import Settings
 from ..errors import ChatbotError, LoaderError
 from ..index.generations import (
@@ -36,7 +39,12 @@ from ..index.indexer import Indexer
 from ..index.locks import ingest_lock
 from ..index.manifest import Manifest
 from ..index.plan import Plan, pipeline_of, plan_changes
-from ..index.report import IngestReport
+from ..index.report import Change, IndexReport
+from ..index.store import make_client
+from ..retrieval.retriever import HybridRetriever
+from .gate import compare, evaluate_generation
+from .probe import probe_changes
+from .report import ArchivedVersion, GateEvaluation, Override, PublishReport
 
 logger = logging.getLogger(__name__)
 
@@ -44,23 +52,27 @@ logger = logging.getLogger(__name__)
 # --- one re-ingest ----------------------------------------------------------------------------------
 
 @dataclass
-class Override:
-    """A manager's decision to publish although the evaluation gate blocked (logged)."""
+class IngestRun:
+    """One re-ingest after its generation is written: what the check-and-publish step works with."""
 
-    by: str
-    reason: str
+    settings: Settings
+    embeddings: Embeddings
+    client: Any  # the Chroma client
+    current: Generation | None  # the served generation (None on a first build)
+    target: Generation  # the one just built
+    steps: _Steps
+    override: Override | None  # a manager's decision to publish even if blocked
+    user: str
 
 
 def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebuild: bool = False,
                progress: Progress | None = None, show_bar: bool | None = None, client=None,
-               override: Override | None = None, user: str = "cli") -> IngestReport:
+               override: Override | None = None, user: str = "cli") -> PublishReport:
     """Validate, build a new generation, probe it, gate it, publish it; holding the data-dir lock."""
-    from ..index.store import make_client
-
     root = Path(root or settings.knowledge_dir)
     if not root.exists():
         raise LoaderError(str(root), "knowledge directory not found")
-    step = _Steps(progress)
+    steps = _Steps(progress)
     with ingest_lock(settings.data_dir):
         client = client or make_client(settings)
         current = read_current(settings)
@@ -68,22 +80,22 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
         number = (current.number if current else 0) + 1
         target = numbered_generation(settings, number)
         base = None if rebuild else current  # what the new generation starts from
-        plan = _plan(settings, embeddings, base, root, step("校验"), show_bar)
+        plan = _plan(settings, embeddings, base, root, steps("校验"), show_bar)
         if base and not plan.has_writes:  # nothing valid to change: no new generation
-            return IngestReport(files=list(plan.files))
+            return PublishReport(IndexReport(files=list(plan.files)))
         if base:
-            copy_generation(settings, client, base, target, embeddings, step("复制当前索引"))
+            copy_generation(settings, client, base, target, embeddings, steps("复制当前索引"))
         indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
                           state_path=target.state_path(settings))
         try:
-            report, changes = indexer.apply(plan, progress=step("写入索引"), show_bar=show_bar)
+            index_report, changes = indexer.apply(plan, progress=steps("写入索引"), show_bar=show_bar)
         finally:
             indexer.close()
-        report.generation = number
-        report.archived = [{"path": c.source, "id": c.item_id, "version": c.archived_version}
-                           for c in changes if c.archived_version]
-        return _check_and_publish(settings, embeddings, client, current, target, report, changes, step,
-                                  override=override, user=user)
+        report = PublishReport(index_report, generation=number,
+                               archived=[ArchivedVersion(c.source, c.item_id, c.archived_version)
+                                         for c in changes if c.archived_version])
+        run = IngestRun(settings, embeddings, client, current, target, steps, override, user)
+        return _check_and_publish(run, report, changes)
 
 
 def validate(settings: Settings, embeddings, *, root: Path | None = None, progress: Progress | None = None,
@@ -105,40 +117,39 @@ def _plan(settings: Settings, embeddings, base: Generation | None, root: Path, p
             manifest.close()
 
 
-def _check_and_publish(settings, embeddings, client, current, target, report, changes, step, *,
-                       override, user) -> IngestReport:
-    from ..answer.assistant import Assistant
-    from ..retrieval.retriever import HybridRetriever
-    from .gate import compare, evaluate_generation
-    from .probe import probe_changes
-
-    retriever = HybridRetriever(settings, embeddings, client=client, generation=target)
+def _check_and_publish(run: IngestRun, report: PublishReport, changes: list[Change]) -> PublishReport:
+    """Probe the new generation for stale content and run the evaluation gate; publish it unless one
+    of them blocks (and no manager overrides), else hold it back as the staged generation."""
+    settings, target = run.settings, run.target
+    retriever = HybridRetriever(settings, run.embeddings, client=run.client, generation=target)
     assistant = Assistant(settings, retriever=retriever)
-    step("核验旧内容是否已清除")(0, 1, "")
-    report.probe = [asdict(result) for result in probe_changes(assistant, changes)]
-    stale = [p for p in report.probe if not p["old_gone"]]
+    run.steps("核验旧内容是否已清除")(0, 1, "")
+    report.probe = probe_changes(assistant, changes)
+    stale = [p for p in report.probe if not p.old_gone]
     if stale:
-        report.blocked.append("旧内容仍可被检索到：" + "、".join(p["item_id"] or p["source"] for p in stale))
+        report.blocked.append("旧内容仍可被检索到：" + "、".join(p.item_id or p.source for p in stale))
     cases = settings.eval_gate_cases
-    if cases and Path(cases).is_file() and current is not None:  # a first build has nothing to compare
-        step("运行评测集")(0, 1, str(cases))
-        previous = current.evaluation
+    if cases and Path(cases).is_file() and run.current is not None:  # a first build has nothing to compare
+        run.steps("运行评测集")(0, 1, str(cases))
+        previous = run.current.evaluation
         if previous is None:  # first gated run: measure the served generation too
-            previous = evaluate_generation(settings, embeddings, client, current, Path(cases))
-        figures = evaluate_generation(settings, embeddings, client, target, Path(cases), assistant=assistant)
-        report.evaluation = {"previous": previous, "current": figures, "margin": settings.eval_gate_margin}
+            previous = evaluate_generation(settings, run.embeddings, run.client, run.current, Path(cases))
+        figures = evaluate_generation(settings, run.embeddings, run.client, target, Path(cases), assistant=assistant)
+        report.evaluation = GateEvaluation(previous, figures, settings.eval_gate_margin)
         report.blocked += compare(previous, figures, settings.eval_gate_margin)
-    target.evaluation = report.evaluation["current"] if report.evaluation else None
-    if report.blocked and override is None:
+    target.evaluation = report.evaluation.current if report.evaluation else None
+    if report.blocked and run.override is None:
         write_atomic(index_dir(settings) / "staged.json", asdict(target) | {"report": report.summary()})
-        append_publish_log(settings, {"event": "blocked", "generation": target.number, "by": user, "reasons": report.blocked})
+        append_publish_log(settings, {"event": "blocked", "generation": target.number, "by": run.user,
+                                      "reasons": report.blocked})
         logger.warning("generation %s not published: %s", target.number, "; ".join(report.blocked))
         return report
     if report.blocked:
-        report.override = {"by": override.by, "reason": override.reason}
-    _publish(settings, client, current, target, user=user, override=override, blocked=report.blocked)
+        report.override = run.override
+    _publish(settings, run.client, run.current, target, user=run.user, override=run.override,
+             blocked=report.blocked)
     report.published = True
-    step("已发布")(1, 1, target.collection)
+    run.steps("已发布")(1, 1, target.collection)
     return report
 
 
@@ -165,8 +176,6 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
 
 def publish_staged(settings: Settings, override: Override, *, client=None) -> Generation:
     """Publish the generation the gate held back, on a manager's responsibility (logged)."""
-    from ..index.store import make_client
-
     if not override.reason.strip():
         raise ChatbotError("请填写强制发布的原因。")
     with ingest_lock(settings.data_dir):

@@ -180,10 +180,9 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge=None, gap
                                         progress=lambda done, total, text: progress(done / max(total, 1), desc=text))
         except ChatbotError as error:
             raise gr.Error(str(error))
-        summary = report.summary()
-        rows = [[f["path"], FILE_STATUS.get(f["status"], f["status"]), f["chunks_added"], f["chunks_deleted"],
-                 f["error"] or ""] for f in summary["files"]]
-        return format_report(summary).replace("\n", "  \n"), rows, format_status(knowledge.status())
+        rows = [[f.path, FILE_STATUS.get(f.status, f.status), f.chunks_added, f.chunks_deleted, f.error or ""]
+                for f in report.files if f.status != "unchanged"]
+        return format_report(report).replace("\n", "  \n"), rows, format_status(knowledge.status())
 
     def publish(reason: str, request: gr.Request):
         user = knowledge_user(request)
