@@ -164,6 +164,10 @@ def test_desk_flow_reply_reaches_the_customer(client, service):
     ticket_id = client.post("/api/chat", json={"session_id": "c2", "message": "我要投诉你们网点的柜员"}).json()["ticket_id"]
     queue = client.get("/api/staff/queue", auth=_auth("wang")).json()
     assert ticket_id in [t["id"] for t in queue["tickets"]] and queue["counts"]["open"] >= 1
+    item = next(t for t in queue["tickets"] if t["id"] == ticket_id)
+    assert (item["priority"], item["reason"], item["status"], item["owner"]) == ("高", "客户投诉", "待认领", "")
+    assert (item["priority_code"], item["reason_code"], item["status_code"]) == ("high", "complaint", "open")
+    assert item["deadline"] == f"{item['deadline_utc'][:10]} {item['deadline_utc'][11:16]} UTC"
     view = client.get(f"/api/staff/tickets/{ticket_id}", auth=_auth("wang")).json()
     assert view["transcript"][0]["content"] == "我要投诉你们网点的柜员"
     assert view["suggestion"]["answer"]
@@ -225,3 +229,27 @@ def test_compliant_wealth_draft_passes():
 def test_deadline_stored_for_complaints(service):
     ticket = service.tickets.get(service.chat("dl", "我要投诉你们网点").answer.ticket_id)
     assert (ticket.deadline - utcnow()).days in (14, 15)
+
+
+def test_console_redraws_a_ticket_without_asking_the_engine_again(service, settings, monkeypatch):
+    # Opening a ticket asks the engine for a suggested reply; claiming, sending and resolving only redraw
+    # what the database holds (they re-ran up to three questions each).
+    import types
+
+    from chatbot.web.staff_ui import build_staff_ui
+
+    console = build_staff_ui(Desk(service), StaffDirectory.from_settings(settings))
+    handlers = {function.name: function.fn for function in console.fns.values()}
+    ticket_id = service.chat("c-redraw", "我要投诉你们网点的柜员").answer.ticket_id
+    request = types.SimpleNamespace(username="wang")
+    asked = []
+    ask = service.assistant.ask
+    monkeypatch.setattr(service.assistant, "ask", lambda *args, **kwargs: asked.append(args) or ask(*args, **kwargs))
+    transcript, suggestion, draft = handlers["open_ticket"](ticket_id, request)
+    assert asked and "建议回复" in suggestion and draft
+    asked.clear()
+    assert "状态：处理中" in handlers["claim"](ticket_id, request)
+    sent, transcript = handlers["send"](ticket_id, "您好，您的投诉已登记，我们会在15日内答复。", request)
+    assert "已发送" in sent and "投诉已登记" in transcript
+    assert "状态：已解决" in handlers["resolve"](ticket_id, "已解答", "", "", request)
+    assert asked == []

@@ -31,7 +31,7 @@ class TicketView:
     transcript: list[Message]
     earlier_tickets: list[Ticket]
     earlier_sessions: list[str]
-    suggestion: Suggestion
+    suggestion: Suggestion | None = None  # only when the ticket is opened (it runs the engine)
 
 
 class Desk:
@@ -43,15 +43,21 @@ class Desk:
     def queue(self) -> tuple[list[Ticket], dict[str, int]]:
         return self.tickets.queue(), self.tickets.counts()
 
+    def open(self, ticket_id: str) -> TicketView:
+        """The ticket as an expert opens it: the view and a suggested reply (the engine answers again)."""
+        view = self.view(ticket_id)
+        view.suggestion = self.suggest([m.content for m in view.transcript if m.role == "user"])
+        return view
+
     def view(self, ticket_id: str) -> TicketView:
+        """The ticket, its conversation and the customer's other tickets: what a redraw needs (no engine)."""
         ticket = self._ticket(ticket_id)
         transcript = self.conversations.messages(ticket.session_id)
         customer = ticket.customer_id or self.conversations.customer_of(ticket.session_id)
         earlier = [t for t in self.tickets.for_customer(customer, ticket.session_id) if t.id != ticket.id]
         sessions = [s for s in self.conversations.sessions_of_customer(customer) if s != ticket.session_id] \
             if customer else []
-        questions = [m.content for m in transcript if m.role == "user"]
-        return TicketView(ticket, transcript, earlier, sessions, self.suggest(questions))
+        return TicketView(ticket, transcript, earlier, sessions)
 
     def suggest(self, questions: list[str]) -> Suggestion:
         """The assistant's answer to the customer's latest answerable question (of the last three), with
@@ -125,7 +131,19 @@ class Desk:
         return ticket
 
 
+def priority_label(priority: str) -> str:
+    return PRIORITY_LABELS.get(priority, priority)
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def deadline_text(deadline: dt.datetime) -> str:
+    return f"{deadline:%Y-%m-%d %H:%M} UTC"
+
+
 def ticket_row(ticket: Ticket) -> list[str]:
-    return [ticket.id, PRIORITY_LABELS.get(ticket.priority, ticket.priority), reason_label(ticket.reason),
-            STATUS_LABELS.get(ticket.status, ticket.status), ticket.owner or "",
-            f"{ticket.deadline:%Y-%m-%d %H:%M} UTC"]
+    """The ticket as a row of the console's queue table (Chinese labels)."""
+    return [ticket.id, priority_label(ticket.priority), reason_label(ticket.reason), status_label(ticket.status),
+            ticket.owner or "", deadline_text(ticket.deadline)]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
-from ..errors import ChatbotError, DeskError
+from ..conversations.handoff import reason_label
+from ..conversations.models import Ticket
+from ..errors import DeskError
 from ..publishing.admin import KnowledgeAdmin
 from ..staff.accounts import StaffDirectory, StaffUser
-from ..staff.desk import Desk, ticket_row
+from ..staff.desk import Desk, deadline_text, priority_label, status_label
 from ..staff.gaps import GapReporter
 from .gaps_api import add_gap_routes
+from .knowledge_api import add_knowledge_routes
 
 security = HTTPBasic(realm="xiaobao-staff")
 
@@ -31,14 +34,6 @@ class ResolveRequest(BaseModel):
 class CopilotRequest(BaseModel):
     question: str = Field(max_length=2000)
     as_of: dt.date | None = Field(None, description="Answer from the knowledge in force on this date (audits).")
-
-
-class IngestRequest(BaseModel):
-    override_reason: str = Field("", max_length=1000, description="Publish even if the evaluation gate blocks.")
-
-
-class PublishRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
 
 
 def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None, *,
@@ -71,13 +66,11 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
     @router.get("/queue")
     def queue(current: StaffUser = Depends(needs("desk"))) -> dict:
         tickets, counts = desk.queue()
-        return {"counts": counts, "tickets": [dict(zip(["id", "priority", "reason", "status", "owner", "deadline"],
-                                                        ticket_row(t))) | {"priority_code": t.priority}
-                                               for t in tickets]}
+        return {"counts": counts, "tickets": [_queue_item(t) for t in tickets]}
 
     @router.get("/tickets/{ticket_id}")
     def view(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
-        found = run(lambda: desk.view(ticket_id))
+        found = run(lambda: desk.open(ticket_id))
         ticket = found.ticket
         return {
             "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
@@ -118,43 +111,16 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
                                              "as_of": (request.as_of or dt.date.today()).isoformat()}
 
     if knowledge is not None:
-        _knowledge_routes(router, knowledge, needs)
+        add_knowledge_routes(router, knowledge, needs)  # /knowledge/...
 
     # /gaps, /gaps.csv, /gaps/drafts
     add_gap_routes(router, gaps or GapReporter.from_service(desk.service), needs)
     return router
 
 
-def _knowledge_routes(router: APIRouter, knowledge: KnowledgeAdmin, needs) -> None:
-    """Knowledge managers: upload, validate, re-ingest and publish (the console's 知识库 tab)."""
-    from dataclasses import asdict
-
-    def run(action):
-        try:
-            return action()
-        except ChatbotError as error:  # e.g. another ingest is running
-            raise HTTPException(409, str(error)) from error
-
-    @router.post("/knowledge/upload")
-    async def upload(files: list[UploadFile] = File(...), current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        limit = int(knowledge.settings.upload_max_mb * 1024 * 1024)
-        results = [knowledge.upload(f.filename or "", await f.read(limit + 1)) for f in files]
-        return {"files": [asdict(r) for r in results]}
-
-    @router.post("/knowledge/validate")
-    def check(current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        plan = run(knowledge.validate)
-        return {"changed": [p.source for p in plan.pending], "deleted": plan.deleted,
-                "errors": [{"path": f.path, "error": f.error} for f in plan.files if f.status == "error"]}
-
-    @router.post("/knowledge/ingest")
-    def ingest(request: IngestRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        return run(lambda: knowledge.reingest(current.name, override_reason=request.override_reason)).summary()
-
-    @router.post("/knowledge/publish-staged")
-    def publish(request: PublishRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        return {"published": run(lambda: knowledge.publish_staged(current.name, request.reason))}
-
-    @router.get("/knowledge/status")
-    def status(current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        return asdict(knowledge.status())
+def _queue_item(ticket: Ticket) -> dict:
+    """A queue entry: the labels the console shows (Chinese) and the codes behind them."""
+    return {"id": ticket.id, "priority": priority_label(ticket.priority), "reason": reason_label(ticket.reason),
+            "status": status_label(ticket.status), "owner": ticket.owner or "",
+            "deadline": deadline_text(ticket.deadline), "priority_code": ticket.priority, "reason_code": ticket.reason, "status_code": ticket.status,
+            "deadline_utc": ticket.deadline.isoformat()}
