@@ -52,7 +52,8 @@ def test_a_full_width_atm_question_retrieves_and_answers_like_atm(demo_assistant
     half, full = "ATM吞了我的卡怎么办？", "ＡＴＭ吞了我的卡怎么办？"
     retriever = demo_assistant.retriever
     searches = [build_query(q, None, max_chars=1000).search for q in (half, full)]
-    assert [c.source_id for c in retriever.retrieve(searches[1])] == [c.source_id for c in retriever.retrieve(searches[0])]
+    found = [[c.source_id for c in retriever.retrieve(search)] for search in searches]
+    assert found[1] == found[0]
     answers = [demo_assistant.ask(q) for q in (half, full)]
     assert answers[1].matched_id == answers[0].matched_id and answers[1].text == answers[0].text
 

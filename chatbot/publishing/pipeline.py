@@ -1,7 +1,8 @@
 """Atomic publish of the index: every re-ingest builds a new generation and switches to it at the end.
 
 A re-ingest copies the served generation (vectors included, nothing is re-embedded), writes the
-changes into the copy, probes it for stale content, runs the evaluation gate, and only then publishes it by atomically replacing `data/index/current.json`. A crash or `kill -9`
+changes into the copy, probes it for stale content, runs the evaluation gate, and only then publishes
+it by atomically replacing `data/index/current.json` (index/generations.py). A crash or `kill -9`
 before that rename leaves the served generation untouched; the next ingest discards the leftovers.
 Readers (the retriever in every worker) follow `current.json`. The previous generation is kept, so a
 worker that has not yet noticed the switch still answers from an intact index.

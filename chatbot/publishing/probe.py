@@ -56,12 +56,14 @@ def _probe_card(assistant, change: Change) -> ProbeResult:
     answered, leaks = 0, []
     for question in questions:
         answer = assistant.ask(question)
-        if new and answer.matched_id in {new.id, *_rule_ids(assistant, new.id)} and all(s in answer.text for s in added):
+        answered_by_new = answer.matched_id in {new.id, *_rule_ids(assistant, new.id)} if new else False
+        if answered_by_new and all(s in answer.text for s in added):
             answered += 1
         retrieved = assistant.retriever.retrieve(normalize(question))
         if new:  # an edit: no removed statement may come back, from this card or from anywhere else
             found = [(s, "回答") for s in removed if s in answer.text]
-            found += [(s, unit.source) for c in retrieved for unit in c.units for s in removed if s in _unit_text(c, unit)]
+            found += [(s, unit.source) for c in retrieved for unit in c.units for s in removed
+                      if s in _unit_text(c, unit)]
         else:  # a withdrawn card: the card itself must not be found (documents may still say the same)
             found = [(unit.text, unit.source) for c in retrieved for unit in c.units
                      if unit.unit == "card" and unit.source_id == old.id]
