@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 
-from chatbot.config import Settings
-
-
-def _offline() -> None:
-    """Nothing reaches the network: Chroma's telemetry and the Hugging Face hub are off."""
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from chatbot.config import Settings, offline_environment
 
 
 def create_app(settings: Settings | None = None):
@@ -24,7 +16,7 @@ def create_app(settings: Settings | None = None):
 
 def factory():
     """For `uvicorn --factory app:factory` and for several workers."""
-    _offline()
+    offline_environment()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app()
 
@@ -32,7 +24,7 @@ def factory():
 def main() -> None:
     import uvicorn
 
-    _offline()
+    offline_environment()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)

@@ -23,6 +23,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)

@@ -42,6 +42,9 @@ def timed_ingest(data_dir: Path, knowledge: Path, embeddings) -> tuple[float, di
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1000)
     args = parser.parse_args()

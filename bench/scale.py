@@ -117,6 +117,9 @@ def _peak_rss_mb() -> float:
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--base-data-dir", type=Path, default=ROOT / "data",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from chatbot.answer.confidence import CALIBRATION_FILE, Calibration
-from chatbot.config import Settings
+from chatbot.config import Settings, offline_environment
 from chatbot.quality.cases import Case, load_cases
 from chatbot.quality.evaluators import facts, outcome
 from chatbot.quality.scoring import run_case
@@ -59,6 +59,7 @@ def predict(calibration: Calibration, x: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, default=Path("eval/cases/dev.jsonl"))
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from chatbot.config import Settings
+from chatbot.config import Settings, offline_environment
 from chatbot.errors import ChatbotError
 from chatbot.quality.cases import load_cases
 from chatbot.quality.report import failures, write_report
@@ -16,6 +16,7 @@ from chatbot.quality.scoring import run_case, score
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = argparse.ArgumentParser(description="Run evaluation cases through the assistant")
     parser.add_argument("--cases", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)

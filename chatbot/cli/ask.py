@@ -7,11 +7,12 @@ import json
 import logging
 import sys
 
-from ..config import Settings
+from ..config import Settings, offline_environment
 from ..errors import ChatbotError
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = argparse.ArgumentParser(prog="python -m chatbot", description="消保智答 command line")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="ask one question")

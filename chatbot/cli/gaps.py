@@ -11,12 +11,13 @@ import logging
 import sys
 from pathlib import Path
 
-from ..config import Settings
+from ..config import Settings, offline_environment
 from ..errors import ChatbotError
 from ..staff.gap_drafts import draft_card
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = argparse.ArgumentParser(prog="ingest.py --gaps", description="知识缺口报告 (knowledge-gap report)")
     parser.add_argument("--gaps", action="store_true", required=True, help="print the knowledge-gap report")
     parser.add_argument("--since", type=float, default=30, metavar="DAYS",

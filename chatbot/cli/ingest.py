@@ -23,12 +23,13 @@ import logging
 import sys
 from pathlib import Path
 
-from ..config import Settings
+from ..config import Settings, offline_environment
 from ..errors import ChatbotError
 from . import gaps as gaps_cli
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: cli/gaps.py
         return gaps_cli.main(argv)
     parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest, atomic publish)")

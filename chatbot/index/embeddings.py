@@ -116,8 +116,6 @@ class SentenceTransformerEmbeddings(Embeddings):
     """A sentence-transformers model from a local directory; the hub is never contacted."""
 
     def __init__(self, model_path: str, query_prefix: str = "", passage_prefix: str = ""):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = Path(model_path)
         if not path.is_dir():
             raise ConfigError(
