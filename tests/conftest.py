@@ -13,6 +13,10 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# A developer's exported CHATBOT_* settings (an LLM endpoint, a data directory) must reach neither the
+# settings the tests build nor the processes they start: each test sets what it needs.
+for _name in [name for name in os.environ if name.startswith("CHATBOT_")]:
+    del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -40,6 +44,7 @@ def embeddings():
 
 
 def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides):
+    """Settings from the arguments and the defaults only (no .env file; CHATBOT_* are cleared above)."""
     from chatbot.config import Settings
 
     overrides.setdefault("eval_gate_cases", None)  # the gate has its own tests; elsewhere it only costs time

@@ -130,12 +130,15 @@ def test_concurrent_claims_exactly_one_wins(service):
     assert service.tickets.get(ticket_id).owner == wins[0]
 
 
-def test_queue_is_sorted_by_priority_then_deadline(service):
-    service.chat("q-normal", "我要转人工")
-    service.chat("q-urgent", "我的信用卡被盗刷了")
-    service.chat("q-high", "我要投诉你们网点")
-    priorities = [t.priority for t in service.tickets.queue()]
-    assert priorities == sorted(priorities, key={"urgent": 0, "high": 1, "normal": 2}.get)
+def test_queue_is_sorted_by_priority_then_deadline(db_url):
+    # Created in an order that neither priority nor deadline follows: the queue must reorder by both.
+    store = TicketStore(Database(db_url))
+    now = utcnow()
+    for session, priority, hours in [("late-normal", "normal", 40), ("early-normal", "normal", 2),
+                                     ("late-high", "high", 30), ("urgent", "urgent", 1), ("early-high", "high", 3)]:
+        store.create(session_id=session, reason="complaint", priority=priority, deadline=now + dt.timedelta(hours=hours))
+    assert [t.session_id for t in store.queue()] == ["urgent", "early-high", "late-high", "early-normal",
+                                                     "late-normal"]
 
 
 def test_passwords_are_hashed():
@@ -205,9 +208,13 @@ def test_customer_history_shows_earlier_tickets(service):
 
 
 def test_copilot_gives_answer_sources_and_reminders(service):
-    suggestion = Desk(service).copilot("理财产品能保证本金吗")
-    assert suggestion.answer.citations
-    assert suggestion.reminders
+    figure = Desk(service).copilot("大额存单起存金额是多少？")
+    assert "20万元" in figure.answer.text
+    assert figure.answer.citations[0].id == "card-deposit-large-cd-threshold"
+    wealth = Desk(service).copilot("理财产品能保证本金吗")
+    assert "不保证本金" in wealth.answer.text
+    assert [c.id for c in wealth.answer.citations] == ["card-wealth-principal-not-guaranteed", "doc-wealth"]
+    assert any("禁用表述" in r and "不保证本金" in r for r in wealth.reminders)  # the card's 话术提醒
 
 
 @pytest.mark.parametrize("draft, rule", [

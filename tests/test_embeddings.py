@@ -69,17 +69,37 @@ def test_unknown_provider():
         build_embeddings("openai")
 
 
-def test_a_query_embedded_alone_uses_every_core_and_the_same_vector(embeddings):
+def test_a_query_embedded_alone_uses_every_core_and_the_same_vector(embeddings, monkeypatch):
     # Alone, a query's engine call runs on all cores (the latency a customer sees on a quiet server);
     # several at once run one thread each. The vector must not depend on which.
     from concurrent.futures import ThreadPoolExecutor
 
-    assert embeddings._openmp is not None  # the engine's own OpenMP runtime was found
+    from chatbot.index.embeddings import _usable_cores
+
+    runtime = embeddings._openmp
+    assert runtime is not None  # the engine's own OpenMP runtime was found
+    settings: list[int] = []
+
+    class Recording:  # the runtime, with every thread count the provider sets written down
+        def omp_set_num_threads(self, count):
+            settings.append(count)
+            runtime.omp_set_num_threads(count)
+
+    monkeypatch.setattr(embeddings, "_openmp", Recording())
     texts = [f"借记卡第{n}次跨行取现收多少手续费" for n in range(12)]
     embeddings.clear_cache()
     alone = np.array([embeddings.embed_query(t) for t in texts])
+    assert settings == [_usable_cores()] * len(texts) and _usable_cores() == embeddings._threads
+    settings.clear()
+    embeddings.clear_cache()
+    embeddings._queries_running += 1  # another query is being embedded meanwhile
+    try:
+        beside = np.array(embeddings.embed_query(texts[0]))
+    finally:
+        embeddings._queries_running -= 1
+    assert settings == [1]  # a query next to another keeps to one thread
     embeddings.clear_cache()
     with ThreadPoolExecutor(4) as pool:
         together = np.array(list(pool.map(embeddings.embed_query, texts)))
-    assert np.allclose(alone, together, atol=1e-6)
+    assert np.allclose(alone[0], beside, atol=1e-6) and np.allclose(alone, together, atol=1e-6)
     assert np.allclose(alone, np.array(embeddings.embed_queries(texts)), atol=1e-6)

@@ -224,9 +224,14 @@ def test_staff_api_serves_a_knowledge_manager(client, settings):
 
 def test_console_rows(report):
     rows = gap_rows(report)
-    assert rows[0][:4] == [1, report.clusters[0].label, 3, 3]
-    assert "card-" in rows[0][7] or rows[0][7] == "无"
-    assert "8" in gap_summary(report, 30)
+    top = report.clusters[0]
+    assert rows[0][:4] == [1, top.label, 3, 3]
+    # A banking gap names the nearest card (title, id, similarity); an out-of-scope question has none.
+    assert top.nearest_card_id.startswith("card-")
+    assert rows[0][7] == f"{top.nearest_card_title}（{top.nearest_card_id}，{top.nearest_card_score:.2f}）"
+    outside = report.clusters.index(_cluster_of(report, "埃菲尔铁塔有多高？"))
+    assert rows[outside][7] == "无"
+    assert "**8** 个未能解决的问题" in gap_summary(report, 30)
 
 
 def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):

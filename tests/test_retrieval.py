@@ -120,12 +120,40 @@ def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(dem
             assert chunk.text in text and len(text) == sum(map(len, bodies))
 
 
-def test_the_dense_product_runs_on_one_blas_thread(demo_assistant):
+BLAS_THREADS = """
+import json, sys
+from threadpoolctl import threadpool_info
+from chatbot.config import Settings
+from chatbot.retrieval.retriever import HybridRetriever
+blas = lambda: [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+before = blas()
+HybridRetriever(Settings(_env_file=None, data_dir=sys.argv[1]), embeddings=None)
+print(json.dumps([before, blas()]))
+"""
+
+
+def test_the_dense_product_runs_on_one_blas_thread(tmp_path):
     # A multi-threaded BLAS product spins against the embedding engine's OpenMP threads: at 10k units
     # Assistant.ask went from 28 to 61 ms (p50, bench/scale.py). Requests run in parallel instead.
-    from threadpoolctl import threadpool_info
+    # Checked in a fresh process, before and after a retriever exists: the limit must come from it.
+    import json
+    import os
+    import subprocess
+    import sys
 
-    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}  # no limit from outside
+    result = subprocess.run([sys.executable, "-c", BLAS_THREADS, str(tmp_path / "data")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    before, after = json.loads(result.stdout)
+    # Preconditions: numpy's BLAS is visible to threadpoolctl, and on more than one core it would use
+    # several threads (else the limit changes nothing and this test shows nothing).
+    assert before, "no BLAS thread pool found: the test would check nothing"
+    if len(os.sched_getaffinity(0)) > 1:
+        assert max(before) > 1, before
+    assert after == [1] * len(before)
 
 
 def test_dense_search_finds_the_exact_nearest_units(demo_assistant):
