@@ -1,8 +1,8 @@
-"""python ingest.py [PATH] [--rebuild] [--json] — see chatbot/ingest_cli.py."""
+"""python ingest.py [PATH] [--rebuild] [--json] — see chatbot/cli/ingest.py."""
 
 import sys
 
-from chatbot.ingest_cli import main
+from chatbot.cli.ingest import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -23,13 +23,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
 
-    from chatbot.bootstrap import build_assistant
     from chatbot.config import Settings
+    from chatbot.services import build_assistant
 
     settings = Settings(data_dir=args.data_dir) if args.data_dir else Settings()
     assistant = build_assistant(settings)

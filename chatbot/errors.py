@@ -28,3 +28,11 @@ class StoreUnavailableError(ChatbotError):
 
 class IngestBusyError(ChatbotError):
     """Another ingest is running on the same data directory."""
+
+
+class DeskError(ChatbotError):
+    """A desk action that cannot be done (ticket taken, not yours, blocked draft); message in Chinese."""
+
+
+class CaseError(ChatbotError):
+    """An evaluation case file holds a line that is not a valid case (the message names the line)."""

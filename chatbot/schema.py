@@ -13,7 +13,7 @@ Topic = Literal[
 ]
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,120}$"
-# The answer of a card draft from the gap report (chatbot/gap_drafts.py) until a manager writes it.
+# The answer of a card draft from the gap report (chatbot/staff/gap_drafts.py) until a manager writes it.
 DRAFT_PLACEHOLDER = "【待填写】"
 
 

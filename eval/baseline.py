@@ -16,8 +16,10 @@ from langchain_core.documents import Document
 
 from chatbot.config import Settings
 from chatbot.errors import LoaderError
-from chatbot.indexer import scan
-from chatbot.loaders import load_document
+from chatbot.knowledge.documents import scan
+from chatbot.knowledge.loaders import load_document
+from chatbot.quality.cases import Case, CaseResult
+from chatbot.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -68,22 +70,23 @@ class TutorialBaseline:
             self.store.add_documents(chunks)
             logger.info("baseline indexed chunks=%s seconds=%.1f", len(chunks), time.perf_counter() - started)
 
-    def run_case(self, case: dict) -> dict:
+    def run_case(self, case: Case) -> CaseResult:
         started = time.perf_counter()
-        hits = self.store.similarity_search(case["question"], k=5)
+        # The provider embeds a query as given; the question is normalised here, as the assistant does.
+        hits = self.store.similarity_search(normalize(case.question), k=5)
         latency = (time.perf_counter() - started) * 1000
         top = hits[0] if hits else None
-        return {
-            "id": case["id"],
-            "question": case["question"],
-            "topic": case.get("topic", ""),
-            "outcome": "answered",
-            "answer": top.page_content if top else "",
-            "citations": [{"id": top.metadata["source_id"], "title": top.metadata["source"],
-                           "source": top.metadata["source"], "snippet": top.page_content[:160]}] if top else [],
-            "confidence": 1.0,
-            "handoff_reason": None,
-            "latency_ms": round(latency, 2),
-            "matched_id": top.metadata["source_id"] if top else None,
-            "retrieved": list(dict.fromkeys(h.metadata["source_id"] for h in hits)),
-        }
+        return CaseResult(
+            id=case.id,
+            question=case.question,
+            topic=case.topic,
+            outcome="answered",
+            answer=top.page_content if top else "",
+            citations=[{"id": top.metadata["source_id"], "title": top.metadata["source"],
+                        "source": top.metadata["source"], "snippet": top.page_content[:160]}] if top else [],
+            confidence=1.0,
+            handoff_reason=None,
+            latency_ms=round(latency, 2),
+            matched_id=top.metadata["source_id"] if top else None,
+            retrieved=list(dict.fromkeys(h.metadata["source_id"] for h in hits)),
+        )

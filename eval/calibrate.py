@@ -3,7 +3,7 @@
 For every case that no rule decides, the engine answers from its top candidate regardless of
 confidence; the label is whether that answer would be right (outcome and facts). A logistic
 regression on the retrieval signals then predicts that probability; the fit is written to
-`chatbot/calibration.json`. Five-fold cross-validated accuracy is printed so the fit can be judged on
+`chatbot/answer/calibration.json`. Five-fold cross-validated accuracy is printed so the fit can be judged on
 questions it did not see.
 """
 
@@ -16,26 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.config import Settings
-from chatbot.confidence import CALIBRATION_FILE, Calibration, signals
-from chatbot.normalize import normalize
-from eval.evaluators import facts, outcome
-from eval.run import load_cases, run_case
+from chatbot.answer.confidence import CALIBRATION_FILE, Calibration
+from chatbot.config import Settings, offline_environment
+from chatbot.quality.cases import Case, load_cases
+from chatbot.quality.evaluators import facts, outcome
+from chatbot.quality.scoring import run_case
 
 
-def collect(assistant, cases: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def collect(assistant, cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
+    """Signals and labels of every case that retrieval decided (not a rule, nor an empty message)."""
     assistant.settings.answer_threshold = 0.0
     rows, labels = [], []
     for case in cases:
-        if assistant.rules.match(normalize(case["question"])):
-            continue
-        decision = assistant.decide(case["question"], case.get("history"))
-        features = signals(decision.candidates)
-        if features is None:
-            continue
         result = run_case(assistant, case)
+        if result.signals is None:
+            continue
         right = outcome(case, result) == 1.0 and facts(case, result) in (None, 1.0)
-        rows.append(features.vector())
+        rows.append(result.signals)
         labels.append(1.0 if right else 0.0)
     return np.array(rows), np.array(labels)
 
@@ -62,13 +59,14 @@ def predict(calibration: Calibration, x: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
+    offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, default=Path("eval/cases/dev.jsonl"))
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from chatbot.bootstrap import build_assistant
+    from chatbot.services import build_assistant
 
     assistant = build_assistant(Settings())
     x, y = collect(assistant, load_cases(args.cases))

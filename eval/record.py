@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from chatbot.db import Database
-from chatbot.service import ChatService
-from eval.evaluators import EVALUATORS
+from chatbot.conversations.db import Database
+from chatbot.conversations.service import ChatService
+from chatbot.quality.cases import Case, CaseResult
+from chatbot.quality.evaluators import judged_wrong
 
 
 def database_url(url_or_path: str) -> str:
@@ -30,32 +31,28 @@ def database_url(url_or_path: str) -> str:
     return f"sqlite:///{path}"
 
 
-def judged_wrong(case: dict, result: dict) -> bool:
-    return EVALUATORS["outcome"](case, result) == 0.0 or EVALUATORS["facts"](case, result) == 0.0
-
-
 class CaseRecorder:
     def __init__(self, assistant, url_or_path: str, *, run_id: str | None = None):
         self.service = ChatService(assistant, Database(database_url(url_or_path)), assistant.settings)
         self.run_id = run_id or dt.datetime.now().strftime("%Y%m%d%H%M%S")
         self._answers: dict[str, tuple[str, int]] = {}  # case id -> (session id, answer message id)
 
-    def ask(self, case: dict):
+    def ask(self, case: Case):
         """The case's answer through the chat service, and the history it was answered with."""
-        session_id = f"eval-{self.run_id}-{case['id']}"
-        for turn in case.get("history") or []:
-            if turn.get("role") == "user":
-                self.service.chat(session_id, turn["content"])
+        session_id = f"eval-{self.run_id}-{case.id}"
+        for turn in case.history or []:
+            if turn.role == "user":
+                self.service.chat(session_id, turn.content)
         history = [m.as_turn() for m in self.service.conversations.messages(session_id)]
-        turn = self.service.chat(session_id, case["question"])
-        self._answers[case["id"]] = (session_id, turn.answer_message_id)
+        turn = self.service.chat(session_id, case.question)
+        self._answers[case.id] = (session_id, turn.answer_message_id)
         return turn.answer, history
 
-    def thumbs_down_wrong(self, cases: list[dict], results: list[dict]) -> int:
+    def thumbs_down_wrong(self, cases: list[Case], results: list[CaseResult]) -> int:
         """👎 on every recorded answer the evaluation judged wrong; returns how many."""
         given = 0
         for case, result in zip(cases, results):
-            if case["id"] in self._answers and judged_wrong(case, result):
-                session_id, message_id = self._answers[case["id"]]
+            if case.id in self._answers and judged_wrong(case, result):
+                session_id, message_id = self._answers[case.id]
                 given += self.service.feedback(message_id, -1, session_id)
         return given

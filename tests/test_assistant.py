@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from chatbot.normalize import mask_pii, normalize
+from chatbot.pii import mask_pii
+from chatbot.text import normalize
 
 
 def test_card_answer_with_exact_figure_and_citations(demo_assistant):
@@ -86,12 +87,15 @@ def test_out_of_scope_is_refused(demo_assistant):
 
 def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_assistant):
     # Paying in cash is a consumer-protection matter (拒收现金) though the question names no bank: when
-    # the assistant is unsure, an expert answers; it is not refused as off-topic.
-    from chatbot.assistant import Decision
+    # the assistant is unsure, an expert answers; it is not refused as off-topic. The demo knowledge
+    # answers this question, so an assistant that is never sure (threshold above 1) asks it.
+    from chatbot.answer.assistant import Assistant
 
-    question = "挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？"
-    answer = demo_assistant._low_confidence(Decision([], None, 0.1, question), question)
-    assert answer.outcome == "handoff", answer.text
+    settings = demo_assistant.settings.model_copy(update={"answer_threshold": 1.01})
+    unsure = Assistant(settings, retriever=demo_assistant.retriever)
+    answer = unsure.ask("挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？")
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", "low_confidence"), answer.text
+    assert unsure.ask("今天晚饭吃什么好").outcome == "refused"  # no banking word: out of scope
 
 
 def test_unanswerable_banking_question_hands_off(demo_assistant):
@@ -152,7 +156,7 @@ def test_a_card_that_states_the_asked_figure_still_answers(demo_assistant):
 def test_a_question_about_a_subject_the_match_never_names_hands_off(demo_assistant, question, subject, caplog):
     # A close wording about a neighbouring product is not an answer: the customer would be told the
     # debit-card rule for a credit card. The log names the subject the knowledge lacks.
-    with caplog.at_level(logging.INFO, logger="chatbot.assistant"):
+    with caplog.at_level(logging.INFO, logger="chatbot.answer.assistant"):
         answer = demo_assistant.ask(question)
     assert answer.outcome == "handoff", (question, answer.text)
     assert answer.handoff_reason == "subject_not_in_knowledge"
@@ -168,11 +172,40 @@ def test_a_subject_the_match_names_or_generalises_still_answers(demo_assistant, 
 
 
 def test_subject_lexicon_matching():
-    from chatbot.subjects import SubjectLexicon
+    from chatbot.answer.subjects import SubjectLexicon
 
     lexicon = SubjectLexicon.from_yaml()
-    assert [s.term for s in lexicon.mentioned("存款保险能赔多少")] == ["存款保险"]  # 保险 is inside it
-    assert lexicon.mentioned("How much of my deposits is insured?") == []  # "pos" is not POS机
-    assert lexicon.uncovered("信用卡取现收费吗", "借记卡在他行ATM取现每笔2元") == ["信用卡"]
-    assert lexicon.uncovered("信用卡丢了怎么挂失", "银行卡丢失后可以电话挂失") == []
-    assert lexicon.uncovered("贷款要什么材料", "投诉需要写明诉求") == []  # a family name alone is not checked
+    assert [s.term for s in lexicon.mentioned(normalize("存款保险能赔多少"))] == ["存款保险"]  # 保险 is inside it
+    assert lexicon.mentioned(normalize("How much of my deposits is insured?")) == []  # "pos" is not POS机
+    assert lexicon.uncovered(normalize("信用卡取现收费吗"), normalize("借记卡在他行ATM取现每笔2元")) == ["信用卡"]
+    assert lexicon.uncovered(normalize("信用卡丢了怎么挂失"), normalize("银行卡丢失后可以电话挂失")) == []
+    assert lexicon.uncovered(normalize("贷款要什么材料"), normalize("投诉需要写明诉求")) == []  # a family name alone is not checked
+
+
+def test_the_answer_carries_what_it_was_decided_on(demo_assistant):
+    import dataclasses
+
+    answered = demo_assistant.ask("信用卡免息期最长多少天？")
+    assert answered.basis.decided_by == "retrieval" and answered.basis.signals is not None
+    assert answered.basis.retrieved[0] == answered.matched_id == "card-credit-interest-free"
+    assert len(set(answered.basis.retrieved)) == len(answered.basis.retrieved)
+    ruled = demo_assistant.ask("我的信用卡被盗刷了")
+    assert (ruled.basis.decided_by, ruled.basis.rule, ruled.basis.retrieved) == (
+        "rule", "unauthorized_transaction", ())
+    assert demo_assistant.ask("   ").basis.decided_by == "input"
+    assert "basis" not in answered.to_api()
+    with pytest.raises(dataclasses.FrozenInstanceError):  # what was yielded is never changed
+        answered.text = "改过的回答"
+
+
+def test_a_deployment_shows_its_own_bank_name_and_hotline(demo_assistant):
+    # Cards are written for the demo bank; the assistant's own messages have a {hotline} placeholder.
+    from chatbot.answer.assistant import Assistant
+
+    settings = demo_assistant.settings.model_copy(update={"bank_name": "测试银行", "hotline": "95500"})
+    own = Assistant(settings, retriever=demo_assistant.retriever)
+    answer = own.ask("在网点买理财为什么要录音录像？")
+    assert "测试银行" in answer.text and "示例银行" not in answer.text
+    assert all("示例银行" not in c.snippet for c in answer.citations if c.id.startswith("card-"))
+    unsure = own.ask("示例银行支持开通数字人民币钱包吗？")
+    assert unsure.handoff_reason == "low_confidence" and "95500" in unsure.text and "{hotline}" not in unsure.text

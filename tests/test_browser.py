@@ -76,7 +76,7 @@ def _serve(data_dir: Path, **env_overrides):
 def app_url(demo_data_dir, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(demo_data_dir, data_dir)
-    from chatbot.staff import hash_password
+    from chatbot.staff.accounts import hash_password
 
     with _serve(data_dir, CHATBOT_STAFF_USERS=f"wang:expert:{hash_password('expert-pass', iterations=1000)}") as url:
         yield url
@@ -185,7 +185,7 @@ def _sign_in(page, url: str, name: str, password: str) -> None:
 
 
 def test_knowledge_manager_uploads_validates_and_publishes(browser, tmp_path):
-    from chatbot.staff import hash_password
+    from chatbot.staff.accounts import hash_password
 
     knowledge = write_small_kb(tmp_path / "knowledge")
     incoming = write_small_kb(tmp_path / "incoming", fee="3")  # the fee changes in the card and the document

@@ -58,3 +58,12 @@ def test_first_ask_on_an_empty_index_ingests_with_progress(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "ingest progress 100%" in result.stderr
     assert "2元" in json.loads(result.stdout)["answer"]
+
+
+def test_importing_the_library_leaves_the_environment_alone():
+    # Offline switches (HF_HUB_OFFLINE, telemetry) belong to the entry points, not to `import chatbot`.
+    code = ("import os; before = dict(os.environ); import chatbot, chatbot.services, chatbot.web.app, "
+            "chatbot.index.embeddings; print(dict(os.environ) == before)")
+    env = {k: v for k, v in os.environ.items() if k not in {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ANONYMIZED_TELEMETRY"}}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.stdout.strip() == "True", result.stderr

@@ -9,15 +9,16 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from chatbot.api import create_api
-from chatbot.compliance import check_draft
-from chatbot.db import Database, utcnow
-from chatbot.desk import Desk
-from chatbot.handoff import HandoffPolicy
-from chatbot.service import ChatService
-from chatbot.staff import StaffDirectory, hash_password, verify_password
-from chatbot.staff_api import staff_router
-from chatbot.tickets import TicketStore
+from chatbot.conversations.db import Database
+from chatbot.conversations.handoff import HandoffPolicy
+from chatbot.conversations.models import utcnow
+from chatbot.conversations.service import ChatService
+from chatbot.conversations.tickets import TicketStore
+from chatbot.staff.accounts import StaffDirectory, hash_password, verify_password
+from chatbot.staff.compliance import check_draft
+from chatbot.staff.desk import Desk
+from chatbot.web.api import create_api
+from chatbot.web.staff_api import staff_router
 from tests.conftest import make_settings
 
 PASSWORDS = {"wang": "expert-pass", "zhao": "expert2-pass", "li": "km-pass", "root": "admin-pass"}
@@ -129,12 +130,15 @@ def test_concurrent_claims_exactly_one_wins(service):
     assert service.tickets.get(ticket_id).owner == wins[0]
 
 
-def test_queue_is_sorted_by_priority_then_deadline(service):
-    service.chat("q-normal", "我要转人工")
-    service.chat("q-urgent", "我的信用卡被盗刷了")
-    service.chat("q-high", "我要投诉你们网点")
-    priorities = [t.priority for t in service.tickets.queue()]
-    assert priorities == sorted(priorities, key={"urgent": 0, "high": 1, "normal": 2}.get)
+def test_queue_is_sorted_by_priority_then_deadline(db_url):
+    # Created in an order that neither priority nor deadline follows: the queue must reorder by both.
+    store = TicketStore(Database(db_url))
+    now = utcnow()
+    for session, priority, hours in [("late-normal", "normal", 40), ("early-normal", "normal", 2),
+                                     ("late-high", "high", 30), ("urgent", "urgent", 1), ("early-high", "high", 3)]:
+        store.create(session_id=session, reason="complaint", priority=priority, deadline=now + dt.timedelta(hours=hours))
+    assert [t.session_id for t in store.queue()] == ["urgent", "early-high", "late-high", "early-normal",
+                                                     "late-normal"]
 
 
 def test_passwords_are_hashed():
@@ -163,6 +167,10 @@ def test_desk_flow_reply_reaches_the_customer(client, service):
     ticket_id = client.post("/api/chat", json={"session_id": "c2", "message": "我要投诉你们网点的柜员"}).json()["ticket_id"]
     queue = client.get("/api/staff/queue", auth=_auth("wang")).json()
     assert ticket_id in [t["id"] for t in queue["tickets"]] and queue["counts"]["open"] >= 1
+    item = next(t for t in queue["tickets"] if t["id"] == ticket_id)
+    assert (item["priority"], item["reason"], item["status"], item["owner"]) == ("高", "客户投诉", "待认领", "")
+    assert (item["priority_code"], item["reason_code"], item["status_code"]) == ("high", "complaint", "open")
+    assert item["deadline"] == f"{item['deadline_utc'][:10]} {item['deadline_utc'][11:16]} UTC"
     view = client.get(f"/api/staff/tickets/{ticket_id}", auth=_auth("wang")).json()
     assert view["transcript"][0]["content"] == "我要投诉你们网点的柜员"
     assert view["suggestion"]["answer"]
@@ -200,9 +208,13 @@ def test_customer_history_shows_earlier_tickets(service):
 
 
 def test_copilot_gives_answer_sources_and_reminders(service):
-    suggestion = Desk(service).copilot("理财产品能保证本金吗")
-    assert suggestion.answer.citations
-    assert suggestion.reminders
+    figure = Desk(service).copilot("大额存单起存金额是多少？")
+    assert "20万元" in figure.answer.text
+    assert figure.answer.citations[0].id == "card-deposit-large-cd-threshold"
+    wealth = Desk(service).copilot("理财产品能保证本金吗")
+    assert "不保证本金" in wealth.answer.text
+    assert [c.id for c in wealth.answer.citations] == ["card-wealth-principal-not-guaranteed", "doc-wealth"]
+    assert any("禁用表述" in r and "不保证本金" in r for r in wealth.reminders)  # the card's 话术提醒
 
 
 @pytest.mark.parametrize("draft, rule", [
@@ -224,3 +236,27 @@ def test_compliant_wealth_draft_passes():
 def test_deadline_stored_for_complaints(service):
     ticket = service.tickets.get(service.chat("dl", "我要投诉你们网点").answer.ticket_id)
     assert (ticket.deadline - utcnow()).days in (14, 15)
+
+
+def test_console_redraws_a_ticket_without_asking_the_engine_again(service, settings, monkeypatch):
+    # Opening a ticket asks the engine for a suggested reply; claiming, sending and resolving only redraw
+    # what the database holds (they re-ran up to three questions each).
+    import types
+
+    from chatbot.web.staff_ui import build_staff_ui
+
+    console = build_staff_ui(Desk(service), StaffDirectory.from_settings(settings))
+    handlers = {function.name: function.fn for function in console.fns.values()}
+    ticket_id = service.chat("c-redraw", "我要投诉你们网点的柜员").answer.ticket_id
+    request = types.SimpleNamespace(username="wang")
+    asked = []
+    ask = service.assistant.ask
+    monkeypatch.setattr(service.assistant, "ask", lambda *args, **kwargs: asked.append(args) or ask(*args, **kwargs))
+    transcript, suggestion, draft = handlers["open_ticket"](ticket_id, request)
+    assert asked and "建议回复" in suggestion and draft
+    asked.clear()
+    assert "状态：处理中" in handlers["claim"](ticket_id, request)
+    sent, transcript = handlers["send"](ticket_id, "您好，您的投诉已登记，我们会在15日内答复。", request)
+    assert "已发送" in sent and "投诉已登记" in transcript
+    assert "状态：已解决" in handlers["resolve"](ticket_id, "已解答", "", "", request)
+    assert asked == []

@@ -35,3 +35,35 @@ def test_eval_run_writes_results_summary_and_report(tmp_path, demo_data_dir):
     assert summary["metrics"]["facts"] == 1.0
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "**d**" in report and "expected refused, got answered" in report
+
+
+def test_a_bad_case_line_is_a_chatbot_error_naming_the_line(tmp_path):
+    # The publish gate loads cases inside the library: a bad file must be an error it can report, not
+    # SystemExit from inside a server.
+    import pytest
+
+    from chatbot.errors import CaseError
+    from chatbot.quality.cases import load_cases
+
+    good = json.dumps({"id": "a", "question": "信用卡免息期多长"}, ensure_ascii=False)
+    for bad, reason in (("{not json", "not valid JSON"), ('{"id": "b"}', "question"),
+                        ('{"id": "c", "question": "q", "expct": {}}', "expct")):
+        path = tmp_path / "cases.jsonl"
+        path.write_text(f"{good}\n\n{bad}\n", encoding="utf-8")
+        with pytest.raises(CaseError, match=f"cases.jsonl:3: .*{reason}"):
+            load_cases(path)
+
+
+def test_a_case_is_retrieved_once_and_reports_what_the_answer_was_decided_on(demo_assistant, monkeypatch):
+    from chatbot.quality.cases import Case
+    from chatbot.quality.scoring import run_case
+
+    retriever = demo_assistant.retriever
+    searches = []
+    original = retriever.retrieve
+    monkeypatch.setattr(retriever, "retrieve", lambda search, **kw: searches.append(search) or original(search, **kw))
+    case = Case(id="a", question="信用卡免息期多长", expect={"outcome": "answered", "sources": ["card-credit-interest-free"]})
+    result = run_case(demo_assistant, case)
+    assert len(searches) == 1  # the evaluation reads the turn's own retrieval, it does not search again
+    assert result.retrieved[0] == "card-credit-interest-free" and result.signals is not None
+    assert "signals" not in result.model_dump()  # not part of results.jsonl

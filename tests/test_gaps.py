@@ -18,19 +18,21 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import update
 
-from chatbot.api import create_api
-from chatbot.db import Database, utcnow
-from chatbot.desk import Desk
-from chatbot.gaps import CSV_HEADERS, GapReporter, gap_questions
-from chatbot.gaps_ui import gap_rows, gap_summary
-from chatbot.indexer import scan
-from chatbot.records import Message
+from chatbot.conversations.db import Database
+from chatbot.conversations.models import Message, utcnow
+from chatbot.conversations.service import ChatService
+from chatbot.knowledge.documents import scan
+from chatbot.quality.cases import Case
+from chatbot.quality.scoring import run_case
 from chatbot.schema import Card
-from chatbot.service import ChatService
-from chatbot.staff import StaffDirectory, hash_password
-from chatbot.staff_api import staff_router
+from chatbot.staff.accounts import StaffDirectory, hash_password
+from chatbot.staff.desk import Desk
+from chatbot.staff.gap_drafts import draft_card
+from chatbot.staff.gaps import CSV_HEADERS, GapReporter, gap_questions
+from chatbot.web.api import create_api
+from chatbot.web.gaps_ui import gap_rows, gap_summary
+from chatbot.web.staff_api import staff_router
 from eval.record import CaseRecorder
-from eval.run import run_case
 from tests.conftest import ROOT, make_settings
 
 PASSWORDS = {"wang": "expert-pass", "li": "km-pass"}
@@ -156,7 +158,7 @@ def test_csv_cells_never_start_a_formula(service, report):
 def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrites(service, report, settings):
     reporter = GapReporter.from_service(service)
     cluster = _cluster_of(report, "信用卡最低还款额怎么算？")
-    first = reporter.draft(cluster)
+    first = draft_card(reporter, cluster)
     assert first.path.parent == settings.knowledge_dir / "_drafts"
     assert first.path.name == f"{first.card_id}.yaml" and first.card_id.startswith("card-draft-")
     fields = yaml.safe_load(first.path.read_text(encoding="utf-8"))
@@ -166,20 +168,20 @@ def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrite
     with pytest.raises(ValidationError, match="draft placeholder"):  # an unfinished draft cannot go live
         Card.model_validate(fields)
     before = first.path.read_bytes()
-    second = reporter.draft(cluster)
+    second = draft_card(reporter, cluster)
     assert second.path != first.path and first.path.read_bytes() == before
     assert not [path for _, path, _ in scan(settings.knowledge_dir) if "_drafts" in path.parts]
 
-    car = yaml.safe_load(reporter.draft(_cluster_of(report, "车贷可以贷几年？")).text)
+    car = yaml.safe_load(draft_card(reporter, _cluster_of(report, "车贷可以贷几年？")).text)
     assert car["topic"] == "loans"  # the vote of the nearest cards; the single nearest is a credit-card card
 
-    dcep = reporter.draft(_cluster_of(report, DCEP[0]))
+    dcep = draft_card(reporter, _cluster_of(report, DCEP[0]))
     similar = yaml.safe_load(dcep.path.read_text(encoding="utf-8"))["similar_questions"]
     assert sorted(similar + [yaml.safe_load(dcep.text)["question"]]) == sorted(DCEP)
 
 
 def test_a_finished_draft_is_a_valid_card(service, report):
-    fields = yaml.safe_load(GapReporter.from_service(service).draft(report.clusters[0]).text)
+    fields = yaml.safe_load(draft_card(GapReporter.from_service(service), report.clusters[0]).text)
     fields["answer"] = "示例银行暂未开通数字人民币钱包服务，请以网点公告为准。"
     fields["similar_questions"] += ["数字人民币能开吗"]
     assert Card.model_validate(fields).question in DCEP
@@ -222,22 +224,27 @@ def test_staff_api_serves_a_knowledge_manager(client, settings):
 
 def test_console_rows(report):
     rows = gap_rows(report)
-    assert rows[0][:4] == [1, report.clusters[0].label, 3, 3]
-    assert "card-" in rows[0][7] or rows[0][7] == "无"
-    assert "8" in gap_summary(report, 30)
+    top = report.clusters[0]
+    assert rows[0][:4] == [1, top.label, 3, 3]
+    # A banking gap names the nearest card (title, id, similarity); an out-of-scope question has none.
+    assert top.nearest_card_id.startswith("card-")
+    assert rows[0][7] == f"{top.nearest_card_title}（{top.nearest_card_id}，{top.nearest_card_score:.2f}）"
+    outside = report.clusters.index(_cluster_of(report, "埃菲尔铁塔有多高？"))
+    assert rows[outside][7] == "无"
+    assert "**8** 个未能解决的问题" in gap_summary(report, 30)
 
 
 def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):
-    cases = [
+    cases = [Case.model_validate(raw) for raw in [
         {"id": "ok", "question": "信用卡免息期最长多少天？", "expect": {"outcome": "answered", "facts": [["56天"]]}},
         {"id": "gap", "question": "示例银行支持开通数字人民币钱包吗？", "expect": {"outcome": "handoff"}},
         {"id": "wrong", "question": "信用卡年费怎么免？", "expect": {"outcome": "answered", "facts": [["不存在的事实"]]}},
         {"id": "follow", "question": "那要多久？", "history": [{"role": "user", "content": "征信异议怎么提"}],
          "expect": {"outcome": "answered"}},
-    ]
+    ]]
     recorder = CaseRecorder(demo_assistant, str(tmp_path / "dev.sqlite"), run_id="t")
     results = [run_case(demo_assistant, case, recorder) for case in cases]
-    assert [r["outcome"] for r in results][:3] == ["answered", "handoff", "answered"]
+    assert [r.outcome for r in results][:3] == ["answered", "handoff", "answered"]
     assert recorder.thumbs_down_wrong(cases, results) == 1
     found = {q.text: q.kinds for q in gap_questions(Database(f"sqlite:///{tmp_path / 'dev.sqlite'}"))}
     assert found == {"示例银行支持开通数字人民币钱包吗？": ("low_confidence",), "信用卡年费怎么免？": ("thumbs_down",)}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.bootstrap import build_assistant
 from chatbot.errors import EmbeddingMismatchError, IngestBusyError
-from chatbot.indexer import ingest_lock
-from chatbot.publish import run_ingest
+from chatbot.index.locks import ingest_lock
+from chatbot.publishing.pipeline import run_ingest
+from chatbot.services import build_assistant
 from tests.conftest import make_settings, write_small_kb
 
 
@@ -17,7 +17,7 @@ def _ask(settings, embeddings, question):
 
 
 def _all_text(settings, embeddings) -> str:
-    from chatbot.retriever import HybridRetriever
+    from chatbot.retrieval.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings, embeddings)
     retriever.refresh(force=True)
@@ -132,10 +132,10 @@ def test_first_question_on_an_empty_index_ingests_first(tmp_path, small_kb, embe
 
 
 def test_first_run_log_shows_each_phase_of_a_long_ingest(caplog):
-    from chatbot.bootstrap import ProgressLog
+    from chatbot.services import ProgressLog
 
     log = ProgressLog()
-    with caplog.at_level("INFO", logger="chatbot.bootstrap"):
+    with caplog.at_level("INFO", logger="chatbot.services"):
         for done in range(1, 11):
             log(done, 10, f"校验 docs/{done}.md")
         for done in range(256, 1025, 256):

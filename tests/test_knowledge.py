@@ -8,17 +8,18 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from chatbot.api import create_api
-from chatbot.bootstrap import build_assistant
-from chatbot.db import Database
-from chatbot.desk import Desk
-from chatbot.indexer import ingest_lock
-from chatbot.knowledge import KnowledgeAdmin
-from chatbot.publish import read_current, run_ingest, validate
-from chatbot.service import ChatService
-from chatbot.staff import StaffDirectory, hash_password
-from chatbot.staff_api import staff_router
-from chatbot.uploads import safe_name, save_upload
+from chatbot.conversations.db import Database
+from chatbot.conversations.service import ChatService
+from chatbot.index.generations import read_current
+from chatbot.index.locks import ingest_lock
+from chatbot.knowledge.uploads import safe_name, save_upload
+from chatbot.publishing.admin import KnowledgeAdmin
+from chatbot.publishing.pipeline import run_ingest, validate
+from chatbot.services import build_assistant
+from chatbot.staff.accounts import StaffDirectory, hash_password
+from chatbot.staff.desk import Desk
+from chatbot.web.api import create_api
+from chatbot.web.staff_api import staff_router
 from tests.conftest import FEE_CARD, make_settings, write_small_kb
 from tests.test_cli import _run
 
@@ -172,14 +173,41 @@ def test_cli_validate_upload_status_and_ask_as_of(tmp_path):
 def test_report_tells_stale_content_from_phrasings_answered_by_another_card():
     # Only stale content blocks a publish. A phrasing that another card answers is worth a look, but
     # calling it "未通过" next to "已发布" told managers the opposite of what happened.
-    from chatbot.knowledge import format_report
+    from chatbot.publishing.probe import ProbeResult
+    from chatbot.publishing.report import PublishReport, format_report
 
-    probe = {"source": "cards/a.yaml", "item_id": "card-a", "status": "updated", "checked": 7,
-             "removed": [], "detail": "6/7 个问法得到新答案"}
-    summary = {"added": 0, "updated": 1, "deleted": 0, "skipped": 0, "errors": [], "files": [], "archived": [],
-               "evaluation": None, "generation": 2, "published": True, "blocked": [], "override": None,
-               "probe": [probe | {"old_gone": True, "new_answered": False},
-                         probe | {"item_id": "card-b", "old_gone": False, "new_answered": True}]}
-    text = format_report(summary)
+    probes = [ProbeResult("cards/a.yaml", "card-a", "updated", 7, False, True, [], "6/7 个问法得到新答案"),
+              ProbeResult("cards/b.yaml", "card-b", "updated", 7, True, False, [], "7/7 个问法得到新答案")]
+    report = PublishReport(generation=2, published=True, probe=probes)
+    text = format_report(report)
     assert "旧内容核验 通过（旧内容已清除；部分问法由其他卡片回答，请留意）：card-a" in text
     assert "旧内容核验 未通过（旧内容仍可检索）：card-b" in text
+
+
+def test_the_json_summary_keeps_the_shape_ingest_py_prints():
+    # `ingest.py --json` is a stable interface: the typed report must print exactly what the old dict did.
+    from chatbot.index.report import FileReport, IndexReport
+    from chatbot.publishing.probe import ProbeResult
+    from chatbot.publishing.report import ArchivedVersion, GateEvaluation, Override, PublishReport
+
+    index = IndexReport([FileReport("cards/a.yaml", "updated", 3, 2), FileReport("docs/b.md", "unchanged"),
+                         FileReport("cards/c.yaml", "error", error="bad")])
+    probe = ProbeResult("cards/a.yaml", "card-a", "updated", 4, True, True, ["旧句子。"], "4/4 个问法得到新答案")
+    report = PublishReport(index, generation=3, published=True, blocked=["原因"],
+                           archived=[ArchivedVersion("cards/a.yaml", "card-a", "1")], probe=[probe],
+                           evaluation=GateEvaluation({"outcome": 1.0}, {"outcome": 0.9}, 0.02),
+                           override=Override("km1", "先发布"))
+    assert json.loads(json.dumps(report.summary(), ensure_ascii=False)) == {
+        "added": 0, "updated": 1, "deleted": 0, "skipped": 1,
+        "errors": [{"path": "cards/c.yaml", "error": "bad"}],
+        "chunks": {"added": 3, "deleted": 2},
+        "files": [{"path": "cards/a.yaml", "status": "updated", "chunks_added": 3, "chunks_deleted": 2, "error": None},
+                  {"path": "cards/c.yaml", "status": "error", "chunks_added": 0, "chunks_deleted": 0, "error": "bad"}],
+        "generation": 3, "published": True, "blocked": ["原因"],
+        "archived": [{"path": "cards/a.yaml", "id": "card-a", "version": "1"}],
+        "probe": [{"source": "cards/a.yaml", "item_id": "card-a", "status": "updated", "checked": 4,
+                   "new_answered": True, "old_gone": True, "removed": ["旧句子。"], "detail": "4/4 个问法得到新答案"}],
+        "evaluation": {"previous": {"outcome": 1.0}, "current": {"outcome": 0.9}, "margin": 0.02},
+        "override": {"by": "km1", "reason": "先发布"},
+    }
+    assert list(report.summary())[:5] == ["added", "updated", "deleted", "skipped", "errors"]

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from chatbot.assistant import Assistant
-from chatbot.bootstrap import build_assistant
-from chatbot.llm import build_chat_model
+from chatbot.answer.assistant import Assistant
+from chatbot.answer.llm import build_chat_model
+from chatbot.services import build_assistant
 from tests.conftest import make_settings
 from tests.llm_server import FakeLLMServer, Reply
 
@@ -134,8 +134,8 @@ def test_no_llm_configured_means_no_client():
 
 
 def test_ticket_summary_is_written_by_the_llm(assistant, llm_server, tmp_path, demo_data_dir):
-    from chatbot.db import Database
-    from chatbot.service import ChatService
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.service import ChatService
 
     service = ChatService(assistant, Database(f"sqlite:///{tmp_path / 's.sqlite'}"), make_settings(demo_data_dir))
     llm_server.script(Reply("客户称其网点柜员态度恶劣，要求正式投诉并得到答复。"))

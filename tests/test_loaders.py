@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.errors import LoaderError
-from chatbot.loaders import load_card, load_document
+from chatbot.knowledge.loaders import load_card, load_document
 from tests.conftest import FEE_CARD, FEE_DOC
 
 META = "id: doc-test\ntitle: 测试文档\nversion: '2'\neffective_date: 2024-01-01\n"

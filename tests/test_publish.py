@@ -12,15 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from chatbot.bootstrap import build_assistant
-from chatbot.publish import (
-    Override,
-    publish_log,
-    publish_staged,
-    read_current,
-    read_staged,
-    run_ingest,
-)
+from chatbot.index.generations import publish_log, read_current, read_staged
+from chatbot.publishing.pipeline import publish_staged, run_ingest
+from chatbot.publishing.report import Override
+from chatbot.services import build_assistant
 from tests.conftest import ROOT, make_settings, write_small_kb
 
 
@@ -51,12 +46,12 @@ def test_changed_figure_old_gone_new_answered_and_old_kept_for_audit(tmp_path, s
     report = run_ingest(settings, embeddings, show_bar=False)
     assert report.published and report.generation == 2 and read_current(settings).number == 2
     # The probe asked the changed card's questions against the new index before publishing.
-    card_probe = next(p for p in report.probe if p["item_id"] == "card-test-atm-fee")
-    assert card_probe["new_answered"] and card_probe["old_gone"] and card_probe["checked"] == 4
-    assert any("2元" in statement for statement in card_probe["removed"])
-    doc_probe = next(p for p in report.probe if p["item_id"] == "doc-test-fees")
-    assert doc_probe["old_gone"] and doc_probe["new_answered"]
-    assert {(a["id"], a["version"]) for a in report.archived} == {("card-test-atm-fee", "1"), ("doc-test-fees", "1")}
+    card_probe = next(p for p in report.probe if p.item_id == "card-test-atm-fee")
+    assert card_probe.new_answered and card_probe.old_gone and card_probe.checked == 4
+    assert any("2元" in statement for statement in card_probe.removed)
+    doc_probe = next(p for p in report.probe if p.item_id == "doc-test-fees")
+    assert doc_probe.old_gone and doc_probe.new_answered
+    assert {(a.id, a.version) for a in report.archived} == {("card-test-atm-fee", "1"), ("doc-test-fees", "1")}
 
     today = _ask(settings, embeddings, "他行取款机取钱收费吗")
     assert "4元" in today.text and "2元" not in today.text
@@ -76,7 +71,7 @@ def test_probe_blocks_a_card_edit_that_leaves_the_old_figure_in_a_document(tmp_p
     assert not report.published and read_current(settings).number == 1
     assert "旧内容仍可被检索到" in report.blocked[0]
     probe = report.probe[0]
-    assert not probe["old_gone"] and "docs/fees.md" in probe["detail"]
+    assert not probe.old_gone and "docs/fees.md" in probe.detail
     assert "2元" in _ask(settings, embeddings, "跨行取钱要收费吗").text  # still serving the consistent index
     assert read_staged(settings).number == 2
 
@@ -99,14 +94,14 @@ def test_gate_blocks_a_drop_in_accuracy_until_a_manager_overrides(tmp_path, smal
 
     blocked = run_ingest(settings, embeddings, show_bar=False)
     assert not blocked.published
-    assert blocked.evaluation["previous"]["facts"] == 1.0 and blocked.evaluation["current"]["facts"] == 0.0
+    assert blocked.evaluation.previous["facts"] == 1.0 and blocked.evaluation.current["facts"] == 0.0
     assert "事实准确率从 1.000 降至 0.000" in blocked.blocked[0]
     assert "2元" in _ask(settings, embeddings, "跨行取钱要收费吗").text
     assert publish_log(settings)[-1]["event"] == "blocked"
 
     forced = run_ingest(settings, embeddings, show_bar=False, override=Override(by="admin", reason="费率调整已审批"),
                         user="admin")
-    assert forced.published and forced.override == {"by": "admin", "reason": "费率调整已审批"}
+    assert forced.published and forced.override == Override(by="admin", reason="费率调整已审批")
     assert "4元" in _ask(settings, embeddings, "跨行取钱要收费吗").text
     assert publish_log(settings)[-1]["override_reason"] == "费率调整已审批"
 

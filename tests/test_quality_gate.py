@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from eval.run import load_cases, run_case, score
+from chatbot.quality.cases import load_cases
+from chatbot.quality.scoring import run_case, score
 from tests.conftest import ROOT
 
 

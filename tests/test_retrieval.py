@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chatbot.lexical import LexicalIndex, TokenRows, tokenize
-from chatbot.units import Positions, UnitTable
+from chatbot.retrieval.lexical import LexicalIndex, TokenRows
+from chatbot.retrieval.units import Positions, UnitTable
+from chatbot.schema import Card
+from chatbot.text import normalize, tokenize
 
 
 def test_typed_results_with_scores(demo_assistant):
-    candidates = demo_assistant.retriever.retrieve("III类户余额上限是多少")
+    candidates = demo_assistant.retriever.retrieve(normalize("III类户余额上限是多少"))
     top = candidates[0]
     assert top.source_id == "card-account-class-iii"
     assert top.unit == "card" and top.best.title
@@ -19,19 +21,19 @@ def test_typed_results_with_scores(demo_assistant):
 
 
 def test_cards_match_on_similar_questions(demo_assistant):
-    top = demo_assistant.retriever.retrieve("卡被ATM吞了咋办")[0]
+    top = demo_assistant.retriever.retrieve(normalize("卡被ATM吞了咋办"))[0]
     assert top.source_id.startswith("card-card-atm")
 
 
 def test_document_chunks_carry_provenance(demo_assistant):
-    docs = [c for c in demo_assistant.retriever.retrieve("双录是什么") if c.unit == "doc"]
+    docs = [c for c in demo_assistant.retriever.retrieve(normalize("双录是什么")) if c.unit == "doc"]
     assert docs
     chunk = docs[0].best
     assert chunk.source_id.startswith("doc-") and chunk.article.startswith("第") and chunk.source
 
 
 def test_content_not_yet_in_force_is_not_retrieved(demo_assistant):
-    candidates = demo_assistant.retriever.retrieve("信用卡免息期", as_of=dt.date(2000, 1, 1))
+    candidates = demo_assistant.retriever.retrieve(normalize("信用卡免息期"), as_of=dt.date(2000, 1, 1))
     assert candidates == []
 
 
@@ -94,7 +96,7 @@ def test_positions_keep_load_order():
 
 def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(demo_assistant):
     retriever = demo_assistant.retriever
-    candidates = retriever.retrieve("信用卡被盗刷了怎么办") + retriever.retrieve("双录是什么")
+    candidates = retriever.retrieve(normalize("信用卡被盗刷了怎么办")) + retriever.retrieve(normalize("双录是什么"))
     assert {c.unit for c in candidates} == {"card", "doc"}
     for candidate in candidates:
         chunk = candidate.best
@@ -107,7 +109,8 @@ def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(dem
             assert chunk.text == stored["documents"][0]
         assert chunk.metadata == expected
         if chunk.unit == "card":
-            assert retriever.card_json(chunk.source_id) == expected["card"]
+            assert retriever.card(chunk.source_id) == Card.model_validate_json(expected["card"])
+            assert candidate.card is retriever.card(chunk.source_id)  # parsed once, when loaded
         elif chunk.article:
             title, source, text = retriever.article(chunk.source_id, chunk.article)
             same = retriever.collection.get(where={"$and": [{"source_id": chunk.source_id},
@@ -117,12 +120,40 @@ def test_candidates_carry_the_metadata_and_articles_the_text_the_store_holds(dem
             assert chunk.text in text and len(text) == sum(map(len, bodies))
 
 
-def test_the_dense_product_runs_on_one_blas_thread(demo_assistant):
+BLAS_THREADS = """
+import json, sys
+from threadpoolctl import threadpool_info
+from chatbot.config import Settings
+from chatbot.retrieval.retriever import HybridRetriever
+blas = lambda: [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+before = blas()
+HybridRetriever(Settings(_env_file=None, data_dir=sys.argv[1]), embeddings=None)
+print(json.dumps([before, blas()]))
+"""
+
+
+def test_the_dense_product_runs_on_one_blas_thread(tmp_path):
     # A multi-threaded BLAS product spins against the embedding engine's OpenMP threads: at 10k units
     # Assistant.ask went from 28 to 61 ms (p50, bench/scale.py). Requests run in parallel instead.
-    from threadpoolctl import threadpool_info
+    # Checked in a fresh process, before and after a retriever exists: the limit must come from it.
+    import json
+    import os
+    import subprocess
+    import sys
 
-    assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}  # no limit from outside
+    result = subprocess.run([sys.executable, "-c", BLAS_THREADS, str(tmp_path / "data")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    before, after = json.loads(result.stdout)
+    # Preconditions: numpy's BLAS is visible to threadpoolctl, and on more than one core it would use
+    # several threads (else the limit changes nothing and this test shows nothing).
+    assert before, "no BLAS thread pool found: the test would check nothing"
+    if len(os.sched_getaffinity(0)) > 1:
+        assert max(before) > 1, before
+    assert after == [1] * len(before)
 
 
 def test_dense_search_finds_the_exact_nearest_units(demo_assistant):

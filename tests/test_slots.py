@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.slots import asked_slots, states_any, unstated
+from chatbot.answer.slots import asked_slots, states_any, unstated
+from chatbot.text import normalize
 
 
 @pytest.mark.parametrize("question, slots", [
@@ -19,7 +20,7 @@ from chatbot.slots import asked_slots, states_any, unstated
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),
 ])
 def test_asked_slots(question, slots):
-    assert asked_slots(question) == slots
+    assert asked_slots(normalize(question)) == slots
 
 
 @pytest.mark.parametrize("text, slots, stated", [

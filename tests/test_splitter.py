@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
-from chatbot.loaders import Block, LoadedDoc
+from chatbot.knowledge.loaders import Block, LoadedDoc
+from chatbot.knowledge.splitter import count_tokens, split_document, split_sentences
 from chatbot.schema import DocMeta
-from chatbot.splitter import count_tokens, split_document, split_sentences
+from tests.conftest import ROOT
 
 
 def _doc(blocks):
@@ -42,9 +47,29 @@ def test_sentence_longer_than_budget_is_cut_without_breaking_characters():
     assert "\ufffd" not in "".join(c.text for c in chunks)
 
 
+CHUNK_IDS = """
+import datetime as dt, json
+from chatbot.knowledge.loaders import Block, LoadedDoc
+from chatbot.knowledge.splitter import split_document
+from chatbot.schema import DocMeta
+from tests.conftest import ROOT
+meta = DocMeta(id="doc-t", title="测试规则", effective_date=dt.date(2024, 1, 1))
+blocks = [Block(k, t) for k, t in json.loads(input())]
+print(json.dumps([c.chunk_id for c in split_document(LoadedDoc(meta, blocks, "docs/t.md"), chunk_tokens=40)]))
+"""
+
+
 def test_chunk_ids_are_stable_across_runs():
-    blocks = [("heading", "第一章"), ("para", "第一条 甲。"), ("para", "第二条 乙。")]
-    assert [c.chunk_id for c in split_document(_doc(blocks))] == [c.chunk_id for c in split_document(_doc(blocks))]
+    # Ids decide what a re-ingest replaces: two processes (with different string hashing) must agree.
+    blocks = [("heading", "第一章"), ("para", "第一条 甲。"), ("para", "第二条 " + "乙。" * 60), ("para", "说明。")]
+    expected = [c.chunk_id for c in split_document(_doc(blocks), chunk_tokens=40)]
+    assert expected[:2] == ["doc-t:第一条", "doc-t:第二条-1"] and expected[-1] == "doc-t:第二条-5"
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run([sys.executable, "-c", CHUNK_IDS], input=json.dumps(blocks), cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == expected
 
 
 def test_text_outside_articles_is_kept_by_heading():

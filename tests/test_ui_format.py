@@ -1,7 +1,7 @@
 """Pure formatting helpers of the chat page, without a browser."""
 
 from chatbot.payloads import Answer, Citation
-from chatbot.ui import format_answer, limit_message, welcome_text
+from chatbot.web.ui import format_answer, limit_message, welcome_text
 
 
 def test_answer_with_foldable_sources():
@@ -31,8 +31,8 @@ def test_welcome_names_the_bank():
 
 
 def test_feedback_target_maps_chat_positions_to_stored_answers():
-    from chatbot.records import Message
-    from chatbot.ui import _feedback_target
+    from chatbot.conversations.models import Message
+    from chatbot.web.ui import _feedback_target
 
     stored = [Message(id=1, role="user", content="问"), Message(id=2, role="assistant", content="答"),
               Message(id=3, role="user", content="再问"), Message(id=4, role="assistant", content="再答")]

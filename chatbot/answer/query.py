@@ -1,0 +1,50 @@
+"""The query of a turn, built once: the message normalised (with the question it follows, in the same
+pass), the empty and too-long checks, the follow-up resolution and the text retrieval searches with.
+
+The English glossary runs on normalised text, so a full-width `ＡＴＭ` meets the glossary like `ATM`.
+In LLM mode a follow-up may be rewritten by the model (`rewrite`); that new text is normalised too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from ..payloads import Query
+from ..text import expand_english, glossary_matches, normalize, normalize_all
+from .condense import is_follow_up, last_user_question
+
+Rewrite = Callable[[str, list[dict]], str | None]
+
+
+def build_query(message: str, history: list[dict] | None = None, *, max_chars: int,
+                as_of: dt.date | None = None, rewrite: Rewrite | None = None) -> Query:
+    message = message or ""
+    turns = tuple(history or ())
+    previous_question = last_user_question(list(turns))
+    texts = normalize_all([message, previous_question] if previous_question else [message])
+    text = texts[0]
+    base = {"message": message, "history": turns, "as_of": as_of, "text": text}
+    if not text:
+        return Query(**base, refusal="empty")
+    if len(message.strip()) > max_chars:
+        return Query(**base, refusal="too_long")
+    reads_as_follow_up = is_follow_up(text)
+    follow_up = previous_question is not None and reads_as_follow_up
+    previous = texts[1] if follow_up else None
+    question, standalone = (f"{previous_question} {message}", f"{previous} {text}") if follow_up else (message, text)
+    if rewrite is not None and turns and reads_as_follow_up:
+        rewritten = rewrite(message, list(turns))
+        if rewritten:
+            question, standalone = rewritten, normalize(rewritten)
+    return Query(
+        **base,
+        follow_up=follow_up,
+        previous=previous,
+        question=question,
+        standalone=standalone,
+        terms=tuple(entry.terms for entry in glossary_matches(standalone)),
+        search=expand_english(standalone),
+        message_search=expand_english(text),
+        previous_search=expand_english(previous) if previous is not None else None,
+    )

@@ -1,0 +1,55 @@
+"""What kind of figure a question asks for, and whether a passage states one.
+
+A question like "一年期定期利率是多少？" asks for a rate. When the best-matching card or passage states no
+rate at all, it is about a neighbouring matter (here: interest on early withdrawal), however similar its
+wording, and answering from it would mislead: the assistant hands off instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
+
+# slot -> (how a question asks for it, how a passage states it)
+SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
+    "rate": (re.compile(r"(利率|年化|费率|利息率).{0,6}(多少|几)|几个点|百分之几"),
+             re.compile(r"\d+(\.\d+)?\s*[%％]|[万千百]分之[一二两三四五六七八九十\d]+")),
+    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|几个月|几年|多少年"),
+                 re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)")),
+    "amount": (re.compile(r"多少钱|收多少|多少元|最多[^，。？?]{0,8}多少|上限是多少|额度是多少|几块钱"),
+               # a sum or a count ("最多能分多少期" is answered by 60期), not just any digit (a "5日" limit)
+               re.compile(r"\d+(\.\d+)?\s*[万千百]?\s*(元|美元|块|笔|次|张|期|个|年|月|天|日|%|％)")),
+    # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
+    "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣)钱(吗|不)"),
+            re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
+}
+
+
+def asked_slots(question: str) -> list[str]:
+    """The kinds of figure a normalised question asks for ("rate", "duration", "amount", "fee"); empty
+    for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
+    text = _asking_part(question)
+    return [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
+
+
+def _asking_part(text: str) -> str:
+    """The last clause of every sentence that ends with a question mark; the whole text when none does."""
+    sentences = [s for s in re.findall(r"[^？?]*[？?]", text) if s.strip("？? ")]
+    if not sentences:
+        return text
+    return " ".join(re.split(r"[，,；;。！!]", sentence)[-1] for sentence in sentences)
+
+
+def states_any(text: str, slots: list[str]) -> bool:
+    """True when the passage states a figure of at least one of the asked kinds."""
+    return any(SLOTS[slot][1].search(text) for slot in slots)
+
+
+def unstated(text: str, slots: list[str]) -> list[str]:
+    """The asked kinds that leave the question unanswered by this passage. One stated figure is enough
+    for "多久、多少" asked of one rule; but whether something costs money needs a word on the fee
+    itself, however many other figures ("5日") the passage gives."""
+    if "fee" in slots and not states_any(text, ["fee"]):
+        return slots
+    return [] if states_any(text, slots) else slots

@@ -1,0 +1,77 @@
+"""The SQL tables of conversations, messages and hand-off tickets, on one declarative base.
+
+Every table is defined here, so creating the schema (`db.Database`) needs nothing but this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("conversations.session_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant | expert
+    content: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    handoff_reason: Mapped[str | None] = mapped_column(String(64))
+    matched_id: Mapped[str | None] = mapped_column(String(128))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    citations: Mapped[str | None] = mapped_column(Text)  # JSON list
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    feedback: Mapped[int | None] = mapped_column(Integer)  # +1 / -1
+    author: Mapped[str | None] = mapped_column(String(64))  # the expert who wrote it
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    def as_turn(self) -> dict:
+        return {"role": "assistant" if self.role == "expert" else self.role, "content": self.content}
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of citations
+    deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    care_gesture: Mapped[str | None] = mapped_column(Text)  # 客户关怀基金 used, if any
+
+    @property
+    def source_list(self) -> list[dict]:
+        return json.loads(self.sources or "[]")

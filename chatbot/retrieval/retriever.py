@@ -1,0 +1,302 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 over Chinese tokens, fused with reciprocal rank fusion.
+
+Cards are matched on their question and similar questions (question-to-question); documents on
+their chunks. The retriever follows the published generation (`index/generations.py`) and rebuilds its lexical
+index when a new one is published. Superseded versions are in the store too; only units in force on
+the asked date (today by default) are ever returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..config import Settings
+from ..knowledge.documents import passage_of
+from ..payloads import Candidate, RetrievedChunk
+from ..schema import Card
+from ..text import tokenize_normalized
+from .lexical import LexicalIndex, TokenRows
+from .units import Positions, UnitTable
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, embeddings, *, client=None, generation=None):
+        """`generation` pins the retriever to one generation (the ingest probes an unpublished one);
+        by default it follows the published one."""
+        from ..index.store import make_client
+
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = client or make_client(settings)
+        self._pinned = generation
+        self.collection = None
+        self._lock = threading.Lock()
+        self._version: tuple | None = None
+        self._checked_at = 0.0
+        self._units = UnitTable()
+        self._lexical = LexicalIndex([], [], {})
+        self._cards: dict[str, dict] = {}  # card id → {(version, superseded): (dates, Card)}
+        self._groups = Positions()
+        self._vocabulary: dict[str, int] = {}
+        self._idf = np.zeros(0)
+        self._unseen_idf = 1.0
+        self._articles = Positions()
+        self._vectors = np.zeros((0, 0), dtype=np.float32)  # unit vectors by position, for exact search
+        # One BLAS thread: a threaded product spins against the embedding engine's OpenMP threads
+        # (at 10k units Assistant.ask took 61 instead of 28 ms); the server runs requests in parallel.
+        threadpool_limits(limits=1, user_api="blas")
+        self.refresh()  # fails here, with a clear message, on a store built with another model
+
+    # --- index state ---------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload units and rebuild BM25 when another generation was published (checked at most once a
+        second, so a busy server does not read the pointer on every question)."""
+        from ..index.generations import read_current
+        from ..index.store import open_collection
+
+        now = time.monotonic()
+        if not force and self._version is not None and now - self._checked_at < 1.0:
+            return
+        self._checked_at = now
+        generation = self._pinned or read_current(self.settings)
+        version = generation.key if generation else (0, "")
+        if not force and version == self._version:
+            return
+        with self._lock:
+            if not force and version == self._version:
+                return
+            self.collection = (open_collection(self.client, generation.collection, self.embeddings.model_id,
+                                               create=False) if generation else None)
+            units = UnitTable()
+            groups = Positions()  # the units of one card, or of one document chunk
+            articles = Positions()  # the chunks of one (document id, article)
+            cards: dict[str, dict] = {}
+            vocabulary: dict[str, int] = {}
+            token_ids = TokenRows()
+            total = self.collection.count() if self.collection is not None else 0
+            vectors = None
+            # Small pages: Chroma's native side keeps its peak allocation, and 5,000-row pages cost
+            # 2–3x the memory of 1,000-row pages at 20k chunks (measured with bench/scale.py).
+            page = 1000
+            for offset in range(0, total, page):
+                batch = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=page,
+                                            offset=offset)
+                page_vectors = np.asarray(batch["embeddings"], dtype=np.float32)
+                page_vectors /= np.maximum(np.linalg.norm(page_vectors, axis=1, keepdims=True), 1e-12)
+                if vectors is None:
+                    vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
+                vectors[offset:offset + len(page_vectors)] = page_vectors
+                for key, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                    # Tokens become integer ids, and the document body is sliced from the text when
+                    # needed: at 100k chunks, kept strings would cost more than everything else.
+                    lex = meta.pop("lex", "")
+                    token_ids.append([vocabulary.setdefault(t, len(vocabulary)) for t in lex.split()])
+                    if meta.get("unit") == "doc":
+                        meta.pop("body", None)
+                    position = units.add(key, text, meta)
+                    meta = units.metadata(position)  # its strings shared, so keys below add none
+                    groups.add(_token_group(meta, key), position)
+                    if meta.get("unit") == "card":  # every indexed version: the served one and superseded ones
+                        editions = cards.setdefault(meta["source_id"], {})
+                        edition = _edition(meta)
+                        if edition not in editions:  # parsed once per edition, not per question variant
+                            dates = {"effective_date": meta.get("effective_date"),
+                                     "effective_to": meta.get("effective_to")}
+                            editions[edition] = (dates, Card.model_validate_json(meta["card"]))
+                    elif meta.get("unit") == "doc" and meta.get("article"):
+                        articles.add((meta["source_id"], meta["article"]), position)
+                del batch
+            units.finish()
+            lexical = LexicalIndex(units.keys, token_ids, vocabulary)
+            del token_ids
+            # Document frequency per unit, from the lexical index's own counts.
+            document_frequency = lexical.document_frequency(len(vocabulary))
+            self._lexical = lexical
+            self._cards = cards
+            self._groups = groups
+            self._articles = articles
+            self._vocabulary = vocabulary
+            self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
+            self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
+            self._units = units
+            self._vectors = vectors[:len(units)] if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+            self._version = version
+            _release_freed_memory()
+            logger.info("retriever loaded units=%s index_version=%s", len(units), version)
+
+    def card(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
+        """The card in the version in force on `as_of` (today by default)."""
+        self.refresh()
+        as_of = as_of or dt.date.today()
+        return next((card for dates, card in self._cards.get(card_id, {}).values() if _in_force(dates, as_of)), None)
+
+    def article(self, doc_id: str, article: str, as_of: dt.date | None = None) -> tuple[str, str, str] | None:
+        """(document title, source path, article text) of a cited article in force on `as_of`."""
+        self.refresh()
+        as_of = as_of or dt.date.today()
+        units = self._units
+        found = [(p, meta) for p in self._articles.get((doc_id, article))
+                 if _in_force(meta := units.metadata(p), as_of)]
+        if not found:
+            return None
+        text = "".join(passage_of(units.text(p), meta) for p, meta in found)
+        return found[0][1]["title"], found[0][1]["source"], text
+
+    @property
+    def size(self) -> int:
+        return len(self._units)
+
+    def _unit(self, key: str) -> tuple[str, dict]:
+        """A unit's text and metadata ("" and {} for a key no longer loaded)."""
+        position = self._units.position(key)
+        if position is None:
+            return "", {}
+        return self._units.text(position), self._units.metadata(position)
+
+    # --- search --------------------------------------------------------------------------------
+
+    def retrieve(self, search: str, *, k: int | None = None, as_of: dt.date | None = None) -> list[Candidate]:
+        """Candidates (cards and document chunks) sorted by fused score, in force on `as_of`. `search` is
+        normalised text (a turn's `Query.search`; other callers normalise with `text.normalize`)."""
+        self.refresh()
+        if not len(self._units):
+            return []
+        k = k or self.settings.retrieval_k
+        as_of = as_of or dt.date.today()
+        dense = self._dense(search, k * 3)
+        query_tokens = tokenize_normalized(search, self.settings.lexical_tokenizer)
+        lexical = self._lexical.search(query_tokens, k * 3)
+        scores: dict[str, dict] = {}
+        for rank, (key, score) in enumerate(dense, start=1):
+            scores[key] = {"dense_score": score, "dense_rank": rank}
+        for rank, (key, score) in enumerate(lexical, start=1):
+            scores.setdefault(key, {}).update(lexical_score=score, lexical_rank=rank)
+        fused = []
+        for key, found in scores.items():
+            text, meta = self._unit(key)
+            if not _in_force(meta, as_of):
+                continue
+            found["fused_score"] = _rrf(found.get("dense_rank")) + _rrf(found.get("lexical_rank"))
+            fused.append(self._chunk(key, text, meta, **found))
+        candidates = _group(fused)[:k]
+        for candidate, coverage in zip(candidates, self._coverage(set(query_tokens), candidates)):
+            candidate.coverage = coverage
+            if candidate.unit == "card":
+                candidate.card = self._cards[candidate.best.source_id][_edition(candidate.best.metadata)][1]
+        return candidates
+
+    def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
+        """Per candidate, the IDF-weighted share of the query's tokens that the card or chunk contains."""
+        if not query_tokens or not candidates:
+            return [0.0] * len(candidates)
+        ids = [self._vocabulary.get(t, -1) for t in query_tokens]
+        weights = np.array([self._idf[i] if i >= 0 else self._unseen_idf for i in ids])
+        groups = [self._groups.get(_token_group(c.best.metadata, c.best.key)) for c in candidates]
+        hits = self._lexical.contains_many(ids, groups)
+        return [float(weights[row].sum() / weights.sum()) for row in hits]
+
+    def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k units nearest the query by cosine similarity, searched exactly over the loaded vectors.
+        Chroma's HNSW index is approximate, and in chromadb 1.5.9 the neighbours it misses vary from
+        process to process (chroma-core/chroma#7758), so two workers could answer one question
+        differently. Exact search is deterministic and cheap here (~12 ms at 100k units)."""
+        vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        scores = self._vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))  # cosine
+        n = min(k, len(scores))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.lexsort((top, -scores[top]))]  # by score, ties in load order
+        keys = self._units.keys
+        return [(keys[p], float(scores[p])) for p in top]
+
+    def _chunk(self, key: str, text: str, meta: dict, **scores) -> RetrievedChunk:
+        return RetrievedChunk(
+            key=key,
+            text=passage_of(text, meta),
+            unit=meta.get("unit", "doc"),
+            source_id=meta.get("source_id", ""),
+            title=meta.get("title", ""),
+            source=meta.get("source", ""),
+            article=meta.get("article", ""),
+            kind=meta.get("kind", "answer"),
+            topic=meta.get("topic", ""),
+            metadata=meta,
+            **scores,
+        )
+
+
+def _rrf(rank: int | None) -> float:
+    return 0.0 if rank is None else 1.0 / (RRF_K + rank)
+
+
+def _in_force(meta: dict, as_of: dt.date) -> bool:
+    start = meta.get("effective_date")
+    end = meta.get("effective_to")
+    if start and dt.date.fromisoformat(start) > as_of:
+        return False
+    return not (end and dt.date.fromisoformat(end) < as_of)
+
+
+def _release_freed_memory() -> None:
+    """Give the pages freed after a reload back to the OS (glibc keeps them otherwise)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _edition(meta: dict) -> tuple:
+    """Which version of a card a unit belongs to: the served one, or a superseded one kept for audits."""
+    return meta.get("version"), meta.get("superseded", "")
+
+
+def _group_key(meta: dict, key: str) -> str:
+    """Units of one card group under the card id; a document chunk is its own group."""
+    return meta.get("source_id", key) if meta.get("unit") == "card" else meta.get("chunk_id", key)
+
+
+def _token_group(meta: dict, key: str) -> str:
+    """The group whose tokens measure coverage: a superseded version's tokens are kept apart."""
+    group = _group_key(meta, key)
+    return f"{group}@{meta.get('version')}" if meta.get("superseded") else group
+
+
+def _group(chunks: list[RetrievedChunk]) -> list[Candidate]:
+    groups: dict[str, list[RetrievedChunk]] = {}
+    for chunk in chunks:
+        groups.setdefault(_group_key(chunk.metadata, chunk.key), []).append(chunk)
+    candidates = []
+    for key, units in groups.items():
+        units.sort(key=lambda c: c.fused_score, reverse=True)
+        dense_ranks = [u.dense_rank for u in units if u.dense_rank]
+        lexical_ranks = [u.lexical_rank for u in units if u.lexical_rank]
+        # A card matched by several of its question variants is more likely the right card:
+        # its fused score is the best unit's plus a damped share of the others'.
+        fused = units[0].fused_score + 0.25 * sum(u.fused_score for u in units[1:3])
+        candidates.append(Candidate(
+            source_id=key,
+            best=units[0],
+            units=units,
+            fused_score=fused,
+            dense_score=max((u.dense_score for u in units), default=0.0),
+            lexical_score=max((u.lexical_score for u in units), default=0.0),
+            dense_rank=min(dense_ranks) if dense_ranks else None,
+            lexical_rank=min(lexical_ranks) if lexical_ranks else None,
+        ))
+    candidates.sort(key=lambda c: c.fused_score, reverse=True)
+    return candidates

@@ -1,0 +1,94 @@
+"""The composition root: the one `Assistant` that the UI, API, CLI and evaluation share, and the
+services around it (conversations, the expert desk, staff accounts, knowledge admin, the gap report).
+Production passes nothing; tests pass their own parts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .answer.assistant import Assistant
+from .answer.generate import GroundedGenerator
+from .answer.llm import LLMStatus, build_chat_model
+from .config import Settings
+from .conversations.db import Database
+from .conversations.service import ChatService
+from .index.embeddings import build_embeddings
+from .publishing.admin import KnowledgeAdmin
+from .publishing.pipeline import run_ingest
+from .retrieval.retriever import HybridRetriever
+from .staff.accounts import StaffDirectory
+from .staff.desk import Desk
+from .staff.gaps import GapReporter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    assistant: Assistant
+    database: Database
+    chat: ChatService
+    desk: Desk
+    staff: StaffDirectory
+    knowledge: KnowledgeAdmin
+    gaps: GapReporter
+
+
+def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
+                   auto_ingest: bool = True) -> Services:
+    assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
+                                auto_ingest=auto_ingest)
+    database = Database.from_settings(settings)
+    chat = ChatService(assistant, database, settings)
+    staff = StaffDirectory.from_settings(settings)
+    if not len(staff):
+        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
+    return Services(settings, assistant, database, chat, Desk(chat), staff,
+                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings))
+
+
+def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,
+                    llm=None, auto_ingest: bool = True) -> Assistant:
+    """Production passes nothing; tests pass their own parts. Ingests first when the index is empty."""
+    embeddings = embeddings or build_embeddings(settings.embeddings, query_cache_size=settings.query_cache_size)
+    retriever = retriever or HybridRetriever(settings, embeddings)
+    retriever.refresh()
+    if auto_ingest and retriever.size == 0:
+        ensure_index(settings, embeddings, retriever)
+    model = llm if llm is not None else build_chat_model(settings)
+    status = LLMStatus(enabled=model is not None)
+    generator = None
+    if model is not None:
+        generator = GroundedGenerator(model, status, bank_name=settings.bank_name, hotline=settings.hotline,
+                                      budget_tokens=settings.llm_context_tokens)
+    assistant = Assistant(settings, retriever=retriever, generator=generator)
+    assistant.llm_status = status
+    return assistant
+
+
+def ensure_index(settings: Settings, embeddings, retriever: HybridRetriever) -> None:
+    """First run: index the knowledge directory so that a newcomer's first question gets an answer."""
+    logger.info("index is empty: ingesting %s first (one-time, about a minute)", settings.knowledge_dir)
+    report = run_ingest(settings, embeddings, progress=ProgressLog(), client=retriever.client)
+    for failure in report.errors:
+        logger.warning("knowledge file skipped path=%s reason=%s", failure.path, failure.error)
+    retriever.refresh(force=True)
+    logger.info("ingest done files=%s units=%s", len(report.files), retriever.size)
+
+
+class ProgressLog:
+    """Ingest progress for the log: every 10% of each phase (validating files, writing units, publishing)."""
+
+    def __init__(self):
+        self.phase, self.percent = "", 0
+
+    def __call__(self, done: int, total: int, text: str) -> None:
+        phase = text.split(" ", 1)[0]
+        if phase != self.phase:
+            self.phase, self.percent = phase, -10
+        percent = done * 100 // max(total, 1)
+        if percent >= self.percent + 10 or done == total:
+            self.percent = percent
+            logger.info("ingest progress %s%% (%s/%s) %s", percent, done, total, text)

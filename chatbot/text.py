@@ -1,0 +1,145 @@
+"""Text normalisation and tokenising shared by ingest and query: one implementation so both sides agree.
+
+`normalize` is traditional→simplified, full→half width (NFKC), collapsed whitespace and lower-case
+Latin. A customer's turn is normalised once (`normalize_all` takes the message and the question it
+follows in one pass) and everything after works on the normalised text: the glossary expansion of
+English banking words (`glossary_matches`, `expand_english`) and the BM25 tokens (`tokenize_normalized`).
+Knowledge passages go through `normalize` / `tokenize` at ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+# OpenCC's t2s keeps a few variants that the simplified standard writes differently.
+_VARIANTS = str.maketrans({"帐": "账", "裏": "里", "綫": "线", "賬": "账"})
+_SPACES = re.compile(r"\s+")
+GLOSSARY_FILE = Path(__file__).with_name("glossary.yaml")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text).translate(_VARIANTS)
+
+
+def normalize(text: str) -> str:
+    """Traditional→simplified, full→half width (NFKC), collapse whitespace, lower-case Latin."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = to_simplified(text)
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def normalize_all(texts: Sequence[str]) -> list[str]:
+    """`normalize` of several texts in one pass of the converter. OpenCC splits its input at whitespace
+    and punctuation and converts each piece on its own, so texts joined by a newline (after their own
+    whitespace is collapsed) convert exactly as they would one at a time."""
+    widened = [_SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")) for text in texts]
+    converted = to_simplified("\n".join(widened)).split("\n")
+    if len(converted) != len(widened):  # cannot happen: the converter never writes a newline
+        return [normalize(text) for text in texts]
+    return [_SPACES.sub(" ", text).strip().lower() for text in converted]
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    pattern: re.Pattern  # the English key, on normalised text
+    terms: str  # the Chinese terms as written in glossary.yaml
+    normalized: str  # the same, normalised (what retrieval searches with)
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> list[GlossaryEntry]:
+    import yaml
+
+    raw = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8"))["terms"]
+    ordered = sorted(raw.items(), key=lambda item: -len(item[0]))
+    normalized = normalize_all([value for _, value in ordered])
+    return [GlossaryEntry(re.compile(r"\b" + re.escape(key)), value, form)
+            for (key, value), form in zip(ordered, normalized)]
+
+
+def glossary_matches(text: str) -> list[GlossaryEntry]:
+    """The glossary entries whose English key a normalised text contains, longer keys first (a
+    longer key hides the shorter ones inside it)."""
+    if not re.search(r"[a-z]{3,}", text):
+        return []
+    found = []
+    for entry in _glossary():
+        if entry.pattern.search(text):
+            found.append(entry)
+            text = entry.pattern.sub(" ", text)
+    return found
+
+
+def expand_english(text: str) -> str:
+    """A normalised text with the Chinese terms of its English banking words appended, so that English
+    questions meet the Chinese knowledge base lexically and densely."""
+    found = glossary_matches(text)
+    return f"{text} {' '.join(entry.normalized for entry in found)}" if found else text
+
+
+# --- lexical tokens ----------------------------------------------------------------------------------
+
+_RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")
+# Function words that carry no topic; dropped from queries and passages alike.
+_STOP = set("的了吗呢吧啊呀么嘛哦是在我你他她它们和与及或也都就还要会能可以这那有个怎么什么如何请问一下")
+
+
+def tokenize(text: str, mode: str = "bigram") -> list[str]:
+    """The BM25 tokens of a text (a knowledge passage at ingest)."""
+    return tokenize_normalized(normalize(text), mode)
+
+
+def tokenize_normalized(text: str, mode: str = "bigram") -> list[str]:
+    """The BM25 tokens of text that is already normalised (a customer's query)."""
+    match mode:
+        case "bigram":
+            return _bigrams(text)
+        case "jieba":
+            return _jieba_words(text)
+        case _:
+            raise ValueError(f"unknown lexical tokenizer {mode!r}: use 'bigram' or 'jieba'")
+
+
+def _bigrams(text: str) -> list[str]:
+    tokens: list[str] = []
+    for run in _RUNS.findall(text):
+        if not ("\u4e00" <= run[0] <= "\u9fff"):
+            tokens.append(run)
+            continue
+        chars = [c for c in run if c not in _STOP] if len(run) > 2 else list(run)
+        if len(chars) == 1:
+            tokens.append(chars[0])
+        tokens.extend(chars[i] + chars[i + 1] for i in range(len(chars) - 1))
+    return tokens
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _jieba_words(text: str) -> list[str]:
+    words = []
+    for run in _RUNS.findall(text):
+        if "\u4e00" <= run[0] <= "\u9fff":
+            words.extend(w for w in _jieba().lcut_for_search(run) if w not in _STOP)
+        else:
+            words.append(run)
+    return words

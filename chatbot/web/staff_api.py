@@ -1,0 +1,126 @@
+"""Staff JSON API under /api/staff, behind HTTP Basic auth with per-role permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, Field
+
+from ..conversations.handoff import reason_label
+from ..conversations.models import Ticket
+from ..errors import DeskError
+from ..publishing.admin import KnowledgeAdmin
+from ..staff.accounts import StaffDirectory, StaffUser
+from ..staff.desk import Desk, deadline_text, priority_label, status_label
+from ..staff.gaps import GapReporter
+from .gaps_api import add_gap_routes
+from .knowledge_api import add_knowledge_routes
+
+security = HTTPBasic(realm="xiaobao-staff")
+
+
+class DraftRequest(BaseModel):
+    draft: str = Field(max_length=5000)
+
+
+class ResolveRequest(BaseModel):
+    resolution: str
+    note: str = Field("", max_length=5000)
+    care_gesture: str | None = Field(None, max_length=500)
+
+
+class CopilotRequest(BaseModel):
+    question: str = Field(max_length=2000)
+    as_of: dt.date | None = Field(None, description="Answer from the knowledge in force on this date (audits).")
+
+
+def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None, *,
+                 gaps: GapReporter | None = None) -> APIRouter:
+    router = APIRouter(prefix="/api/staff")
+
+    def user(credentials: HTTPBasicCredentials = Depends(security)) -> StaffUser:
+        found = directory.authenticate(credentials.username, credentials.password)
+        if found is None:  # one message for an unknown user and a wrong password
+            raise HTTPException(401, "用户名或密码错误", headers={"WWW-Authenticate": "Basic"})
+        return found
+
+    def needs(permission: str):
+        def check(current: StaffUser = Depends(user)) -> StaffUser:
+            if not current.can(permission):
+                raise HTTPException(403, "您的角色无权使用此功能")
+            return current
+        return check
+
+    def run(action):
+        try:
+            return action()
+        except DeskError as error:
+            raise HTTPException(409, str(error)) from error
+
+    @router.get("/me")
+    def me(current: StaffUser = Depends(user)) -> dict:
+        return {"name": current.name, "role": current.role}
+
+    @router.get("/queue")
+    def queue(current: StaffUser = Depends(needs("desk"))) -> dict:
+        tickets, counts = desk.queue()
+        return {"counts": counts, "tickets": [_queue_item(t) for t in tickets]}
+
+    @router.get("/tickets/{ticket_id}")
+    def view(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
+        found = run(lambda: desk.open(ticket_id))
+        ticket = found.ticket
+        return {
+            "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
+            "owner": ticket.owner, "summary": ticket.summary, "deadline": ticket.deadline.isoformat(),
+            "transcript": [{"role": m.role, "content": m.content, "outcome": m.outcome} for m in found.transcript],
+            "earlier_tickets": [t.id for t in found.earlier_tickets],
+            "earlier_sessions": found.earlier_sessions,
+            "suggestion": found.suggestion.answer.to_api() | {"reminders": found.suggestion.reminders},
+        }
+
+    @router.post("/tickets/{ticket_id}/claim")
+    def claim(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
+        ticket = run(lambda: desk.claim(ticket_id, current.name))
+        return {"id": ticket.id, "status": ticket.status, "owner": ticket.owner}
+
+    @router.post("/tickets/{ticket_id}/check")
+    def check(ticket_id: str, request: DraftRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
+        findings = run(lambda: desk.check(request.draft, ticket_id))
+        return {"ok": not findings, "findings": [f.__dict__ for f in findings]}
+
+    @router.post("/tickets/{ticket_id}/reply")
+    def reply(ticket_id: str, request: DraftRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
+        findings = run(lambda: desk.reply(ticket_id, current.name, request.draft))
+        if findings:
+            raise HTTPException(422, {"message": "回复未通过合规检查", "findings": [f.__dict__ for f in findings]})
+        return {"sent": True}
+
+    @router.post("/tickets/{ticket_id}/resolve")
+    def resolve(ticket_id: str, request: ResolveRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
+        ticket = run(lambda: desk.resolve(ticket_id, current.name, request.resolution, request.note,
+                                          request.care_gesture))
+        return {"id": ticket.id, "status": ticket.status, "resolution": ticket.resolution}
+
+    @router.post("/copilot")
+    def copilot(request: CopilotRequest, current: StaffUser = Depends(needs("copilot"))) -> dict:
+        suggestion = desk.copilot(request.question, request.as_of)
+        return suggestion.answer.to_api() | {"reminders": suggestion.reminders,
+                                             "as_of": (request.as_of or dt.date.today()).isoformat()}
+
+    if knowledge is not None:
+        add_knowledge_routes(router, knowledge, needs)  # /knowledge/...
+
+    # /gaps, /gaps.csv, /gaps/drafts
+    add_gap_routes(router, gaps or GapReporter.from_service(desk.service), needs)
+    return router
+
+
+def _queue_item(ticket: Ticket) -> dict:
+    """A queue entry: the labels the console shows (Chinese) and the codes behind them."""
+    return {"id": ticket.id, "priority": priority_label(ticket.priority), "reason": reason_label(ticket.reason),
+            "status": status_label(ticket.status), "owner": ticket.owner or "",
+            "deadline": deadline_text(ticket.deadline), "priority_code": ticket.priority, "reason_code": ticket.reason, "status_code": ticket.status,
+            "deadline_utc": ticket.deadline.isoformat()}

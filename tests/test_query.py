@@ -1,0 +1,79 @@
+"""The query of a turn is built once: the message is normalised once (with the question it follows),
+and everything after reads the normalised strings."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from chatbot import text
+from chatbot.answer.query import build_query
+
+FOLLOW_UP_HISTORY = [{"role": "user", "content": "对投诉处理决定不满意怎么办？"},
+                     {"role": "assistant", "content": "可以向上一级机构申请核查。"}]
+
+
+def _count_conversions(monkeypatch) -> list[str]:
+    """Every text the traditional→simplified converter is asked to convert from now on."""
+    converter = text._converter()
+    original = converter.convert
+    calls: list[str] = []
+
+    def counting(value: str) -> str:
+        calls.append(value)
+        return original(value)
+
+    monkeypatch.setattr(converter, "convert", counting)
+    return calls
+
+
+def test_a_query_reads_the_message_and_its_follow_up():
+    query = build_query("那要在多久之内提出？", FOLLOW_UP_HISTORY, max_chars=1000)
+    assert query.refusal is None and query.follow_up
+    assert query.text == "那要在多久之内提出?"  # full-width punctuation is half width once normalised
+    assert query.previous == "对投诉处理决定不满意怎么办?"
+    assert query.question == "对投诉处理决定不满意怎么办？ 那要在多久之内提出？"  # as worded, for the LLM
+    assert query.standalone == query.search == f"{query.previous} {query.text}"
+    first = build_query("信用卡免息期有多長？", FOLLOW_UP_HISTORY, max_chars=1000)
+    assert not first.follow_up and first.previous is None and first.search == "信用卡免息期有多长?"
+    assert build_query("   ", None, max_chars=1000).refusal == "empty"
+    assert build_query("信用卡" * 400, None, max_chars=1000).refusal == "too_long"
+
+
+def test_english_terms_are_found_after_width_normalisation():
+    half = build_query("ATM吞卡了怎么办", None, max_chars=1000)
+    full = build_query("ＡＴＭ吞卡了怎么办", None, max_chars=1000)
+    assert "取款机" in half.search
+    assert full.search == half.search and full.terms == half.terms == ("ATM 取款机",)
+
+
+def test_a_full_width_atm_question_retrieves_and_answers_like_atm(demo_assistant):
+    half, full = "ATM吞了我的卡怎么办？", "ＡＴＭ吞了我的卡怎么办？"
+    retriever = demo_assistant.retriever
+    searches = [build_query(q, None, max_chars=1000).search for q in (half, full)]
+    found = [[c.source_id for c in retriever.retrieve(search)] for search in searches]
+    assert found[1] == found[0]
+    answers = [demo_assistant.ask(q) for q in (half, full)]
+    assert answers[1].matched_id == answers[0].matched_id and answers[1].text == answers[0].text
+
+
+@pytest.mark.parametrize("message, history", [
+    ("信用卡免息期最长多少天？", None),  # a first turn answered from a card
+    ("那要在多久之内提出？", FOLLOW_UP_HISTORY),  # a follow-up: its own and the previous question's searches
+    ("借记卡出国刷卡收货币转换费吗？", None),  # handed off by the subject check (the card text is read)
+    ("双录是什么", None),  # a first turn answered from a document
+])
+def test_a_turn_normalises_once(demo_assistant, monkeypatch, message, history):
+    core = unicodedata.normalize("NFKC", message).strip()
+    one_pass = core if not history else f"{core}\n{unicodedata.normalize('NFKC', history[0]['content'])}"
+    calls = _count_conversions(monkeypatch)
+    demo_assistant.ask(message, history)
+    # Cold (this process may not have read these cards or passages yet): the turn's first conversion is
+    # the message (with the question it follows), and the message is never converted again; what else
+    # is converted is knowledge text, once per process.
+    assert calls[0] == one_pass and core not in calls[1:], calls
+    calls.clear()
+    demo_assistant.ask(message, history)
+    # Warm: the turn's one conversion is all there is.
+    assert calls == [one_pass]
