@@ -18,7 +18,7 @@ CSS = """
 .xb-msg { padding: 6px 10px; margin: 6px 0; border-radius: 8px; white-space: pre-wrap; }
 .xb-msg-user { background: #eff6ff; border-left: 4px solid #3b82f6; }
 .xb-msg-assistant { background: #f3f4f6; border-left: 4px solid #9ca3af; }
-.xb-msg-expert { background: #fff7ed; border-left: 4px solid #d97706; }
+.xb-msg-expert { background: #f0fdfa; border-left: 4px solid #0f766e; }
 .xb-msg.xb-trigger { outline: 2px solid #dc2626; background: #fef2f2; }
 .xb-trigger-tag { color: #dc2626; font-weight: 600; }
 .xb-who { font-size: 0.85em; color: #4b5563; font-weight: 600; display: block; }

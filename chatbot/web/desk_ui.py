@@ -158,4 +158,4 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
     send_button.click(send, [current, draft], [findings, draft] + redrawn)
     transfer_button.click(transfer, [current, target, transfer_note], redrawn + [transfer_note])
     resolve_button.click(resolve, [current, resolution, note, care], redrawn)
-    timer.tick(tick, [current, shown], redrawn + [shown], show_progress="hidden")
+    timer.tick(tick, [current, shown], redrawn + [shown], show_progress="hidden", concurrency_limit=None)

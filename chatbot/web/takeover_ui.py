@@ -16,11 +16,11 @@ from ..conversations.takeover import AgentState
 from ..errors import CallbackError
 
 CSS = """
-.xb-expert { border-left: 4px solid #d97706; background: #fff7ed; color: #431407; padding: 8px 12px;
+.xb-expert { border-left: 4px solid #0f766e; background: #f0fdfa; color: #134e4a; padding: 8px 12px;
              border-radius: 8px; }
-.xb-expert-label { font-weight: 600; color: #b45309; font-size: 0.9em; margin-bottom: 4px; }
+.xb-expert-label { font-weight: 600; color: #0f766e; font-size: 0.9em; margin-bottom: 4px; }
 .xb-expert-avatar { display: inline-block; width: 1.6em; height: 1.6em; line-height: 1.6em; text-align: center;
-                    border-radius: 50%; background: #d97706; color: #fff; margin-right: 6px; font-size: 0.85em; }
+                    border-radius: 50%; background: #0f766e; color: #fff; margin-right: 6px; font-size: 0.85em; }
 #xb-agent { border: 1px solid #fdba74; background: #fffbeb; border-radius: 8px; padding: 4px 12px; }
 #xb-agent.xb-ended { border-color: #86efac; background: #f0fdf4; }
 """
@@ -101,8 +101,8 @@ class TakeoverPanel:
             self.service.live.customer_seen(session_id)
         return self.updates(state)
 
-    def typing(self, session_id: str | None) -> None:
-        if session_id:
+    def typing(self, text: str, session_id: str | None) -> None:
+        if session_id and text:  # clearing the box after sending is not typing
             self.service.live.customer_typing(session_id)
 
     def wire(self, box: gr.Textbox, chatbot, ids, session, last_seen) -> None:
@@ -125,7 +125,9 @@ class TakeoverPanel:
         self.back.click(go_back, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + self.outputs)
         self.submit.click(leave, [self.phone, self.consent, chatbot, ids, session, last_seen],
                           [self.phone, self.consent, chatbot, ids, last_seen] + self.outputs)
-        box.input(self.typing, session, None, trigger_mode="always_last", show_progress="hidden")
+        # Light writes, one per page every few seconds at most: no queueing behind other customers' events.
+        box.change(self.typing, [box, session], None, trigger_mode="always_last", show_progress="hidden",
+                   concurrency_limit=None)
 
     @staticmethod
     def _shown(turn: Turn, chat: list, ids: list, last_seen: int) -> tuple:

@@ -170,5 +170,6 @@ def build_ui(service: ChatService):
         human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs)
         chatbot.like(on_like, [ids, session], None)
         panel.wire(box, chatbot, ids, session, last_seen)
-        gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs)
+        gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs,
+                                    show_progress="hidden", concurrency_limit=None)  # every page's poll at once
     return demo
