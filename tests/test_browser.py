@@ -189,7 +189,7 @@ def test_expert_desk(app_url, browser, tmp_path):
     page.fill("#xb-draft textarea", "您好，我是专家王芳，已为您联系紧急止付，请同时拨打110报警。")
     page.click("#xb-send-reply")
     page.wait_for_selector("text=回复已发送给客户", timeout=30000)
-    _screenshot(page, tmp_path, "desk.png")
+    _screenshot(page, tmp_path, "desk.png", full_page=True)
     messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     assert messages[-1]["expert"] == "王芳"
