@@ -79,16 +79,7 @@ class LiveHandoff:
 
     def customer_seen(self, session_id: str) -> None:
         """A heartbeat from the customer's page (its poll), kept for sessions in a hand-off."""
-        now = utcnow()
-        with self.db.session.begin() as session:
-            if session.execute(update(CustomerPresence).where(CustomerPresence.session_id == session_id)
-                               .values(last_seen_at=now)).rowcount:
-                return
-        try:
-            with self.db.session.begin() as session:
-                session.add(CustomerPresence(session_id=session_id, last_seen_at=now))
-        except IntegrityError:  # another replica inserted it first: its heartbeat counts as well
-            pass
+        self._seen(CustomerPresence, session_id=session_id)
 
     def customer_typing(self, session_id: str) -> bool:
         """The customer is typing: one write at most every few seconds, only for a session in a hand-off."""
@@ -119,18 +110,23 @@ class LiveHandoff:
 
     def staff_seen(self, name: str) -> None:
         """An expert's console checked in (its timer)."""
-        now = utcnow()
-        with self.db.session.begin() as session:
-            if session.execute(update(StaffPresence).where(StaffPresence.name == name)
-                               .values(last_seen_at=now)).rowcount:
-                return
-        try:
-            with self.db.session.begin() as session:
-                session.add(StaffPresence(name=name, last_seen_at=now))
-        except IntegrityError:
-            pass
+        self._seen(StaffPresence, name=name)
 
     def experts_online(self, now: dt.datetime | None = None) -> bool:
         since = (now or utcnow()) - dt.timedelta(seconds=self.settings.expert_online_seconds)
         with self.db.session() as session:
             return bool(session.scalar(select(exists().where(StaffPresence.last_seen_at >= since))))
+
+    def _seen(self, model, **key) -> None:
+        """Set the row's `last_seen_at` to now, making the row on the first heartbeat."""
+        now = utcnow()
+        (column, value), = key.items()
+        with self.db.session.begin() as session:
+            if session.execute(update(model).where(getattr(model, column) == value)
+                               .values(last_seen_at=now)).rowcount:
+                return
+        try:
+            with self.db.session.begin() as session:
+                session.add(model(**key, last_seen_at=now))
+        except IntegrityError:  # another replica made it first: its heartbeat counts as well
+            pass
