@@ -144,7 +144,8 @@ def _post(url: str, payload: dict) -> dict:
 
 
 def test_expert_desk(app_url, browser, tmp_path):
-    ticket_id = _post(app_url + "/api/chat", {"session_id": "desk-1", "message": "我刚把8万块转进了一个安全账户"})["ticket_id"]
+    customer = _post(app_url + "/api/chat", {"message": "我刚把8万块转进了一个安全账户"})
+    ticket_id = customer["ticket_id"]
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(app_url + "/staff/", wait_until="domcontentloaded")
     page.wait_for_selector("input[type=password]", timeout=60000)
@@ -170,7 +171,7 @@ def test_expert_desk(app_url, browser, tmp_path):
     page.screenshot(path=str(tmp_path / "desk.png"))
     if os.environ.get("XB_SCREENSHOT_DIR"):
         shutil.copy(tmp_path / "desk.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "desk.png")
-    messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
+    messages = _get(f"{app_url}/api/messages?session_id={customer['session_id']}")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     page.close()
 
