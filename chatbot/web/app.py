@@ -57,6 +57,9 @@ def create_app(services: Services, *, background_jobs: bool = False):
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
     api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
                               show_error=False, max_file_size=0)
+    # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
+    # mounted Blocks never launches, so without this any server path named in a request was copied in.
+    staff.has_launched = chat.has_launched = True
     # Outermost last: headers on every answer, then size, cross-site, file routes, rates, login back-off.
     api.add_middleware(StaffLoginGuard, throttle=services.login_throttle)
     api.add_middleware(CustomerRateLimit, limiter=limiter)
