@@ -77,7 +77,9 @@ def main() -> int:
     questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
     port = free_port()
     # No query-vector cache: the dev questions repeat across levels, and a cache would hide the real cost.
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port), CHATBOT_QUERY_CACHE_SIZE="0")
+    # One load generator is one client address: the per-client rate limit is off for the measurement.
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port), CHATBOT_QUERY_CACHE_SIZE="0",
+               CHATBOT_RATE_LIMIT="")
     env.pop("CHATBOT_LLM_BASE_URL", None)
     app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)

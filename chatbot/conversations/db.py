@@ -26,8 +26,8 @@ def database_url(settings: Settings) -> str:
 def private_sqlite_file(url: str) -> None:
     """The SQLite file (and its WAL files, which SQLite creates with the same mode) readable by its owner only."""
     path = url.removeprefix("sqlite:///")
-    if not url.startswith("sqlite:///") or path in ("", ":memory:"):
-        return
+    if not url.startswith("sqlite:///") or path in ("", ":memory:") or path.startswith("file:"):
+        return  # in memory, or a URI (e.g. read-only) that opens an existing file
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
     if not file.exists():

@@ -109,11 +109,15 @@ def gradio_call(client: httpx.Client, mount: str, api_name: str, data: list, *, 
                                "event_data": None, "trigger_id": None})
     if joined.status_code != 200:
         return {"status": joined.status_code, "detail": joined.text}
+    logs = []  # gr.Info / gr.Warning shown on the page
     with client.stream("GET", f"{mount}/gradio_api/queue/data", params={"session_hash": session_hash}) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:"):
                 message = json.loads(line[5:])
+                if message.get("msg") == "log":
+                    logs.append(message.get("log") or message.get("message") or "")
                 if message.get("msg") == "process_completed":
                     output = message.get("output") or {}
-                    return {"error": output["error"]} if output.get("error") else {"output": output.get("data")}
+                    result = {"error": output["error"]} if output.get("error") else {"output": output.get("data")}
+                    return result | {"logs": logs}
     raise AssertionError("the event never completed")
