@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -24,7 +22,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from api_load import free_port  # noqa: E402
+from api_load import row, running_app  # noqa: E402
 
 
 def page_turn(client: httpx.Client, fn_index: int, question: str) -> float:
@@ -81,31 +79,14 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"{'concurrency':>12}{'turns/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
     for limit in args.concurrency:
-        port = free_port()
-        env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port), CHATBOT_RATE_LIMIT="",
-                   CHATBOT_QUERY_CACHE_SIZE="0", CHATBOT_UI_CONCURRENCY=str(limit))
+        env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_RATE_LIMIT="", CHATBOT_QUERY_CACHE_SIZE="0",
+                   CHATBOT_UI_CONCURRENCY=str(limit))
         env.pop("CHATBOT_LLM_BASE_URL", None)
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(600):
-                try:
-                    if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
+        with running_app(env) as base:
             run_level(base, questions, 1, 2)  # warm up
             started = time.perf_counter()
             latencies, errors = run_level(base, questions, args.clients, args.turns)
-            elapsed = time.perf_counter() - started
-            ordered = sorted(latencies)
-            p95 = ordered[int(0.95 * (len(ordered) - 1))]
-            print(f"{limit:>12}{len(ordered) / elapsed:>10.1f}{statistics.median(ordered):>10.1f}{p95:>10.1f}"
-                  f"{errors:>8}")
-        finally:
-            app.terminate()
-            app.wait(timeout=30)
+            print(row(limit, latencies, time.perf_counter() - started, errors, width=12))
     return 0
 
 
