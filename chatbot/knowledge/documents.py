@@ -18,7 +18,7 @@ from ..config import Settings
 from ..schema import Card, DocMeta
 from ..text import tokenize
 from .loaders import CARD_SUFFIXES, DOC_SUFFIXES, SIDECAR_SUFFIX, is_sidecar, load_document
-from .sandbox import ParseLimits
+from .sandbox import ParseLimits, parse_blocks
 from .splitter import split_document
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]
 
 
 def doc_documents(path: Path, source: str, settings: Settings) -> tuple[DocMeta, list[Document]]:
-    loaded = load_document(path, display_path=source, limits=ParseLimits.from_settings(settings))
+    limits = ParseLimits.from_settings(settings)
+    loaded = load_document(path, display_path=source, parse=lambda file, shown: parse_blocks(file, shown, limits))
     chunks = split_document(loaded, chunk_tokens=settings.chunk_tokens,
                             overlap_sentences=settings.chunk_overlap_sentences)
     meta = loaded.meta

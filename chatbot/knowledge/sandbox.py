@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import LoaderError, QuarantineError
+from .loaders import Block, parse_untrusted
 
 SANDBOXED_SUFFIXES = {".docx", ".pdf", ".html", ".htm"}
 _MEMORY_EXIT = 75  # the child's exit code for MemoryError
@@ -53,10 +54,8 @@ def check_archive(path: Path, shown: str, limits: ParseLimits) -> None:
                                      "（疑似压缩炸弹）")
 
 
-def parse_blocks(path: Path, shown: str, limits: ParseLimits) -> list:
+def parse_blocks(path: Path, shown: str, limits: ParseLimits) -> list[Block]:
     """The document's blocks, parsed in a limited child process."""
-    from .loaders import Block
-
     suffix = path.suffix.lower()
     if suffix == ".docx":
         check_archive(path, shown, limits)
@@ -89,8 +88,6 @@ def _child(path: str, memory_mb: int, cpu_s: int) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
     try:
-        from .loaders import parse_untrusted
-
         blocks = parse_untrusted(Path(path), path)
         output = {"blocks": [[block.kind, block.text] for block in blocks]}
     except MemoryError:

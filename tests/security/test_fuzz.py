@@ -144,7 +144,7 @@ def _zip_like(data: bytes) -> bytes:
        suffix=st.sampled_from([".docx", ".pdf", ".html"]))
 def test_binary_document_loaders_raise_only_loader_errors(tmp_path_factory, data, suffix):
     from chatbot.knowledge.loaders import load_document
-    from chatbot.knowledge.sandbox import ParseLimits
+    from chatbot.knowledge.sandbox import ParseLimits, parse_blocks
 
     folder = tmp_path_factory.mktemp("bin")
     path = folder / f"doc{suffix}"
@@ -152,6 +152,6 @@ def test_binary_document_loaders_raise_only_loader_errors(tmp_path_factory, data
     Path(str(path) + ".meta.yaml").write_text("id: doc-x\ntitle: 测试\nversion: '1'\neffective_date: 2024-01-01\n",
                                               encoding="utf-8")
     try:
-        load_document(path, limits=ParseLimits(timeout_s=15))
+        load_document(path, parse=lambda file, shown: parse_blocks(file, shown, ParseLimits(timeout_s=15)))
     except LoaderError:
         pass
