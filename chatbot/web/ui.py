@@ -14,6 +14,7 @@ import logging
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
 from ..payloads import Answer, Citation
+from ..text import clean_text
 from .guards import RateLimiter
 from .sessions import COOKIE_NAME, SessionSigner
 
@@ -129,6 +130,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         return session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen
 
     def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+        message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
             gr.Warning(problem)

@@ -104,9 +104,10 @@ def gradio_call(client: httpx.Client, mount: str, api_name: str, data: list, *, 
     config = client.get(f"{mount}/config").json()
     found = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
     session_hash = uuid.uuid4().hex[:12]
-    joined = client.post(f"{mount}/gradio_api/queue/join", headers=headers or {},
-                         json={"data": data, "fn_index": found["id"], "session_hash": session_hash,
-                               "event_data": None, "trigger_id": None})
+    payload = {"data": data, "fn_index": found["id"], "session_hash": session_hash, "event_data": None,
+               "trigger_id": None}
+    joined = client.post(f"{mount}/gradio_api/queue/join", content=json.dumps(payload).encode(),  # \u-escaped
+                         headers={"Content-Type": "application/json", **(headers or {})})
     if joined.status_code != 200:
         return {"status": joined.status_code, "detail": joined.text}
     logs = []  # gr.Info / gr.Warning shown on the page

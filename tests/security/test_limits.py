@@ -117,7 +117,7 @@ def test_security_headers(app):
         assert "strict-transport-security" not in page.headers
         staff = client.get("/staff/")
         assert "frame-ancestors 'none'" in staff.headers["content-security-policy"]
-        assert staff.headers["x-frame-options"] == "DENY"
+        assert staff.headers["x-frame-options"] == "DENY" and staff.headers["cache-control"] == "no-store"
         https = client.get("/api/health", headers={"X-Forwarded-Proto": "https"})  # behind a TLS proxy
         assert https.headers["strict-transport-security"].startswith("max-age=")
         for refused in (client.post("/gradio_api/upload"), client.post("/api/chat", content=b"x" * 2_000_000)):
@@ -165,6 +165,11 @@ def test_bad_values_are_4xx_not_500(app):
             response = client.post("/api/feedback", json={"session_id": token, "message_id": message_id, "value": value})
             assert response.status_code == 422
         assert client.get("/api/messages", params={"session_id": token, "after_id": 2**64}).status_code == 422
+        too_long = client.post("/api/chat", json={"message": "我的电话13812345678" * 2000})
+        assert too_long.status_code == 422 and "13812345678" not in too_long.text  # the input is not echoed
+        client.get("/")
+        page = gradio_call(client, "", "respond", ["\ud800信用卡年费怎么免？", [], None, None, None])
+        assert "output" in page and "年费" in str(page["output"][0])
     assert app.sql("SELECT COUNT(*) FROM messages WHERE feedback = -1 AND content LIKE '%年费%'") == [(0,)]
 
 

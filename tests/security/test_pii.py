@@ -87,3 +87,16 @@ def test_log_records_are_masked_and_cannot_forge_lines(capsys):
     line = SafeFormatter("%(levelname)s %(message)s").format(record)
     assert "\n" not in line and "\x1b" not in line and "\\n2026-01-01" in line and "\\x1b[31m" in line
     assert "138****5678" in line and "1234-5678" not in line
+
+
+def test_expert_notes_are_masked(tmp_path):
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.models import utcnow
+    from chatbot.conversations.tickets import TicketStore
+
+    store = TicketStore(Database(f"sqlite:///{tmp_path / 'n.sqlite'}"))
+    ticket = store.create(session_id="s", reason="complaint", priority="high", deadline=utcnow())
+    assert store.claim(ticket.id, "wang")
+    assert store.resolve(ticket.id, "wang", "answered", "已回电138-1234-5678", "退还卡号6222 0212 3456 7890 123的年费")
+    resolved = store.get(ticket.id)
+    assert "1234-5678" not in resolved.resolution_note and "0212 3456" not in resolved.care_gesture
