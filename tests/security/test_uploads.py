@@ -98,15 +98,25 @@ def test_staff_exports_are_not_served_by_the_customer_app(app):
 # --- 3. documents are parsed with limits; a bomb is quarantined ---------------------------------------
 
 def zip_bomb_docx(unpacked_mb: int = 120) -> bytes:
-    """A valid-looking .docx whose document.xml unpacks to `unpacked_mb` MB (a few hundred KB packed)."""
+    """A valid .docx (the demo's, re-packed) whose document.xml unpacks to `unpacked_mb` MB of empty
+    paragraphs: a few hundred KB packed."""
+    from tests.conftest import KNOWLEDGE
+
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/content-types"/>')
-        chunk = b"<w:p/>" * (1024 * 1024 // 6)
-        with archive.open("word/document.xml", "w", force_zip64=True) as member:
-            for _ in range(unpacked_mb):
-                member.write(chunk)
+    with zipfile.ZipFile(KNOWLEDGE / "docs" / "anti-fraud.docx") as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in source.infolist():
+            if entry.filename != "word/document.xml":
+                archive.writestr(entry, source.read(entry))
+                continue
+            original = source.read(entry).decode("utf-8")
+            head, tail = original.split("<w:body>", 1)
+            with archive.open("word/document.xml", "w", force_zip64=True) as member:
+                member.write((head + "<w:body>").encode())
+                chunk = b"<w:p/>" * (1024 * 1024 // 6)
+                for _ in range(unpacked_mb):
+                    member.write(chunk)
+                member.write(tail.encode())
     return buffer.getvalue()
 
 
