@@ -7,36 +7,19 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_small_kb
+from tests.conftest import write_small_kb
+from tests.server import get_json as _get, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (make test installs it)")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-quic", "--no-first-run", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
 
 _DATA_DIRS: dict[str, Path] = {}
 
@@ -48,33 +31,9 @@ def _query(app_url: str, sql: str) -> list[tuple]:
 
 @contextlib.contextmanager
 def _serve(data_dir: Path, **env_overrides):
-    """Run `python app.py` on a free port until the block ends; yields its URL."""
-    port = _free_port()
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1",
-               **env_overrides)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / "app.log", "w")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if _get(url + "/api/health")["status"] == "ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("the app did not start: " + (data_dir / "app.log").read_text())
+    with serve(data_dir, **env_overrides) as url:
         _DATA_DIRS[url] = data_dir
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # an event stream a browser left open holds the graceful shutdown
-            process.kill()
-            process.wait(timeout=20)
-        log.close()
 
 
 def _staff_users() -> str:
@@ -101,15 +60,6 @@ def _screenshot(page, tmp_path: Path, name: str, **options) -> None:
     page.screenshot(path=str(tmp_path / name), **options)
     if os.environ.get("XB_SCREENSHOT_DIR"):
         shutil.copy(tmp_path / name, Path(os.environ["XB_SCREENSHOT_DIR"]) / name)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path):
@@ -174,7 +124,8 @@ def _toast(page, text: str) -> None:
 
 
 def test_expert_desk(app_url, browser, tmp_path):
-    ticket_id = _post(app_url + "/api/chat", {"session_id": "desk-1", "message": "我刚把8万块转进了一个安全账户"})["ticket_id"]
+    customer = _post(app_url + "/api/chat", {"message": "我刚把8万块转进了一个安全账户"})
+    ticket_id = customer["ticket_id"]
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     _sign_in(page, app_url, "wang", "expert-pass")
     _open_ticket(page, ticket_id)
@@ -190,7 +141,7 @@ def test_expert_desk(app_url, browser, tmp_path):
     page.click("#xb-send-reply")
     page.wait_for_selector("text=回复已发送给客户", timeout=30000)
     _screenshot(page, tmp_path, "desk.png", full_page=True)
-    messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
+    messages = _get(f"{app_url}/api/messages?session_id={customer['session_id']}")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     assert messages[-1]["expert"] == "王芳"
     page.close()
@@ -244,7 +195,7 @@ def _ask(page, text: str) -> None:
 
 
 def _ticket_of(page) -> str:
-    return re.search(r"XB\d{6}-[0-9A-F]{6}", page.inner_text("#xb-agent")).group(0)
+    return re.search(r"XB\d{6}-[0-9A-F]+", page.inner_text("#xb-agent")).group(0)
 
 
 def _roles(app_url: str, ticket_id: str) -> list[str]:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from chatbot.conversations.callbacks import erase_callbacks_for
 from chatbot.conversations.db import Database
 from chatbot.conversations.models import utcnow
-from chatbot.conversations.personal_data import PER_CUSTOMER_DATA, erase_per_customer_data
+from chatbot.conversations.erasure import REGISTRY, DataEraser
 from chatbot.conversations.service import TAKEOVER_ACK, ChatService
 from chatbot.errors import CallbackError, DeskError
 from chatbot.sealing import KEY_FILE, Sealer, new_key
@@ -112,16 +112,16 @@ def test_the_customer_may_go_back_to_the_assistant(service):
 
 
 def test_api_reports_the_agent_during_takeover(client, desk, staff):
-    handed = client.post("/api/chat", json={"session_id": "t3", "message": "我要投诉你们网点"}).json()
+    handed = client.post("/api/chat", json={"message": "我要投诉你们网点"}).json()
     assert handed["agent"]["state"] == "waiting" and handed["agent"]["ticket_id"] == handed["ticket_id"]
     desk.claim(handed["ticket_id"], staff.get("wang"))
-    during = client.post("/api/chat", json={"session_id": "t3", "message": "还在吗"}).json()
+    during = client.post("/api/chat", json={"session_id": handed["session_id"], "message": "还在吗"}).json()
     assert during["outcome"] == "handoff" and during["ticket_id"] == handed["ticket_id"]
     assert during["agent"] == {"state": "serving", "ticket_id": handed["ticket_id"], "expert": "王芳", "ahead": None,
                                "office_hours": True, "experts_online": True, "callback_offered": False,
                                "callback_left": None}
     assert during["answer"] == ""
-    assert client.post("/api/chat", json={"session_id": "t4", "message": "信用卡免息期最长多少天？"}).json()["agent"] is None
+    assert client.post("/api/chat", json={"message": "信用卡免息期最长多少天？"}).json()["agent"] is None
 
 
 def test_a_more_urgent_handoff_escalates_the_open_ticket(service):
@@ -249,7 +249,8 @@ def test_callback_is_encrypted_and_shown_to_the_assigned_expert_only(service, de
     assert owner["callback"]["phone"] == PHONE
     assert PHONE not in other.text and other.json()["callback"] == {"requested": True, "phone": None,
                                                                     "consented_at": None}
-    messages = client.get("/api/messages", params={"session_id": "t13"}).text
+    token = client.app.state.signer.token("t13")
+    messages = client.get("/api/messages", params={"session_id": token}).text
     assert PHONE not in messages and "138****5678" in messages
 
     desk.transfer(ticket_id, staff.get("wang"), note="夜班同事回电", to_expert="zhao")
@@ -257,13 +258,25 @@ def test_callback_is_encrypted_and_shown_to_the_assigned_expert_only(service, de
     assert desk.view(ticket_id, staff.get("wang")).callback.phone is None
 
 
-def test_callbacks_are_erased_with_the_customers_data(service):
+def test_callbacks_are_erased_with_the_customers_data(service, desk, staff):
+    """Erasure (by session or by verified customer) goes through the registry: the callback number, the
+    takeover, the customer's presence and the ticket record go with the conversation and the ticket."""
     ticket_id = service.chat("t14", "我要转人工").answer.ticket_id
     service.leave_callback("t14", PHONE, consent=True)
-    assert "callbacks" in PER_CUSTOMER_DATA
-    assert erase_callbacks_for(service.db, ["other-session"]) == 0
-    assert erase_per_customer_data(service.db, ["t14"]) == {"callbacks": 1}
-    assert service.callbacks.for_ticket(ticket_id) is None
+    service.live.customer_typing("t14")
+    desk.claim(ticket_id, staff.get("wang"))
+    other = service.chat("t14b", "我要转人工", customer_id="c-14").answer.ticket_id
+    service.leave_callback("t14b", PHONE, consent=True)
+    assert {"callbacks", "takeovers", "customer_presence", "ticket_events"} <= {e.name for e in REGISTRY}
+    with service.db.session.begin() as session:
+        assert erase_callbacks_for(session, ["other-session"]) == 0
+    counts = DataEraser(service.db).erase_session("t14", by="test")
+    assert counts["callbacks"] == 1 and counts["takeovers"] == 1 and counts["customer_presence"] == 1
+    assert counts["ticket_events"] >= 3  # created, callback_left, claimed
+    assert service.callbacks.for_ticket(ticket_id) is None and service.tickets.events(ticket_id) == []
+    assert service.callbacks.for_ticket(other) is not None  # another customer's is untouched
+    assert DataEraser(service.db).erase_customer("c-14", by="test")["callbacks"] == 1
+    assert service.callbacks.for_ticket(other) is None and service.tickets.takeover(other) is None
 
 
 def test_callbacks_of_closed_tickets_are_purged_after_the_retention(service, desk, staff):
@@ -330,7 +343,7 @@ def test_urgent_and_complaint_tickets_need_an_outcome_and_a_note(service, desk, 
 
 
 def test_staff_api_transfer_and_resolve_validation(client, service):
-    ticket_id = client.post("/api/chat", json={"session_id": "t20", "message": "我要投诉你们网点"}).json()["ticket_id"]
+    ticket_id = client.post("/api/chat", json={"message": "我要投诉你们网点"}).json()["ticket_id"]
     client.post(f"/api/staff/tickets/{ticket_id}/claim", auth=_auth("wang"))
     refused = client.post(f"/api/staff/tickets/{ticket_id}/transfer", json={"to_expert": "zhao", "note": ""},
                           auth=_auth("wang"))
@@ -347,14 +360,31 @@ def test_staff_api_transfer_and_resolve_validation(client, service):
 
 
 def test_customer_api_callback_and_return(client):
-    client.post("/api/chat", json={"session_id": "t21", "message": "我要转人工"})
-    refused = client.post("/api/callback", json={"session_id": "t21", "phone": PHONE, "consent": False})
+    token = client.post("/api/chat", json={"message": "我要转人工"}).json()["session_id"]
+    refused = client.post("/api/callback", json={"session_id": token, "phone": PHONE, "consent": False})
     assert refused.status_code == 422 and "勾选同意" in refused.json()["detail"]
-    left = client.post("/api/callback", json={"session_id": "t21", "phone": PHONE, "consent": True}).json()
-    assert left["agent"]["callback_left"] == "138****5678"
-    agent = client.get("/api/agent", params={"session_id": "t21"}).json()
+    left = client.post("/api/callback", json={"session_id": token, "phone": PHONE, "consent": True}).json()
+    assert left["agent"]["callback_left"] == "138****5678" and left["session_id"] == token
+    agent = client.get("/api/agent", params={"session_id": token}).json()
     assert agent["agent"]["state"] == "waiting" and "仅用于就本次咨询回电" in agent["callback_consent"]
-    assert client.post("/api/presence", json={"session_id": "t21", "typing": True}).json() == {"ok": True}
-    returned = client.post("/api/handoff/return", json={"session_id": "t21"}).json()
+    assert client.post("/api/presence", json={"session_id": token, "typing": True}).json() == {"ok": True}
+    returned = client.post("/api/handoff/return", json={"session_id": token}).json()
     assert returned["outcome"] == "answered" and returned["agent"] is None
-    assert client.post("/api/handoff/return", json={"session_id": "t21"}).status_code == 404
+    assert client.post("/api/handoff/return", json={"session_id": token}).status_code == 404
+
+
+def test_hand_off_endpoints_open_only_the_servers_sessions(client, service):
+    """The session ids the hand-off endpoints accept are the server's signed tokens: a bare session id
+    (as the desk shows it) or a guessed one opens nothing, and leaves nothing behind."""
+    handed = client.post("/api/chat", json={"message": "我要转人工"}).json()
+    bare = service.tickets.get(handed["ticket_id"]).session_id
+    assert bare != handed["session_id"]
+    for guessed in (bare, "t21", handed["session_id"] + "x"):
+        assert client.get("/api/agent", params={"session_id": guessed}).status_code == 404
+        assert client.post("/api/callback", json={"session_id": guessed, "phone": PHONE, "consent": True}
+                           ).status_code == 404
+        assert client.post("/api/presence", json={"session_id": guessed, "typing": True}).status_code == 404
+        assert client.post("/api/handoff/return", json={"session_id": guessed}).status_code == 404
+        assert client.get("/api/messages", params={"session_id": guessed}).status_code == 404
+    assert service.callbacks.for_ticket(handed["ticket_id"]) is None
+    assert service.tickets.get(handed["ticket_id"]).status == "open"

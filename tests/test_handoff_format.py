@@ -15,7 +15,8 @@ from chatbot.web.desk_format import event_text, format_ticket, format_transcript
 from chatbot.web.takeover_ui import agent_banner, format_expert
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-STAFF = StaffDirectory({"wang": ("expert", "x"), "zhao": ("expert", "x")}, {"wang": "王芳", "zhao": "赵强"})
+HASH = "pbkdf2_sha256$1000$00$" + "0" * 64  # never checked here
+STAFF = StaffDirectory({"wang": ("expert", HASH), "zhao": ("expert", HASH)}, {"wang": "王芳", "zhao": "赵强"})
 AT = dt.datetime(2026, 3, 2, 1, 30)  # 09:30 in Shanghai
 
 

@@ -10,6 +10,7 @@ import re
 from typing import Sequence
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..errors import CallbackError
@@ -93,9 +94,9 @@ class CallbackStore:
             return session.execute(delete(Callback).where(Callback.ticket_id.in_(closed))).rowcount
 
 
-def erase_callbacks_for(db: Database, session_ids: Sequence[str]) -> int:
-    """Erase every callback number left in these sessions (per-customer data, see `personal_data`)."""
+def erase_callbacks_for(db: Session, session_ids: Sequence[str]) -> int:
+    """Erase every callback number left in these sessions, inside the erasure's transaction (registered as
+    per-customer data in `personal_data`, so erasing a customer or a session erases their callbacks)."""
     if not session_ids:
         return 0
-    with db.session.begin() as session:
-        return session.execute(delete(Callback).where(Callback.session_id.in_(list(session_ids)))).rowcount
+    return db.execute(delete(Callback).where(Callback.session_id.in_(list(session_ids)))).rowcount

@@ -15,10 +15,11 @@ from ..config import Settings
 from ..errors import CallbackError
 from ..payloads import Answer, Event
 from ..sealing import Sealer
+from ..text import clean_text
 from .callbacks import CallbackStore
 from .db import Database
 from .handoff import HandoffPolicy
-from .history import ConversationStore
+from .history import ConversationStore, storable
 from .models import Ticket, utcnow
 from .summary import refresh_summary, ticket_summary
 from .takeover import AgentState, LiveHandoff
@@ -73,10 +74,11 @@ class ChatService:
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
                as_of: dt.date | None = None) -> Iterator[Event | Turn]:
         """Events for the UI as the answer is produced, then the recorded Turn."""
-        recorded = bool(message and message.strip())
+        message = clean_text(message)
+        recorded = bool(message.strip())
         ticket = self.tickets.open_for_session(session_id) if recorded else None
-        history, previous, user_id = self.conversations.begin_turn(
-            session_id, message if recorded else None, customer_id)
+        stored = storable(message, self.settings.max_message_chars) if recorded else None
+        history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
         if ticket is not None:
             yield self._takeover_turn(ticket, message, history, user_id, customer_id, as_of)
             return

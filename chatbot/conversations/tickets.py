@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
+from ..pii import mask_pii
 from .db import Database
 from .models import Takeover, Ticket, TicketEvent, utcnow
 
@@ -17,8 +20,13 @@ OPEN_STATUSES = ("open", "claimed")
 DEFAULT_QUEUE = "expert"  # any expert (and admin) may claim; "admin": only admins
 
 
+logger = logging.getLogger(__name__)
+CREATE_ATTEMPTS = 5
+
+
 def new_ticket_id(now: dt.datetime) -> str:
-    return f"XB{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    """The day and 64 random bits: unguessable, and a collision is astronomically rare (and retried)."""
+    return f"XB{now:%y%m%d}-{secrets.token_hex(8).upper()}"
 
 
 def more_urgent(priority: str, than: str) -> bool:
@@ -26,7 +34,7 @@ def more_urgent(priority: str, than: str) -> bool:
 
 
 def _record(session, ticket_id: str, actor: str, kind: str, note: str = "", **detail) -> None:
-    session.add(TicketEvent(ticket_id=ticket_id, at=utcnow(), actor=actor, kind=kind, note=note or "",
+    session.add(TicketEvent(ticket_id=ticket_id, at=utcnow(), actor=actor, kind=kind, note=mask_pii(note or ""),
                             detail=json.dumps(detail, ensure_ascii=False)))
 
 
@@ -111,16 +119,24 @@ class TicketStore:
                 return self.get(existing.id)
             return existing
         now = utcnow()
-        ticket = Ticket(id=new_ticket_id(now), session_id=session_id, customer_id=customer_id, reason=reason,
-                        priority=priority, status="open", summary=summary, deadline=deadline,
-                        sources=json.dumps(sources or [], ensure_ascii=False), created_at=now, updated_at=now)
-        with self.db.session.begin() as session:
-            session.add(ticket)
-            session.add(Takeover(ticket_id=ticket.id, session_id=session_id, trigger_message_id=trigger_message_id,
-                                 queue=DEFAULT_QUEUE))
-            _record(session, ticket.id, "assistant", "created", reason=reason, priority=priority,
-                    trigger_message_id=trigger_message_id)
-        return ticket
+        for attempt in range(CREATE_ATTEMPTS):
+            ticket = Ticket(id=self.new_id(now), session_id=session_id, customer_id=customer_id, reason=reason,
+                            priority=priority, status="open", summary=summary, deadline=deadline,
+                            sources=json.dumps(sources or [], ensure_ascii=False), created_at=now, updated_at=now)
+            try:
+                with self.db.session.begin() as session:
+                    session.add(ticket)
+                    session.flush()  # a colliding id fails here, before the takeover refers to it
+                    session.add(Takeover(ticket_id=ticket.id, session_id=session_id,
+                                         trigger_message_id=trigger_message_id, queue=DEFAULT_QUEUE))
+                    _record(session, ticket.id, "assistant", "created", reason=reason, priority=priority,
+                            trigger_message_id=trigger_message_id)
+                return ticket
+            except IntegrityError:
+                logger.warning("ticket id collision attempt=%s", attempt + 1)
+        raise RuntimeError("no free ticket id after several attempts")
+
+    new_id = staticmethod(new_ticket_id)  # tests replace it to force a collision
 
     def _escalate(self, ticket: Ticket, *, reason: str, priority: str, deadline: dt.datetime, summary: str,
                   trigger_message_id: int | None) -> None:
@@ -205,11 +221,13 @@ class TicketStore:
         with self.db.session.begin() as session:
             result = session.execute(
                 update(Ticket).where(Ticket.id == ticket_id, Ticket.status == "claimed", Ticket.owner == expert)
-                .values(status="resolved", resolution=resolution, resolution_note=note, care_gesture=care_gesture,
+                .values(status="resolved", resolution=resolution, resolution_note=mask_pii(note),
+                        care_gesture=mask_pii(care_gesture) if care_gesture else None,
                         resolved_at=utcnow(), updated_at=utcnow()))
             if result.rowcount != 1:
                 return False
-            _record(session, ticket_id, expert, "resolved", note, resolution=resolution, care_gesture=care_gesture)
+            _record(session, ticket_id, expert, "resolved", note, resolution=resolution,
+                    care_gesture=mask_pii(care_gesture) if care_gesture else None)
             return True
 
     # --- the customer ---------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class TicketView:
     presence: str = "unknown"  # the customer's page: typing, online, away
     callback: CallbackView | None = None
     suggestion: Suggestion | None = None  # only when the ticket is opened (it runs the engine)
+    customer_id: str | None = None  # verified by the bank's website; None = 未验证 (no history is joined)
 
 
 class Desk:
@@ -87,7 +88,7 @@ class Desk:
         return TicketView(ticket, transcript, earlier, sessions, trigger_ids=self.tickets.trigger_ids(ticket.id),
                           events=self.tickets.events(ticket.id), queue=self.tickets.queue_of(ticket.id),
                           presence=self.service.live.customer_presence(ticket.session_id),
-                          callback=self.callback(ticket, viewer))
+                          callback=self.callback(ticket, viewer), customer_id=customer)
 
     def callback(self, ticket: Ticket, viewer: StaffUser) -> CallbackView | None:
         found = self.service.callbacks.for_ticket(ticket.id)

@@ -40,12 +40,15 @@ def format_ticket(view: TicketView, zone: ZoneInfo, staff: StaffDirectory) -> st
     ticket = view.ticket
     owner = staff.display_name(ticket.owner) if ticket.owner else "—"
     presence = view.presence
+    identity = (f"已验证（客户号 {html.escape(view.customer_id)}）" if view.customer_id
+                else "未验证（客户未登录或网站未提供签名身份；不关联历史记录）")
     lines = [
         f"<h3>工单 {html.escape(ticket.id)}</h3>",
         f"<p>原因：{html.escape(reason_label(ticket.reason))} · 优先级：{priority_label(ticket.priority)} · "
         f"状态：{status_label(ticket.status)} · 处理人：{html.escape(owner)} · "
         f"队列：{QUEUE_LABELS.get(view.queue, view.queue)} · 时限：{local_time(ticket.deadline, zone)}</p>",
         f'<p class="xb-presence xb-presence-{presence}">{PRESENCE_LABELS[presence]}</p>',
+        f"<p><b>客户身份</b>：{identity}</p>",
     ]
     if view.callback is not None:
         if view.callback.phone:

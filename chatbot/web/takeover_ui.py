@@ -6,6 +6,7 @@ Blocks and gives the handlers that keep them in step with the state in SQL.
 """
 
 import html
+from typing import Callable
 
 import gradio as gr
 
@@ -61,25 +62,27 @@ def agent_banner(state: AgentState | None, *, office_hours_text: str, hotline: s
 
 
 class TakeoverPanel:
-    def __init__(self, service: ChatService):
+    def __init__(self, service: ChatService, session_of: Callable[[gr.Request], str | None] = lambda request: None):
         self.service = service
         self.settings = service.settings
+        self.session_of = session_of  # the session of the page's signed cookie (web/sessions.py)
 
     def render_banner(self) -> None:
         self.banner = gr.Markdown(visible=False, elem_id="xb-agent")
 
-    def render_actions(self) -> gr.Button:
-        """The 转人工 and 返回智能助手 buttons (one of them shows at a time) and the callback form."""
+    def render_actions(self) -> tuple[gr.Button, gr.Button]:
+        """The 转人工 and 返回智能助手 buttons (one of them shows at a time), 清空对话, and the callback form."""
         with gr.Row(elem_id="xb-actions"):
             self.human = gr.Button("转人工", variant="secondary", elem_id="xb-human")
             self.back = gr.Button("返回智能助手", variant="secondary", visible=False, elem_id="xb-back")
+            clear = gr.Button("清空对话", variant="secondary", elem_id="xb-clear")
         with gr.Group(visible=False, elem_id="xb-callback") as self.callback_box:
             gr.Markdown("**留下回电号码**（可选）")
             self.phone = gr.Textbox(label="电话号码", placeholder="手机号码，或带区号的固定电话", max_lines=1,
                                     elem_id="xb-callback-phone")
             self.consent = gr.Checkbox(label=consent_text(self.settings), value=False, elem_id="xb-callback-consent")
             self.submit = gr.Button("提交回电请求", variant="primary", elem_id="xb-callback-submit")
-        return self.human
+        return self.human, clear
 
     @property
     def outputs(self) -> list:
@@ -101,20 +104,24 @@ class TakeoverPanel:
             self.service.live.customer_seen(session_id)
         return self.updates(state)
 
-    def typing(self, text: str, session_id: str | None) -> None:
+    def typing(self, text: str, session_id: str | None, request: gr.Request) -> None:
+        session_id = self.session_of(request) or session_id
         if session_id and text:  # clearing the box after sending is not typing
             self.service.live.customer_typing(session_id)
 
     def wire(self, box: gr.Textbox, chatbot, ids, session, last_seen) -> None:
         """The panel's own events: back to the assistant, the callback form, typing reports."""
 
-        def go_back(chat: list, ids: list, session_id: str, last_seen: int):
+        def go_back(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+            session_id = self.session_of(request) or session_id
             turn = self.service.return_to_assistant(session_id)
             if turn is None:
                 return (chat, ids, last_seen) + self.refresh(session_id)
             return self._shown(turn, chat, ids, last_seen) + self.updates(None)
 
-        def leave(phone: str, consent: bool, chat: list, ids: list, session_id: str, last_seen: int):
+        def leave(phone: str, consent: bool, chat: list, ids: list, session_id: str, last_seen: int,
+                  request: gr.Request):
+            session_id = self.session_of(request) or session_id
             try:
                 turn = self.service.leave_callback(session_id, phone, consent=consent)
             except CallbackError as error:
