@@ -16,7 +16,9 @@ from .db import Database
 from .handoff import HandoffPolicy, reason_label
 from .history import ConversationStore, storable
 from .models import utcnow
+from .survey import SurveyStore
 from .tickets import TicketStore
+from .trail import AnswerTrail
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class ChatService:
         self.conversations = ConversationStore(db)
         self.tickets = TicketStore(db)
         self.policy = HandoffPolicy(settings)
+        self.trail = AnswerTrail(db, assistant)
+        self.surveys = SurveyStore(db)
 
     # --- turns ---------------------------------------------------------------------------------
 
@@ -71,6 +75,8 @@ class ChatService:
         if final.outcome == "handoff":
             final = self._open_ticket(session_id, final, customer_id)
         answer_id = self.conversations.add_answer(session_id, final) if recorded else None
+        if answer_id is not None:
+            self.trail.record(answer_id, session_id, final)
         yield Turn(final, user_id, answer_id)
 
     def request_human(self, session_id: str, *, customer_id: str | None = None) -> Turn:
@@ -80,6 +86,7 @@ class ChatService:
                         priority="normal", topic="handoff", matched_id="human_request")
         answer = self._open_ticket(session_id, answer, customer_id)
         answer_id = self.conversations.add_answer(session_id, answer)
+        self.trail.record(answer_id, session_id, answer, decided_by="button")
         return Turn(answer, None, answer_id)
 
     def feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:

@@ -11,6 +11,7 @@ from ..conversations.models import Message, Ticket
 from ..conversations.service import ChatService
 from ..errors import DeskError
 from ..payloads import Answer
+from .audit import StaffAuditLog
 from .compliance import Finding, check_draft
 
 PRIORITY_LABELS = {"urgent": "紧急", "high": "高", "normal": "普通"}
@@ -40,6 +41,7 @@ class Desk:
         self.service = service
         self.tickets = service.tickets
         self.conversations = service.conversations
+        self.audit = StaffAuditLog(service.db)
 
     def queue(self) -> tuple[list[Ticket], dict[str, int]]:
         return self.tickets.queue(), self.tickets.counts()
@@ -98,6 +100,7 @@ class Desk:
         if not self.tickets.claim(ticket_id, expert):
             owner = self.tickets.get(ticket_id).owner
             raise DeskError(f"工单 {ticket_id} 已被 {owner} 认领。")
+        self.audit.record(expert, "claim", ticket_id)
         return self.tickets.get(ticket_id)
 
     def reply(self, ticket_id: str, expert: str, draft: str) -> list[Finding]:
@@ -108,7 +111,8 @@ class Desk:
         findings = self.check(draft, ticket_id)
         if findings:
             return findings
-        self.conversations.add_expert(ticket.session_id, draft.strip(), author=expert)
+        message_id = self.conversations.add_expert(ticket.session_id, draft.strip(), author=expert)
+        self.audit.record(expert, "reply", ticket_id, message_id=message_id)
         return []
 
     def resolve(self, ticket_id: str, expert: str, resolution: str, note: str = "",
@@ -116,7 +120,10 @@ class Desk:
         self._owned(ticket_id, expert)
         if resolution not in RESOLUTIONS:
             raise DeskError(f"未知的处理结果：{resolution}")
-        self.tickets.resolve(ticket_id, expert, resolution, note, care_gesture or None)
+        if self.tickets.resolve(ticket_id, expert, resolution, note, care_gesture or None):
+            self.audit.record(expert, "resolve", ticket_id, resolution=resolution)
+            if care_gesture:
+                self.audit.record(expert, "care_gesture", ticket_id)
         return self.tickets.get(ticket_id)
 
     def _ticket(self, ticket_id: str) -> Ticket:

@@ -18,6 +18,8 @@ from ..staff.compliance import Finding
 from ..staff.desk import RESOLUTIONS, Desk, TicketView, deadline_text, priority_label, status_label, ticket_row
 from ..staff.gaps import GapReporter
 from .access import StaffAccess
+from .dashboard_ui import build_dashboard_tab
+from .inspection_ui import build_audit_tab, build_inspection_tab, ticket_panel
 from .knowledge_ui import build_knowledge_tab
 
 logger = logging.getLogger(__name__)
@@ -66,22 +68,29 @@ def format_suggestion(suggestion) -> str:
 
 
 def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge: KnowledgeAdmin | None = None,
-                   gaps: GapReporter | None = None):
+                   gaps: GapReporter | None = None, operations=None):
     access = StaffAccess(directory)
     with gr.Blocks(title="消保智答 · 员工工作台") as console:
         gr.Markdown("## 消保智答 · 员工工作台")
         who = gr.Markdown()
         console.load(access.whoami, None, who)
         with gr.Tab("工单队列"):
-            build_queue_tab(console, desk, access)
+            build_queue_tab(console, desk, access, operations)
         with gr.Tab("智能助手"):
             build_copilot_tab(desk, access)
         with gr.Tab("知识库"):
             build_knowledge_tab(console, knowledge, access, gaps or GapReporter.from_service(desk.service))
+        if operations is not None:
+            with gr.Tab("运营看板"):
+                build_dashboard_tab(operations, access)
+            with gr.Tab("智能质检"):
+                build_inspection_tab(operations, access)
+            with gr.Tab("操作日志"):
+                build_audit_tab(operations, access)
     return console
 
 
-def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None:
+def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess, operations=None) -> None:
     """The hand-off queue and one ticket: transcript, suggested reply, compliance check, reply, resolve."""
 
     def load_queue(request: gr.Request):
@@ -100,7 +109,9 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
 
     def redraw(ticket_id: str) -> str:
         """The ticket as it now stands; no suggestion is asked for again."""
-        return format_transcript(desk.view(ticket_id))
+        view = desk.view(ticket_id)
+        extra = ticket_panel(operations, view.ticket.session_id) if operations is not None else ""
+        return format_transcript(view) + extra
 
     def open_ticket(ticket_id: str, request: gr.Request):
         access.require(request, "desk")
@@ -110,7 +121,8 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
             view = desk.open(ticket_id)
         except DeskError as error:
             raise gr.Error(str(error))
-        return format_transcript(view), format_suggestion(view.suggestion), view.suggestion.answer.text
+        extra = ticket_panel(operations, view.ticket.session_id) if operations is not None else ""
+        return format_transcript(view) + extra, format_suggestion(view.suggestion), view.suggestion.answer.text
 
     def claim(ticket_id: str, request: gr.Request):
         user = access.require(request, "desk")
