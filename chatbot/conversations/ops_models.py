@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import DDL, Boolean, DateTime, Float, Integer, String, Text, event
+from sqlalchemy import DDL, DateTime, Float, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, utcnow
@@ -95,7 +95,6 @@ class StaffAction(Base):
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str] = mapped_column(String(200), default="")  # a ticket id, a file, a rule-set version…
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON, no personal data
-    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # written by the demo-data command
 
 
 APPEND_ONLY_MESSAGE = "staff_actions is append-only"

@@ -31,12 +31,12 @@ class StaffAuditLog:
     def __init__(self, db: Database):
         self.db = db
 
-    def record(self, actor: str, action: str, target: str = "", *, demo: bool = False, **detail) -> None:
+    def record(self, actor: str, action: str, target: str = "", **detail) -> None:
         """Append one action. Never raises into the caller's work: a failure is logged as an error."""
         try:
             with self.db.session.begin() as session:
                 session.add(StaffAction(actor=actor or "unknown", action=action, target=mask_pii(str(target))[:200],
-                                        detail=json.dumps(detail, ensure_ascii=False, default=str), demo=demo))
+                                        detail=json.dumps(detail, ensure_ascii=False, default=str)))
         except Exception:
             logger.exception("staff action not recorded actor=%s action=%s", actor, action)
 
@@ -61,7 +61,7 @@ class StaffAuditLog:
     @staticmethod
     def rows(actions: list[StaffAction]) -> list[list]:
         return [[a.id, f"{a.at:%Y-%m-%d %H:%M:%S}", a.actor, ACTION_LABELS.get(a.action, a.action), a.target,
-                 ("【演示】" if a.demo else "") + a.detail] for a in actions]
+                 a.detail] for a in actions]
 
     def csv(self, actions: list[StaffAction]) -> bytes:
         return csv_bytes(HEADERS, self.rows(actions))
@@ -69,4 +69,4 @@ class StaffAuditLog:
     @staticmethod
     def as_dict(action: StaffAction) -> dict:
         return {"id": action.id, "at": action.at.isoformat(), "actor": action.actor, "action": action.action,
-                "target": action.target, "detail": json.loads(action.detail or "{}"), "demo": action.demo}
+                "target": action.target, "detail": json.loads(action.detail or "{}")}
