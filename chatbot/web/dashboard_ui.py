@@ -124,6 +124,7 @@ def _spread(spread: dict) -> str:
 
 
 COMPARE = ["项目", "本期", "上期"]
+CARD_HEADERS = ["知识卡片", "回答次数", "点赞", "点踩"]
 
 
 def build_dashboard_tab(operations: Operations, access: StaffAccess) -> None:
@@ -148,28 +149,27 @@ def build_dashboard_tab(operations: Operations, access: StaffAccess) -> None:
             export = gr.File(label="导出 CSV（Excel 可直接打开）", interactive=False, scale=2, elem_id="xb-dashboard-csv")
         kpis = gr.Markdown(elem_classes="xb-kpi", elem_id="xb-kpis")
         with gr.Row():
-            outcome_plot = gr.BarPlot(x="结果", y="数量", title="会话结果（一次性解决）", height=260, scale=3,
+            outcome_plot = gr.BarPlot(x="结果", y="数量", title="会话结果（一次性解决）", height=260, scale=3, y_lim=[0, None],
                                       elem_id="xb-plot-outcomes")
             outcome_table = gr.Dataframe(headers=COMPARE, interactive=False, scale=2)
         with gr.Row():
-            reason_plot = gr.BarPlot(x="原因", y="数量", title="转人工原因", height=260, scale=3, x_label_angle=-30,
+            reason_plot = gr.BarPlot(x="原因", y="数量", title="转人工原因", height=260, scale=3, y_lim=[0, None], x_label_angle=-30,
                                      elem_id="xb-plot-reasons")
             reason_table = gr.Dataframe(headers=COMPARE, interactive=False, scale=2)
         with gr.Row():
-            star_plot = gr.BarPlot(x="星级", y="数量", title="满意度评价分布", height=240, scale=3,
+            star_plot = gr.BarPlot(x="星级", y="数量", title="满意度评价分布", height=240, scale=3, y_lim=[0, None],
                                    elem_id="xb-plot-stars")
             star_table = gr.Dataframe(headers=COMPARE, interactive=False, scale=2)
         with gr.Row():
-            used = gr.Dataframe(headers=["知识卡片", "回答次数", "👍", "👎"], label="使用最多的卡片", interactive=False)
-            disliked = gr.Dataframe(headers=["知识卡片", "回答次数", "👍", "👎"], label="👎 最多的卡片",
-                                    interactive=False)
+            used = gr.Dataframe(headers=CARD_HEADERS, label="使用最多的卡片", interactive=False)
+            disliked = gr.Dataframe(headers=CARD_HEADERS, label="点踩最多的卡片", interactive=False)
         desk = gr.Dataframe(headers=COMPARE, label="人工服务水平", interactive=False)
         with gr.Row():
-            inspection_plot = gr.BarPlot(x="质检类别", y="数量", title="智能质检命中", height=240, scale=3,
+            inspection_plot = gr.BarPlot(x="质检类别", y="数量", title="智能质检命中", height=240, scale=3, y_lim=[0, None],
                                          elem_id="xb-plot-inspection")
             inspection_table = gr.Dataframe(headers=COMPARE, interactive=False, scale=2)
         with gr.Row():
-            gap_plot = gr.BarPlot(x="问题簇", y="数量", title="知识缺口：主要问题簇", height=240, scale=3,
+            gap_plot = gr.BarPlot(x="问题簇", y="数量", title="知识缺口：主要问题簇", height=240, scale=3, y_lim=[0, None],
                                   x_label_angle=-20, elem_id="xb-plot-gaps")
             gap_table = gr.Dataframe(headers=COMPARE, interactive=False, scale=2)
     outputs = [kpis, outcome_plot, outcome_table, reason_plot, reason_table, star_plot, star_table, used, disliked,
