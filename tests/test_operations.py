@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from chatbot.conversations.db import Database
+from chatbot.conversations.erasure import DataEraser
 from chatbot.conversations.service import ChatService
 from chatbot.errors import ConfigError
 from chatbot.publishing.pipeline import run_ingest
@@ -115,6 +116,10 @@ def test_survey_is_stored_once_and_shown_on_the_ticket(chat):
     assert client.post("/api/survey", json={"session_id": token, "stars": 6}).status_code == 422
     view = client.get(f"/api/staff/tickets/{reply['ticket_id']}", auth=_auth("wang")).json()
     assert view["survey"] == {"stars": 2, "comment": "等太久，电话138****5678"}
+    # Erasing the conversation takes its rating, its answers' audit trail and its inspection hits along.
+    session_id = app.state.signer.verify(token)
+    counts = DataEraser(service.db).erase_session(session_id, by="test")
+    assert (counts["surveys"], counts["answer_audit"]) == (1, 1) and service.surveys.get(session_id) is None
 
 
 def test_explain_names_the_generation_and_card_version_of_an_answer_given_before_a_reingest(tmp_path, embeddings):

@@ -1,20 +1,15 @@
 """The satisfaction survey: 1–5 stars and an optional comment, once per conversation, offered after the
-conversation's ticket is resolved or when the customer ends the conversation.
-
-The operations tables that hold per-conversation data (surveys, the answer audit trail, inspection hits)
-register here for erasure and retention: their rows go with their conversations.
-"""
+conversation's ticket is resolved or when the customer ends the conversation."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..pii import mask_pii
 from .db import Database
-from .erasure import PersonalData, register
 from .models import Ticket
-from .ops_models import AnswerAudit, InspectionHit, Survey
+from .ops_models import Survey
 
 COMMENT_LIMIT = 500
 SURVEY_THANKS = "感谢您的评价！"
@@ -53,14 +48,3 @@ class SurveyStore:
 
 def stars_text(stars: int) -> str:
     return "★" * stars + "☆" * (5 - stars)
-
-
-def _by_sessions(table):
-    def erase(db, sessions: list[str], customer: str | None) -> int:
-        return db.execute(delete(table).where(table.session_id.in_(sessions))).rowcount if sessions else 0
-    return erase
-
-
-register(PersonalData("surveys", _by_sessions(Survey)))
-register(PersonalData("answer_audit", _by_sessions(AnswerAudit)))
-register(PersonalData("inspection_hits", _by_sessions(InspectionHit)))

@@ -38,7 +38,8 @@ def test_admin_erases_a_customer_by_id_and_a_session_over_the_api(app):
     assert app.staff("wang").post("/api/staff/privacy/erase", json={"customer_id": "cust-erase"}).status_code == 403
     assert app.staff("li").post("/api/staff/privacy/erase", json={"customer_id": "cust-erase"}).status_code == 403
     erased = app.staff("root").post("/api/staff/privacy/erase", json={"customer_id": "cust-erase"})
-    assert erased.status_code == 200 and erased.json()["erased"] == {"messages": 4, "tickets": 2, "conversations": 2}
+    assert erased.status_code == 200 and erased.json()["erased"] == {"messages": 4, "tickets": 2, "conversations": 2,
+                                                                 "surveys": 0, "answer_audit": 2, "inspection_hits": 0}
     assert _counts(app, sessions, "cust-erase") == {"messages": 0, "conversations": 0, "tickets": 0}
 
     other_raw = app.session_id(other["session_id"])
@@ -68,7 +69,8 @@ def test_cli_erases_and_enforces_retention(tmp_path):
                                        capture_output=True, text=True)
     retention = run("retention")
     assert retention.returncode == 0, retention.stderr
-    assert json.loads(retention.stdout)["erased"] == {"messages": 1, "tickets": 1, "conversations": 1}
+    assert json.loads(retention.stdout)["erased"] == {"messages": 1, "tickets": 1, "conversations": 1,
+                                                     "surveys": 0, "answer_audit": 0, "inspection_hits": 0}
     erase = run("erase", "--customer", "c-9")
     assert erase.returncode == 0 and json.loads(erase.stdout)["erased"]["tickets"] == 1
     assert run("erase", "--session", "nobody").returncode == 1
