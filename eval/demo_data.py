@@ -86,11 +86,13 @@ def _spread_over(db: Database, sessions: list[str], days: int, rng: random.Rando
         for session_id in sessions:
             started = session.scalar(select(Conversation.created_at).where(Conversation.session_id == session_id))
             shift = now - dt.timedelta(days=rng.uniform(0, days)) - started
+            # In Python, row by row: SQLite has no arithmetic on the stored date-time text.
             for table, columns in ((Conversation, ("created_at", "updated_at")), (Message, ("created_at",)),
                                    (Survey, ("created_at",)), (AnswerAudit, ("created_at",)),
                                    (InspectionHit, ("created_at",))):
-                session.execute(update(table).where(table.session_id == session_id).values(
-                    {c: getattr(table, c) + shift for c in columns}))
+                for row in session.scalars(select(table).where(table.session_id == session_id)):
+                    for column in columns:
+                        setattr(row, column, getattr(row, column) + shift)
             for ticket in session.scalars(select(Ticket).where(Ticket.session_id == session_id)):
                 created = ticket.created_at + shift
                 claimed = created + dt.timedelta(minutes=rng.uniform(3, 120)) if ticket.claimed_at else None

@@ -3,30 +3,34 @@ once, `explain` after a re-ingest, and the staff action log that no endpoint can
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from chatbot.conversations.db import Database
 from chatbot.conversations.erasure import DataEraser
+from chatbot.conversations.models import Conversation, utcnow
 from chatbot.conversations.service import ChatService
 from chatbot.errors import ConfigError
 from chatbot.publishing.pipeline import run_ingest
+from chatbot.quality.cases import load_cases
 from chatbot.quality.inspection import default_rules_text, inspect, parse_rules
 from chatbot.quality.inspector import Inspector
 from chatbot.services import build_assistant, build_services
 from chatbot.staff.accounts import StaffDirectory, hash_password
+from chatbot.staff.dashboard import DashboardService
 from chatbot.staff.desk import Desk
 from chatbot.staff.operations import Operations
 from chatbot.web.api import create_api
 from chatbot.web.staff_api import staff_router
 from chatbot.web.survey_api import add_survey_route
+from eval.demo_data import seed_demo_data
 from tests.conftest import ROOT, make_settings, write_small_kb
 
 RULES = parse_rules(default_rules_text())
@@ -228,4 +232,20 @@ def test_no_staff_endpoint_changes_the_action_log_and_each_action_is_recorded(tm
     assert explained.status_code == 404  # erased above with its conversation
     flagged = client.get("/api/staff/inspection", params={"ticket_id": ticket["ticket_id"]}, auth=_auth("cora")).json()
     assert {h["rule"] for h in flagged["hits"]} == {"passing_the_buck"}
-    assert json.loads(json.dumps(client.get("/api/staff/dashboard", auth=_auth("root")).json()))["desk"]["current"]["care_gestures"] == 1
+    assert client.get("/api/staff/dashboard", auth=_auth("root")).json()["desk"]["current"]["care_gestures"] == 1
+
+
+def test_demo_data_is_labelled_spread_over_the_period_and_survives_retention(demo_assistant, demo_data_dir, tmp_path):
+    cases = load_cases(ROOT / "eval" / "cases" / "dev.jsonl")[:12]
+    service = ChatService(demo_assistant, Database(f"sqlite:///{tmp_path / 'demo.sqlite'}"), make_settings(demo_data_dir))
+    summary = seed_demo_data(service, cases, days=14)
+    assert summary["conversations"] == 12
+    figures = DashboardService(service.db).figures(15)
+    current = figures["resolution"]["current"]
+    assert current["conversations"] == current["demo_conversations"] == 12
+    assert figures["satisfaction"]["current"]["responses"] == summary["surveys"]
+    with service.db.session() as session:
+        started = list(session.scalars(select(Conversation.created_at)))
+    assert all(utcnow() - dt.timedelta(days=14, minutes=1) <= s <= utcnow() for s in started)
+    assert max(started) - min(started) > dt.timedelta(days=1)  # spread, not all at once
+    assert not any(DataEraser(service.db).enforce_retention(180).values())  # dates the database compares right
