@@ -50,10 +50,10 @@ def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetr
     assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
                                 auto_ingest=auto_ingest)
     database = Database.from_settings(settings)
-    chat = ChatService(assistant, database, settings)
+    chat = ChatService(assistant, database, settings, expert_names=staff.display_name)
     gaps = GapReporter(database, assistant.retriever, settings)
     operations = Operations.attach(chat, gaps)
-    return Services(settings, assistant, database, chat, Desk(chat), staff,
+    return Services(settings, assistant, database, chat, Desk(chat, staff), staff,
                     KnowledgeAdmin(settings, assistant.retriever, audit=operations.audit), gaps,
                     DataEraser(database), LoginThrottle.from_settings(settings), operations)
 

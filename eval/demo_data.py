@@ -28,11 +28,12 @@ from chatbot.conversations.service import ChatService
 from chatbot.quality.cases import load_cases
 from chatbot.quality.evaluators import judged_wrong
 from chatbot.quality.scoring import run_case
+from chatbot.staff.accounts import StaffUser
 from chatbot.staff.desk import Desk
 from chatbot.staff.operations import Operations
 from eval.record import CaseRecorder
 
-DEMO_EXPERT = "demo-expert"
+DEMO_EXPERT = StaffUser("demo-expert", "expert", "演示专家")
 REPLIES = ["您好，我是人工专家，已收到您的问题，已为您登记并会在规定时限内答复。",
            "您好，已为您核实，相关业务可在手机银行办理，如有疑问请拨打客服热线。",
            "您好，您的投诉已登记，我们会在15日内给您答复。",

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from .db import Database
 from .models import Conversation, ErasureRecord, Message, Ticket, utcnow
 from .ops_models import AnswerAudit, InspectionHit, Survey
+from .personal_data import HANDOFF_DATA
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def _by_sessions(table) -> Eraser:
 register(PersonalData("messages", _erase_messages))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
 register(PersonalData("conversations", _erase_conversations))
+# The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.
+for _name, _erase, _expire in HANDOFF_DATA:
+    register(PersonalData(_name, _erase, _expire))
 # The operations tables (ops_models): ratings, the answers' audit trail, inspection hits.
 register(PersonalData("surveys", _by_sessions(Survey)))
 register(PersonalData("answer_audit", _by_sessions(AnswerAudit)))

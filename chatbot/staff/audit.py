@@ -20,7 +20,7 @@ from ..spreadsheet import csv_bytes
 logger = logging.getLogger(__name__)
 
 ACTION_LABELS = {
-    "login": "登录", "claim": "认领工单", "reply": "回复客户", "resolve": "解决工单", "care_gesture": "使用客户关怀基金",
+    "login": "登录", "claim": "认领工单", "reply": "回复客户", "resolve": "解决工单", "transfer": "转交工单", "care_gesture": "使用客户关怀基金",
     "upload": "上传知识文件", "publish": "发布知识库", "override": "越过评估门槛发布", "rules_change": "修改质检规则",
     "erasure": "删除客户数据", "retention": "执行数据保留期清理", "rollback": "回滚知识库",
 }
