@@ -66,6 +66,7 @@ def test_each_inspection_category_is_detected(message, role, category):
     ("这款理财保本吗？", "user"),  # a customer asking is not a sales promise
     ("您好，这个问题我帮您转给信用卡中心，他们会在2个工作日内联系您。", "expert"),
     ("12378是什么电话？", "assistant"),  # escalation signals are the customer's
+    ("员工不得以“不归我管”为由推诿，确需移交的会告知客户。", "assistant"),  # a policy quoting the taboo
 ])
 def test_a_clean_message_is_not_flagged(message, role):
     assert inspect(message, role, RULES) == []
