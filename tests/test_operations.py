@@ -173,6 +173,22 @@ def test_the_staff_action_log_is_append_only_in_the_database(tmp_path):
     assert [a.actor for a in StaffAuditLog(db).search()] == ["root"]
 
 
+def test_the_staff_action_log_is_append_only_on_postgresql(request):
+    try:  # the throwaway PostgreSQL fixture comes with the scale-out branch (#15)
+        server = request.getfixturevalue("postgres")
+    except pytest.FixtureLookupError:
+        pytest.skip("no postgres fixture on this branch")
+    from chatbot.staff.audit import StaffAuditLog
+
+    db = Database(server.create_database("ops_staff_actions"))
+    StaffAuditLog(db).record("root", "login", "员工工作台")
+    for statement in ("UPDATE staff_actions SET actor = 'x'", "DELETE FROM staff_actions", "TRUNCATE staff_actions"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with db.engine.begin() as connection:
+                connection.execute(text(statement))
+    assert [a.actor for a in StaffAuditLog(Database(db.url)).search()] == ["root"]  # a restart creates nothing twice
+
+
 def _snapshot(db: Database) -> list[tuple]:
     with db.engine.connect() as connection:
         return [tuple(row) for row in connection.execute(text("SELECT * FROM staff_actions ORDER BY id"))]
