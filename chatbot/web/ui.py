@@ -262,7 +262,7 @@ def build_survey(service: ChatService, session_of, session) -> None:
     note = gr.Markdown(elem_id="xb-survey-note")
     timer = gr.Timer(10)
     end.click(offer, session, [panel, note])
-    timer.tick(after_resolution, session, [panel, timer])
+    timer.tick(after_resolution, session, [panel, timer], show_progress="hidden", concurrency_limit=None)
     send.click(submit, [stars, comment, session], [panel, note])
 
 
