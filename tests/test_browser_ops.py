@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import CHROMIUM_ARGS, serve
+from tests.server import serve
 from tests.test_browser import CHROMIUM, _post, _sign_in
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
@@ -26,15 +26,6 @@ def ops_url(demo_data_dir, tmp_path_factory):
                      for name, role in (("sue", "supervisor"), ("cora", "compliance")))
     with serve(data_dir, CHATBOT_STAFF_USERS=staff) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _keep(tmp_path: Path, name: str) -> None:
