@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     frame_ancestors: str = Field("'self'", description="CSP frame-ancestors of the customer page (the bank's sites, "
                                  "space-separated); the staff console may never be framed.")
     parse_timeout_s: float = Field(60, description="Seconds a DOCX/PDF/HTML file may take to parse (then quarantined).")
-    parse_memory_mb: int = Field(1024, description="Address-space limit of the process that parses a DOCX/PDF/HTML file.")
+    parse_memory_mb: int = Field(1024, description="Memory (MB of address space) that parsing one DOCX/PDF/HTML file may add.")
     archive_max_mb: int = Field(100, description="Largest unpacked size of a DOCX (a zip); larger = quarantined.")
     archive_max_entries: int = Field(2000, description="Most entries a DOCX may hold; more = quarantined.")
 
