@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test system-deps ingest eval bench clean
+.PHONY: run test install install-test system-deps ingest eval bench clean demo-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data eval/out
+
+# The dev set replayed as labelled demo conversations (session ids demo-…) with feedback, surveys and desk
+# work, so that the staff console's 运营看板 has figures to show.
+demo-data: install
+	$(BIN)/python -m eval.demo_data

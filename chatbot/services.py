@@ -21,6 +21,7 @@ from .retrieval.retriever import HybridRetriever
 from .staff.accounts import StaffDirectory
 from .staff.desk import Desk
 from .staff.gaps import GapReporter
+from .staff.operations import Operations
 from .staff.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Services:
     gaps: GapReporter
     erasure: DataEraser
     login_throttle: LoginThrottle
+    operations: Operations
 
 
 def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
@@ -49,9 +51,11 @@ def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetr
                                 auto_ingest=auto_ingest)
     database = Database.from_settings(settings)
     chat = ChatService(assistant, database, settings, expert_names=staff.display_name)
+    gaps = GapReporter(database, assistant.retriever, settings)
+    operations = Operations.attach(chat, gaps)
     return Services(settings, assistant, database, chat, Desk(chat, staff), staff,
-                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings),
-                    DataEraser(database), LoginThrottle.from_settings(settings))
+                    KnowledgeAdmin(settings, assistant.retriever, audit=operations.audit), gaps,
+                    DataEraser(database), LoginThrottle.from_settings(settings), operations)
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,

@@ -32,14 +32,17 @@ def database_url(url_or_path: str) -> str:
 
 
 class CaseRecorder:
-    def __init__(self, assistant, url_or_path: str, *, run_id: str | None = None):
-        self.service = ChatService(assistant, Database(database_url(url_or_path)), assistant.settings)
+    def __init__(self, assistant, url_or_path: str | None, *, run_id: str | None = None,
+                 service: ChatService | None = None, prefix: str = "eval"):
+        """Records into `url_or_path`, or through `service` (the demo data: a service with operations)."""
+        self.service = service or ChatService(assistant, Database(database_url(url_or_path)), assistant.settings)
         self.run_id = run_id or dt.datetime.now().strftime("%Y%m%d%H%M%S")
+        self.prefix = prefix
         self._answers: dict[str, tuple[str, int]] = {}  # case id -> (session id, answer message id)
 
     def ask(self, case: Case):
         """The case's answer through the chat service, and the history it was answered with."""
-        session_id = f"eval-{self.run_id}-{case.id}"
+        session_id = f"{self.prefix}-{self.run_id}-{case.id}"
         for turn in case.history or []:
             if turn.role == "user":
                 self.service.chat(session_id, turn.content)

@@ -207,6 +207,7 @@ def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
     expert = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
     customer = browser.new_context(viewport={"width": 400, "height": 900}).new_page()  # a phone
     _sign_in(expert, app_url, "wang", "expert-pass")
+    expert.locator("role=tab >> text=工单队列").wait_for(timeout=30000)  # the tabs appear once the role is known
     assert expert.locator("role=tab").all_inner_texts() == ["工单队列", "智能助手"]  # no 知识库 for an expert
 
     customer.goto(app_url + "/", wait_until="domcontentloaded")

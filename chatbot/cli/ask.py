@@ -10,7 +10,7 @@ import sys
 from ..config import Settings, offline_environment
 from ..errors import ChatbotError
 from ..logsafe import configure_logging
-from . import privacy
+from . import explain, privacy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     hashing.add_argument("--password", help="the password (prompted when omitted)")
     commands.add_parser("data-key", help="print a new key for CHATBOT_DATA_KEY (encrypts callback numbers)")
     privacy.add_commands(commands)
+    explain.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in explain.COMMANDS:
+        configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
+        return explain.run(args)
     if args.command in privacy.COMMANDS:
         configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
         return privacy.run(args)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from ..config import Settings
+from . import ops_models  # noqa: F401  (the operations tables join the schema)
 from .models import Base
 
 logger = logging.getLogger(__name__)

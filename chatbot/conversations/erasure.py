@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from .db import Database
 from .models import Conversation, ErasureRecord, Message, Ticket, utcnow
+from .ops_models import AnswerAudit, InspectionHit, Survey
 from .personal_data import HANDOFF_DATA
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,13 @@ def _erase_conversations(db: Session, sessions: list[str], customer: str | None)
     return db.execute(delete(Conversation).where(Conversation.session_id.in_(sessions))).rowcount if sessions else 0
 
 
+def _by_sessions(table) -> Eraser:
+    """The eraser of a table whose rows belong to a conversation (they expire with it)."""
+    def erase(db: Session, sessions: list[str], customer: str | None) -> int:
+        return db.execute(delete(table).where(table.session_id.in_(sessions))).rowcount if sessions else 0
+    return erase
+
+
 # Order matters for foreign keys: messages before their conversations.
 register(PersonalData("messages", _erase_messages))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
@@ -74,6 +82,10 @@ register(PersonalData("conversations", _erase_conversations))
 # The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.
 for _name, _erase, _expire in HANDOFF_DATA:
     register(PersonalData(_name, _erase, _expire))
+# The operations tables (ops_models): ratings, the answers' audit trail, inspection hits.
+register(PersonalData("surveys", _by_sessions(Survey)))
+register(PersonalData("answer_audit", _by_sessions(AnswerAudit)))
+register(PersonalData("inspection_hits", _by_sessions(InspectionHit)))
 
 
 class DataEraser:

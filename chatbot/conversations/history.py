@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -11,6 +13,8 @@ from ..pii import mask_pii
 from .db import Database
 from .models import Conversation, Message, utcnow
 
+logger = logging.getLogger(__name__)
+MessageListener = Callable[[Message], None]
 
 TRUNCATED_MARK = "…【消息过长，仅保存前{limit}字】"
 
@@ -23,6 +27,15 @@ def storable(text: str, limit: int) -> str:
 class ConversationStore:
     def __init__(self, db: Database):
         self.db = db
+        # Called with every stored message after it is committed (the quality inspection listens here).
+        self.listeners: list[MessageListener] = []
+
+    def _stored(self, message: Message | None) -> None:
+        for listener in self.listeners if message is not None else ():
+            try:
+                listener(message)
+            except Exception:  # a listener's failure must not lose the customer's turn
+                logger.exception("message listener failed message=%s", message.id)
 
     def ensure(self, session_id: str, customer_id: str | None = None) -> None:
         with self.db.session.begin() as session:
@@ -37,13 +50,14 @@ class ConversationStore:
             recent = list(session.scalars(select(Message).where(Message.session_id == session_id)
                                           .order_by(Message.id.desc()).limit(history_limit)))[::-1]
             previous = next((m for m in reversed(recent) if m.role == "assistant"), None)
-            message_id = None
+            message = None
             if text is not None:
                 message = Message(session_id=session_id, role="user", content=mask_pii(text))
                 session.add(message)
                 session.flush()
-                message_id = message.id
-            return [m.as_turn() for m in recent], previous, message_id
+            turns = [m.as_turn() for m in recent]
+        self._stored(message)
+        return turns, previous, message.id if message else None
 
     def add_answer(self, session_id: str, answer: Answer) -> int:
         with self.db.session.begin() as session:
@@ -55,14 +69,16 @@ class ConversationStore:
             )
             session.add(message)
             session.flush()
-            return message.id
+        self._stored(message)
+        return message.id
 
     def add_expert(self, session_id: str, text: str, author: str) -> int:
         with self.db.session.begin() as session:
             message = Message(session_id=session_id, role="expert", content=mask_pii(text), author=author)
             session.add(message)
             session.flush()
-            return message.id
+        self._stored(message)
+        return message.id
 
     def messages(self, session_id: str, *, after_id: int = 0) -> list[Message]:
         with self.db.session() as session:

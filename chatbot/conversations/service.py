@@ -23,7 +23,9 @@ from .history import ConversationStore, storable
 from .models import Ticket, utcnow
 from .summary import refresh_summary, ticket_summary
 from .takeover import AgentState, LiveHandoff
+from .survey import SurveyStore
 from .tickets import TicketStore, more_urgent
+from .trail import AnswerTrail
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class ChatService:
         self.conversations = ConversationStore(db)
         self.tickets = TicketStore(db)
         self.policy = HandoffPolicy(settings)
+        self.trail = AnswerTrail(db, assistant)
+        self.surveys = SurveyStore(db)
         self.callbacks = CallbackStore(db, settings, sealer)
         self.live = LiveHandoff(db, settings, self.tickets, self.policy, self.callbacks, expert_names=expert_names)
 
@@ -92,6 +96,8 @@ class ChatService:
         if final.outcome == "handoff":
             final = self._open_ticket(session_id, final, customer_id, user_id)
         answer_id = self.conversations.add_answer(session_id, final) if recorded else None
+        if answer_id is not None:
+            self.trail.record(answer_id, session_id, final)
         yield Turn(final, user_id, answer_id, self.live.state(session_id) if final.ticket_id else None)
 
     def request_human(self, session_id: str, *, customer_id: str | None = None) -> Turn:
@@ -109,6 +115,7 @@ class ChatService:
                             priority="normal", topic="handoff", matched_id="human_request")
             answer = self._open_ticket(session_id, answer, customer_id, asked[-1].id if asked else None)
         answer_id = self.conversations.add_answer(session_id, answer)
+        self.trail.record(answer_id, session_id, answer, decided_by="button")
         return Turn(answer, None, answer_id, self.live.state(session_id))
 
     def return_to_assistant(self, session_id: str) -> Turn | None:
@@ -120,7 +127,9 @@ class ChatService:
         self.callbacks.erase_for_ticket(ticket.id)
         logger.info("handoff returned ticket=%s session=%s", ticket.id, session_id)
         answer = Answer("answered", RETURNED_TEXT.format(ticket_id=ticket.id), confidence=1.0, topic="takeover")
-        return Turn(answer, None, self.conversations.add_answer(session_id, answer), None)
+        answer_id = self.conversations.add_answer(session_id, answer)
+        self.trail.record(answer_id, session_id, answer, decided_by="button")
+        return Turn(answer, None, answer_id, None)
 
     def leave_callback(self, session_id: str, phone: str, *, consent: bool) -> Turn:
         """A callback number with consent for the session's open ticket (CallbackError when refused)."""
@@ -131,6 +140,7 @@ class ChatService:
         answer = Answer("handoff", CALLBACK_TEXT.format(masked=callback.phone_masked), confidence=1.0,
                         ticket_id=ticket.id, topic="takeover")
         answer_id = self.conversations.add_answer(session_id, answer)
+        self.trail.record(answer_id, session_id, answer, decided_by="button")
         return Turn(replace(answer, handoff_reason=ticket.reason), None, answer_id, self.live.state(session_id))
 
     def feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:

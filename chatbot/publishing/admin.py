@@ -10,6 +10,7 @@ from ..config import Settings
 from ..index.generations import Progress, publish_log, read_current, read_staged, staged_report
 from ..index.plan import Plan
 from ..knowledge.uploads import UploadResult, save_upload
+from ..staff.audit import StaffAuditLog
 from .pipeline import publish_staged, run_ingest, validate
 from .report import Override, PublishReport
 
@@ -23,12 +24,15 @@ class KnowledgeStatus:
 
 
 class KnowledgeAdmin:
-    def __init__(self, settings: Settings, retriever):
+    def __init__(self, settings: Settings, retriever, *, audit: StaffAuditLog | None = None):
         self.settings = settings
         self.retriever = retriever  # the served one: its embeddings and client are reused
+        self.audit = audit  # the staff action log (None: not recorded, e.g. `ingest.py`)
 
-    def upload(self, name: str, data: bytes) -> UploadResult:
-        return save_upload(self.settings, name, data)
+    def upload(self, name: str, data: bytes, *, user: str = "") -> UploadResult:
+        result = save_upload(self.settings, name, data)
+        self._record(user, "upload", name, status=result.status, bytes=len(data))
+        return result
 
     def validate(self, progress: Progress | None = None) -> Plan:
         return validate(self.settings, self.retriever.embeddings, progress=progress, show_bar=False)
@@ -38,12 +42,21 @@ class KnowledgeAdmin:
         report = run_ingest(self.settings, self.retriever.embeddings, progress=progress, show_bar=False,
                             client=self.retriever.client, override=override, user=user)
         self.retriever.refresh(force=True)
+        summary = report.summary()
+        self._record(user, "override" if override else "publish", "reingest",
+                     **{k: summary.get(k) for k in ("added", "updated", "deleted", "published", "generation")
+                        if k in summary}, reason=override_reason.strip())
         return report
 
     def publish_staged(self, user: str, reason: str) -> int:
         staged = publish_staged(self.settings, Override(by=user, reason=reason), client=self.retriever.client)
         self.retriever.refresh(force=True)
+        self._record(user, "override", f"generation {staged.number}", reason=reason)
         return staged.number
+
+    def _record(self, user: str, action: str, target: str, **detail) -> None:
+        if self.audit is not None and user:
+            self.audit.record(user, action, target, **detail)
 
     def status(self) -> KnowledgeStatus:
         return knowledge_status(self.settings)

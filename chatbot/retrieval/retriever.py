@@ -155,6 +155,11 @@ class HybridRetriever:
         return found[0][1]["title"], found[0][1]["source"], text
 
     @property
+    def served_generation(self) -> tuple[int, str]:
+        """(number, collection) of the generation the loaded units come from; (0, "") before any."""
+        return self._version or (0, "")
+
+    @property
     def size(self) -> int:
         return len(self._units)
 

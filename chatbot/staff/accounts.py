@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..errors import ConfigError
 
-ROLES = ("expert", "knowledge_manager", "admin")
-# What each role may do; admin may do everything.
+ROLES = ("expert", "knowledge_manager", "supervisor", "compliance", "admin")
+# What each role may do; admin may do everything. "dashboard": the 360° dashboard; "inspection": the
+# quality-inspection report; "rules": editing the inspection rules; "audit": the staff action log.
 PERMISSIONS = {
     "expert": {"desk", "copilot"},
     "knowledge_manager": {"knowledge", "copilot"},
-    "admin": {"desk", "copilot", "knowledge", "admin"},
+    "supervisor": {"dashboard", "inspection", "copilot"},
+    "compliance": {"inspection", "rules", "copilot"},
+    "admin": {"desk", "copilot", "knowledge", "admin", "dashboard", "inspection", "rules", "audit"},
 }
 _ITERATIONS = 200_000
 _HASH = re.compile(r"pbkdf2_sha256\$[1-9]\d{0,7}\$(?:[0-9a-f]{2})+\$[0-9a-f]{64}")

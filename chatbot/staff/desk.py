@@ -19,6 +19,7 @@ from ..conversations.summary import since_trigger
 from ..conversations.tickets import DEFAULT_QUEUE
 from ..errors import DeskError
 from .accounts import StaffDirectory, StaffUser
+from .audit import StaffAuditLog
 from .compliance import Finding, check_draft
 from .suggest import Suggester, Suggestion
 
@@ -62,6 +63,7 @@ class Desk:
         self.tickets = service.tickets
         self.conversations = service.conversations
         self.suggester = Suggester(service.assistant, service.settings)
+        self.audit = StaffAuditLog(service.db)
         self.zone = ZoneInfo(service.settings.timezone)
 
     def queue(self) -> tuple[list[Ticket], dict[str, int]]:
@@ -125,6 +127,7 @@ class Desk:
             if current.status == "claimed":
                 raise DeskError(f"工单 {ticket_id} 已被 {self.staff.display_name(current.owner)} 认领。")
             raise DeskError(f"工单 {ticket_id} 当前状态为{status_label(current.status)}，不能认领。")
+        self.audit.record(expert.name, "claim", ticket_id)
         return self.tickets.get(ticket.id)
 
     def reply(self, ticket_id: str, expert: StaffUser, draft: str) -> list[Finding]:
@@ -135,7 +138,8 @@ class Desk:
         findings = self.check(draft, ticket_id)
         if findings:
             return findings
-        self.conversations.add_expert(ticket.session_id, draft.strip(), author=expert.name)
+        message_id = self.conversations.add_expert(ticket.session_id, draft.strip(), author=expert.name)
+        self.audit.record(expert.name, "reply", ticket_id, message_id=message_id)
         return []
 
     def transfer(self, ticket_id: str, expert: StaffUser, *, note: str, to_expert: str | None = None,
@@ -161,6 +165,7 @@ class Desk:
         if not self.tickets.transfer(ticket_id, expert.name, owner=ticket.owner, note=note.strip(),
                                      to_expert=to_expert, to_queue=to_queue):
             raise DeskError(f"工单 {ticket_id} 已有变化，请刷新后重试。")
+        self.audit.record(expert.name, "transfer", ticket_id, to_expert=to_expert, to_queue=to_queue)
         return self.tickets.get(ticket_id)
 
     def resolve(self, ticket_id: str, expert: StaffUser, resolution: str | None, note: str = "",
@@ -173,7 +178,10 @@ class Desk:
         if needs_outcome_note(ticket) and not (note or "").strip():
             kind = "投诉" if ticket.reason == "complaint" else "紧急"
             raise DeskError(f"{kind}工单办结时必须填写处理说明（做了什么、结果如何）。")
-        self.tickets.resolve(ticket_id, expert.name, resolution, (note or "").strip(), care_gesture or None)
+        if self.tickets.resolve(ticket_id, expert.name, resolution, (note or "").strip(), care_gesture or None):
+            self.audit.record(expert.name, "resolve", ticket_id, resolution=resolution)
+            if care_gesture:
+                self.audit.record(expert.name, "care_gesture", ticket_id)
         return self.tickets.get(ticket_id)
 
     def transfer_targets(self, viewer: StaffUser) -> list[tuple[str, str]]:

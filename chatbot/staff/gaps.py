@@ -19,10 +19,8 @@ so records written before masking existed cannot leak into a report or a CSV.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from ..conversations.handoff import GAP_HANDOFF_REASONS
 from ..conversations.models import Message, utcnow
 from ..pii import mask_pii
 from ..schema import Card
+from ..spreadsheet import csv_bytes
 from ..text import normalize
 
 logger = logging.getLogger(__name__)
@@ -299,24 +298,14 @@ class GapReporter:
 
 
 def report_csv(report: GapReport, zone: ZoneInfo | None = None) -> bytes:
-    """UTF-8 with a BOM (so Excel reads the Chinese), Chinese headers, one row per cluster, ranked."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    for rank, cluster in enumerate(report.clusters, start=1):
-        writer.writerow([
-            rank, cluster.id, _cell(cluster.label), cluster.count, cluster.sessions, cluster.kinds_text(),
-            _cell(" ｜ ".join(cluster.examples)),
-            f"{_local(cluster.first_seen, zone):%Y-%m-%d %H:%M}", f"{_local(cluster.last_seen, zone):%Y-%m-%d %H:%M}",
-            cluster.nearest_card_id or "", cluster.nearest_card_title or "",
-            "" if cluster.nearest_card_score is None else f"{cluster.nearest_card_score:.3f}",
-        ])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _cell(text: str) -> str:
-    """Customer text must not become a spreadsheet formula when the CSV is opened in Excel."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Chinese headers, one row per cluster, ranked."""
+    return csv_bytes(CSV_HEADERS, [
+        [rank, cluster.id, cluster.label, cluster.count, cluster.sessions, cluster.kinds_text(),
+         " ｜ ".join(cluster.examples),
+         f"{_local(cluster.first_seen, zone):%Y-%m-%d %H:%M}", f"{_local(cluster.last_seen, zone):%Y-%m-%d %H:%M}",
+         cluster.nearest_card_id or "", cluster.nearest_card_title or "",
+         "" if cluster.nearest_card_score is None else f"{cluster.nearest_card_score:.3f}"]
+        for rank, cluster in enumerate(report.clusters, start=1)])
 
 
 def _local(moment: dt.datetime, zone: ZoneInfo | None) -> dt.datetime:

@@ -8,7 +8,8 @@ import gradio as gr
 
 from ..staff.accounts import StaffDirectory, StaffUser
 
-ROLE_LABELS = {"expert": "服务专家", "knowledge_manager": "知识管理员", "admin": "管理员"}
+ROLE_LABELS = {"expert": "服务专家", "knowledge_manager": "知识管理员", "supervisor": "服务主管", "compliance": "合规专员",
+               "admin": "管理员"}
 
 
 class StaffAccess:

@@ -19,6 +19,7 @@ from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateL
 from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
+from .survey_api import add_survey_route
 from .ui import CSS, build_ui
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ def create_app(services: Services, *, background_jobs: bool = False):
     limiter = RateLimiter(settings.rate_limit)
     api = create_api(services.chat, signer)
     api.include_router(staff_router(services.desk, services.staff, services.knowledge, gaps=services.gaps,
-                                    throttle=services.login_throttle, erasure=services.erasure))
+                                    throttle=services.login_throttle, erasure=services.erasure,
+                                    ops=services.operations))
+    add_survey_route(api, services.chat, signer)
 
     @api.post("/api/session/reset")
     def reset_session(request: Request) -> JSONResponse:
@@ -53,12 +56,13 @@ def create_app(services: Services, *, background_jobs: bool = False):
         return RedirectResponse("/staff/")
 
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
-    staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps)
+    staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps,
+                           operations=services.operations)
     staff.queue(default_concurrency_limit=settings.ui_concurrency)
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
     api = gr.mount_gradio_app(api, staff, path="/staff", css=STAFF_CSS, theme=theme, run_history=False,
                               footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
-                              auth=lambda name, password: directory.authenticate(name, password) is not None,
+                              auth=console_login(directory, services.operations.audit),
                               auth_message="消保智答员工工作台：请使用员工账号登录")
     chat = build_ui(services.chat, signer, limiter)
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
@@ -78,6 +82,18 @@ def create_app(services: Services, *, background_jobs: bool = False):
     if background_jobs:
         start_retention_job(services)
     return api
+
+
+def console_login(directory, audit):
+    """The console's login check; each successful login goes to the staff action log."""
+
+    def check(name: str, password: str) -> bool:
+        user = directory.authenticate(name, password)
+        if user is not None:
+            audit.record(user.name, "login", "员工工作台", role=user.role)
+        return user is not None
+
+    return check
 
 
 def start_retention_job(services: Services) -> threading.Thread:

@@ -14,6 +14,7 @@ from ..errors import DeskError
 from ..staff.desk import RESOLUTIONS, Desk, ticket_row
 from .access import StaffAccess
 from .desk_format import format_events, format_findings, format_suggestion, format_ticket, format_transcript
+from .inspection_ui import ticket_panel
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +22,14 @@ QUEUE_HEADERS = ["工单号", "优先级", "原因", "状态", "处理人", "处
 REFRESH_SECONDS = 3
 
 
-def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None:
-    """The tab's widgets and events; its timer runs only in a desk user's console."""
+def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess, operations=None) -> None:
+    """The tab's widgets and events; its timer runs only in a desk user's console. With `operations`, the
+    ticket also shows its 质检 flags, the customer's rating and why each answer was given."""
     staff, zone = desk.staff, desk.zone
+
+    def ticket_html(view) -> str:
+        extra = ticket_panel(operations, view.ticket.session_id) if operations is not None else ""
+        return format_ticket(view, zone, staff) + extra
 
     def queue_values() -> tuple[str, list[list[str]]]:
         tickets, counts = desk.queue()
@@ -36,7 +42,7 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
         if not ticket_id:
             return "请在上方队列中点击一个工单。", "", ""
         view = desk.view(ticket_id, user)
-        return (format_ticket(view, zone, staff), format_transcript(view, zone, staff),
+        return (ticket_html(view), format_transcript(view, zone, staff),
                 format_events(view.events, zone, staff))
 
     def load_queue(request: gr.Request):
@@ -54,7 +60,7 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
             view = desk.open(ticket_id, user)
         except DeskError as error:
             raise gr.Error(str(error))
-        return (ticket_id, format_ticket(view, zone, staff), format_transcript(view, zone, staff),
+        return (ticket_id, ticket_html(view), format_transcript(view, zone, staff),
                 format_events(view.events, zone, staff), format_suggestion(view.suggestion), view.suggestion.text, "")
 
     def after(ticket_id: str, user) -> tuple:

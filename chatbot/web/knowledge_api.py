@@ -33,7 +33,7 @@ def add_knowledge_routes(router: APIRouter, knowledge: KnowledgeAdmin, needs) ->
     @router.post("/knowledge/upload")
     async def upload(files: list[UploadFile] = File(...), current: StaffUser = Depends(needs("knowledge"))) -> dict:
         limit = int(knowledge.settings.upload_max_mb * 1024 * 1024)
-        results = [knowledge.upload(f.filename or "", await f.read(limit + 1)) for f in files]
+        results = [knowledge.upload(f.filename or "", await f.read(limit + 1), user=current.name) for f in files]
         return {"files": [asdict(r) for r in results]}
 
     @router.post("/knowledge/validate")

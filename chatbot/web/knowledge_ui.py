@@ -63,7 +63,7 @@ def build_knowledge_tab(console: gr.Blocks, knowledge: KnowledgeAdmin | None, ac
         return user
 
     def upload(paths, request: gr.Request):
-        manager(request)
+        user = manager(request)
         rows = []
         for path in paths or []:
             data, problem = read_uploaded(path, int(knowledge.settings.upload_max_mb * 1024 * 1024))
@@ -71,7 +71,7 @@ def build_knowledge_tab(console: gr.Blocks, knowledge: KnowledgeAdmin | None, ac
             if problem:
                 rows.append([name, UPLOAD_LABELS["rejected"], "", problem])
                 continue
-            result = knowledge.upload(name, data)
+            result = knowledge.upload(name, data, user=user.name)
             rows.append([name, UPLOAD_LABELS[result.status], result.path or "", result.error or ""])
         return rows
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from ..config import Settings
 from ..conversations.erasure import DataEraser
 from ..staff.accounts import StaffUser
+from ..staff.audit import StaffAuditLog
 from .sessions import SessionSigner
 
 
@@ -30,7 +31,8 @@ def session_of(value: str, settings: Settings) -> str:
     return SessionSigner.from_settings(settings).verify(value) or value
 
 
-def add_privacy_routes(router: APIRouter, eraser: DataEraser, settings: Settings, needs) -> None:
+def add_privacy_routes(router: APIRouter, eraser: DataEraser, settings: Settings, needs,
+                       audit: StaffAuditLog | None = None) -> None:
     admin = Depends(needs("admin"))
 
     @router.post("/privacy/erase")
@@ -39,14 +41,19 @@ def add_privacy_routes(router: APIRouter, eraser: DataEraser, settings: Settings
             counts = eraser.erase_customer(request.customer_id, by=current.name)
         else:
             counts = eraser.erase_session(session_of(request.session_id, settings), by=current.name)
+        if audit is not None:  # how much, never whose
+            audit.record(current.name, "erasure", "customer" if request.customer_id is not None else "session",
+                         counts=counts)
         if not any(counts.values()):
             raise HTTPException(404, "没有找到该客户或会话的数据（可能已被删除）")
         return {"erased": counts}
 
     @router.post("/privacy/retention")
     def retention(current: StaffUser = admin) -> dict:
-        return {"days": settings.retention_days,
-                "erased": eraser.enforce_retention(settings.retention_days, by=current.name)}
+        counts = eraser.enforce_retention(settings.retention_days, by=current.name)
+        if audit is not None:
+            audit.record(current.name, "retention", f"{settings.retention_days} days", counts=counts)
+        return {"days": settings.retention_days, "erased": counts}
 
     @router.get("/privacy/log")
     def log(current: StaffUser = admin) -> dict:

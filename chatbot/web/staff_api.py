@@ -16,10 +16,12 @@ from ..publishing.admin import KnowledgeAdmin
 from ..staff.accounts import StaffDirectory, StaffUser
 from ..staff.desk import PRESENCE_LABELS, Desk, TicketView, priority_label, status_label
 from ..staff.gaps import GapReporter
+from ..staff.operations import Operations
 from ..staff.throttle import LoginThrottle
 from .gaps_api import add_gap_routes
 from .guards import LOGIN_BLOCKED, client_address
 from .knowledge_api import add_knowledge_routes
+from .ops_api import add_ops_routes
 from .privacy_api import add_privacy_routes
 
 security = HTTPBasic(realm="xiaobao-staff")
@@ -48,7 +50,7 @@ class CopilotRequest(BaseModel):
 
 def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None, *,
                  gaps: GapReporter | None = None, throttle: LoginThrottle | None = None,
-                 erasure: DataEraser | None = None) -> APIRouter:
+                 erasure: DataEraser | None = None, ops: Operations | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/staff")
     throttle = throttle or LoginThrottle("", "")
 
@@ -95,7 +97,7 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
         suggestion = found.suggestion
         return _ticket_view(desk, found) | {
             "suggestion": suggestion.answer.to_api() | {"answer": suggestion.text, "reminders": suggestion.reminders},
-        }
+        } | (ticket_operations(ops, found.ticket) if ops is not None else {})
 
     @router.post("/tickets/{ticket_id}/claim")
     def claim(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
@@ -139,8 +141,18 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
     # /gaps, /gaps.csv, /gaps/drafts
     add_gap_routes(router, gaps or GapReporter.from_service(desk.service), needs)
     # /privacy/erase, /privacy/retention, /privacy/log (admin)
-    add_privacy_routes(router, erasure or DataEraser(desk.service.db), desk.service.settings, needs)
+    add_privacy_routes(router, erasure or DataEraser(desk.service.db), desk.service.settings, needs, desk.audit)
+    if ops is not None:  # /dashboard, /inspection, /audit, /messages/{id}/explain
+        add_ops_routes(router, ops, needs)
     return router
+
+
+def ticket_operations(ops: Operations, ticket: Ticket) -> dict:
+    """What operations add to a ticket: its 质检 flags and the customer's rating."""
+    survey = ops.surveys.get(ticket.session_id)
+    return {"inspection": [{"category": h.category, "rule": h.rule_id, "role": h.role, "message_id": h.message_id,
+                            "excerpt": h.excerpt} for h in ops.inspector.hits(session_id=ticket.session_id)],
+            "survey": {"stars": survey.stars, "comment": survey.comment} if survey else None}
 
 
 def _queue_item(desk: Desk, ticket: Ticket, queue: str) -> dict:

@@ -14,19 +14,22 @@ from ..staff.accounts import StaffDirectory
 from ..staff.desk import Desk
 from ..staff.gaps import GapReporter
 from .access import StaffAccess
+from .dashboard_ui import build_dashboard_tab
 from .desk_format import format_suggestion
 from .desk_ui import build_queue_tab
+from .inspection_ui import build_audit_tab, build_inspection_tab
 from .knowledge_ui import build_knowledge_tab
 
 logger = logging.getLogger(__name__)
 
 # Tab, the permission it needs.
-TABS = {"工单队列": "desk", "智能助手": "copilot", "知识库": "knowledge"}
+TABS = {"工单队列": "desk", "智能助手": "copilot", "知识库": "knowledge", "运营看板": "dashboard", "智能质检": "inspection",
+        "操作日志": "audit"}
 LOGOUT_LINK = "logout"  # relative to /staff/: the mounted app's own /logout, which drops the login cookie
 
 
 def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge: KnowledgeAdmin | None = None,
-                   gaps: GapReporter | None = None):
+                   gaps: GapReporter | None = None, operations=None):
     access = StaffAccess(directory)
     with gr.Blocks(title="消保智答 · 员工工作台") as console:
         with gr.Row():
@@ -36,17 +39,23 @@ def build_staff_ui(desk: Desk, directory: StaffDirectory, *, knowledge: Knowledg
         tabs = {}
         with gr.Tabs():
             with gr.Tab("工单队列", visible=False, elem_id="xb-tab-desk") as tabs["工单队列"]:
-                build_queue_tab(console, desk, access)
+                build_queue_tab(console, desk, access, operations)
             with gr.Tab("智能助手", visible=False, elem_id="xb-tab-copilot") as tabs["智能助手"]:
                 build_copilot_tab(desk, access)
             with gr.Tab("知识库", visible=False, elem_id="xb-tab-knowledge") as tabs["知识库"]:
                 build_knowledge_tab(console, knowledge, access, gaps or GapReporter.from_service(desk.service))
+            if operations is not None:  # supervisors, compliance, admins (staff/operations.py)
+                with gr.Tab("运营看板", visible=False, elem_id="xb-tab-dashboard") as tabs["运营看板"]:
+                    build_dashboard_tab(operations, access)
+                with gr.Tab("智能质检", visible=False, elem_id="xb-tab-inspection") as tabs["智能质检"]:
+                    build_inspection_tab(operations, access)
+                with gr.Tab("操作日志", visible=False, elem_id="xb-tab-audit") as tabs["操作日志"]:
+                    build_audit_tab(operations, access)
 
         def show_tabs(request: gr.Request):
-            return (access.whoami(request),) + tuple(gr.Tab(visible=access.can(request, permission))
-                                                     for permission in TABS.values())
+            return (access.whoami(request),) + tuple(gr.Tab(visible=access.can(request, TABS[name])) for name in tabs)
 
-        console.load(show_tabs, None, [who] + [tabs[name] for name in TABS])
+        console.load(show_tabs, None, [who] + list(tabs.values()))
     return console
 
 

@@ -221,7 +221,49 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         panel.wire(box, chatbot, ids, session, last_seen)
         gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs,
                                     show_progress="hidden", concurrency_limit=None)  # every page's poll at once
+        build_survey(service, session_of, session)
     return demo
+
+
+def build_survey(service: ChatService, session_of, session) -> None:
+    """满意度评价: offered when the conversation's ticket is resolved (checked every 10 s) or when the
+    customer ends the conversation; 1–5 stars and an optional comment, stored once per conversation."""
+    import gradio as gr
+
+    from ..conversations.survey import SURVEY_ALREADY, SURVEY_THANKS, stars_text
+
+    def current(session_id, request: gr.Request) -> str:
+        return session_of(request) or session_id
+
+    def offer(session_id, request: gr.Request):
+        if service.surveys.get(current(session_id, request)):
+            return gr.update(visible=False), SURVEY_ALREADY
+        return gr.update(visible=True), ""
+
+    def after_resolution(session_id, request: gr.Request):
+        session_id = current(session_id, request)
+        if service.surveys.get(session_id) or not service.surveys.resolved_ticket(session_id):
+            return gr.skip(), gr.skip()
+        return gr.update(visible=True), gr.Timer(active=False)
+
+    def submit(stars, comment, session_id, request: gr.Request):
+        if not stars:
+            gr.Warning("请先选择星级。")
+            return gr.skip(), gr.skip()
+        stored = service.surveys.submit(current(session_id, request), int(stars), clean_text(comment or ""))
+        return gr.update(visible=False), SURVEY_THANKS if stored else SURVEY_ALREADY
+
+    end = gr.Button("结束对话并评价", variant="secondary", elem_id="xb-end")
+    with gr.Group(visible=False, elem_id="xb-survey") as panel:
+        gr.Markdown("**请为本次服务评价**（1星：很不满意 … 5星：非常满意）")
+        stars = gr.Radio([(stars_text(n), n) for n in range(5, 0, -1)], label="满意度", elem_id="xb-stars")
+        comment = gr.Textbox(label="意见或建议（选填）", max_lines=3, max_length=500, elem_id="xb-comment")
+        send = gr.Button("提交评价", variant="primary", elem_id="xb-survey-send")
+    note = gr.Markdown(elem_id="xb-survey-note")
+    timer = gr.Timer(10)
+    end.click(offer, session, [panel, note])
+    timer.tick(after_resolution, session, [panel, timer], show_progress="hidden", concurrency_limit=None)
+    send.click(submit, [stars, comment, session], [panel, note])
 
 
 def _address(request) -> str:

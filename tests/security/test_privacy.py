@@ -43,6 +43,7 @@ def test_admin_erases_a_customer_by_id_and_a_session_over_the_api(app):
     assert {name: counts[name] for name in ("messages", "tickets", "conversations")} == \
         {"messages": 4, "tickets": 2, "conversations": 2}
     assert counts["takeovers"] == 2 and counts["ticket_events"] >= 2  # the hand-off's state and record go too
+    assert counts["answer_audit"] == 2  # and each answer's audit trail
     assert _counts(app, sessions, "cust-erase") == {"messages": 0, "conversations": 0, "tickets": 0}
 
     other_raw = app.session_id(other["session_id"])
