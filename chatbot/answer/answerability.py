@@ -61,7 +61,7 @@ class RetrievalVerdict:
 
     def reason(self) -> str:
         """Why the best match does not answer, as a hand-off reason code."""
-        if self.unknown_terms:
+        if any(t.subject for t in self.unknown_terms):
             return "term_not_in_knowledge"
         if self.coverage.weight >= MISSING_WEIGHT_FOR_REASON:
             return "attribute_not_in_knowledge"

@@ -188,6 +188,10 @@ class Assistant:
             text = OTHER_INSTITUTION_MESSAGE.format(term=term, bank=self.settings.bank_name)
             return Answer("refused", text, confidence=verdict.confidence, topic="refuse",
                           matched_id="other_institution", handoff_offer=True)
+        named = [t for t in verdict.unknown_terms if t.subject]
+        if named and top.best.kind == "answer":
+            logger.info("handoff: the question is about a term the knowledge base never wrote term=%s", named[0].text)
+            return self._low_confidence(verdict, query, reason="term_not_in_knowledge")
         threshold = self.settings.answer_threshold
         if verdict.confidence < threshold:
             options = verdict.options() if top.best.kind == "answer" else ()
@@ -245,7 +249,8 @@ class Assistant:
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
                           topic="refuse", matched_id="out_of_scope")
         if reason == "term_not_in_knowledge":
-            text = render(UNKNOWN_TERM_MESSAGE.format(term=verdict.unknown_terms[0].text, hotline="{hotline}"),
+            term = next(t for t in verdict.unknown_terms if t.subject).text
+            text = render(UNKNOWN_TERM_MESSAGE.format(term=term, hotline="{hotline}"),
                           self.settings)
         else:
             text = render(LOW_CONFIDENCE_MESSAGE, self.settings)

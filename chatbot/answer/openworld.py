@@ -39,8 +39,8 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|其他|其它|�
                           r"商业|正规|大|小|同一)")
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
+_NAME_ENDINGS = frozenset("贷付花宝呗卡")
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
-SUBJECT_ANYWHERE = True
 CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 
 
@@ -48,6 +48,7 @@ CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base 
 class UnknownTerm:
     text: str
     institution: bool = False  # another institution's name, or a product of one
+    subject: bool = False  # it stands where the question's subject stands (see the module's docstring)
 
 
 class OpenWorld:
@@ -112,6 +113,10 @@ class OpenWorld:
         return marked
 
     def _judge(self, tokens: list[str], start: int, end: int) -> UnknownTerm | None:
+        # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
+        # the span belongs to the name ("咕咕" + "贷").
+        if end < len(tokens) and tokens[end] in _NAME_ENDINGS:
+            end += 1
         span = "".join(tokens[start:end])
         if _DETERMINERS.match(span):
             return None
@@ -123,10 +128,11 @@ class OpenWorld:
         if INSTITUTION_SUFFIX.fullmatch(after):
             return UnknownTerm(span + after, institution=True)
         before = tokens[max(0, start - 2):start]
-        subject = (after and (after in self.characteristic or after[:2] in self.characteristic)) \
-            or any(word in _VERBS_BEFORE for word in before) \
-            or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"})
-        return UnknownTerm(span) if (subject or SUBJECT_ANYWHERE) and named else None
+        subject = bool((after and (after in self.characteristic or after[:2] in self.characteristic))
+                       or any(word in _VERBS_BEFORE for word in before)
+                       or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"})
+                       or start == 0 or (start == 1 and tokens[0] in {"我", "我的", "那", "请问"}))
+        return UnknownTerm(span, subject=subject) if named else None
 
 
 def open_world_for(vocabulary: Vocabulary) -> OpenWorld:

@@ -140,6 +140,11 @@ class HybridRetriever:
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
+    def card_ids(self) -> list[str]:
+        """Every card id in the index (any version)."""
+        self.refresh()
+        return sorted(self._cards)
+
     def card(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
         """The card in the version in force on `as_of` (today by default)."""
         self.refresh()

@@ -16,6 +16,8 @@ class ChatRequest(BaseModel):
     session_id: str = Field(min_length=1, max_length=128)
     message: str = Field(max_length=100_000)
     customer_id: str | None = Field(None, max_length=128, description="The website's customer id, if logged in.")
+    choice: str | None = Field(None, max_length=128, description="The id of the option picked from a clarifying "
+                               "question (outcome \"clarify\"); the message is that option's question.")
 
 
 class FeedbackRequest(BaseModel):
@@ -35,7 +37,8 @@ def create_api(service: ChatService) -> FastAPI:
 
     @app.post("/api/chat")
     def chat(request: ChatRequest) -> dict:
-        turn = service.chat(request.session_id, request.message, customer_id=request.customer_id)
+        turn = service.chat(request.session_id, request.message, customer_id=request.customer_id,
+                            choice=request.choice)
         return turn.answer.to_api() | {"message_id": turn.answer_message_id}
 
     @app.post("/api/feedback")

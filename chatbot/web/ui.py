@@ -40,6 +40,23 @@ def format_answer(answer: Answer) -> str:
     return "".join(parts)
 
 
+def chat_message(answer: Answer) -> dict:
+    """The answer as a chat message; a clarifying question carries its options as buttons."""
+    message = {"role": "assistant", "content": format_answer(answer)}
+    if answer.options:
+        message["options"] = [{"value": option.id, "label": option.question} for option in answer.options]
+    return message
+
+
+def option_label(chat: list, value: str) -> str:
+    """The question of the clicked option (the latest message offering it)."""
+    for message in reversed(chat):
+        for option in (message.get("options") or []) if isinstance(message, dict) else []:
+            if option.get("value") == value:
+                return option.get("label") or value
+    return value
+
+
 def format_expert(message: Message) -> str:
     return f"**人工专家回复：**  \n{html.escape(message.content)}"
 
@@ -94,7 +111,7 @@ def build_ui(service: ChatService):
             ids.append(message.id)
         return session_id, session_id, chat, ids, last_seen
 
-    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int):
+    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, choice: str | None = None):
         problem = limit_message(message, limit)
         if problem:
             gr.Warning(problem)
@@ -103,9 +120,9 @@ def build_ui(service: ChatService):
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         ids = ids + [None, None]
         shown = ""
-        for item in service.stream(session_id, message):
+        for item in service.stream(session_id, message, choice=choice):
             if isinstance(item, Turn):
-                chat[-1] = {"role": "assistant", "content": format_answer(item.answer)}
+                chat[-1] = chat_message(item.answer)
                 ids[-2], ids[-1] = item.user_message_id, item.answer_message_id
                 last_seen = max(last_seen, item.answer_message_id or 0)
             elif item.kind == "replace":
@@ -115,6 +132,11 @@ def build_ui(service: ChatService):
                 shown += item.text
                 chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             yield chat, ids, "", last_seen
+
+    def choose(chat: list, ids: list, session_id: str, last_seen: int, data: gr.SelectData):
+        """A click on an option of "您想问的是以下哪个问题？": that standard question, answered as a turn."""
+        question = option_label(chat, data.value)
+        yield from respond(question, chat, ids, session_id, last_seen, choice=data.value)
 
     def handoff(chat: list, ids: list, session_id: str, last_seen: int):
         turn = service.request_human(session_id)
@@ -161,5 +183,6 @@ def build_ui(service: ChatService):
             trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen])
         human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
         chatbot.like(on_like, [ids, session], None)
+        chatbot.option_select(choose, [chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen])
         gr.Timer(5).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
     return demo
