@@ -12,6 +12,7 @@ from .answer.generate import GroundedGenerator
 from .answer.llm import LLMStatus, build_chat_model
 from .config import Settings
 from .conversations.db import Database
+from .conversations.erasure import DataEraser
 from .conversations.service import ChatService
 from .index.embeddings import build_embeddings
 from .publishing.admin import KnowledgeAdmin
@@ -20,6 +21,7 @@ from .retrieval.retriever import HybridRetriever
 from .staff.accounts import StaffDirectory
 from .staff.desk import Desk
 from .staff.gaps import GapReporter
+from .staff.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +36,22 @@ class Services:
     staff: StaffDirectory
     knowledge: KnowledgeAdmin
     gaps: GapReporter
+    erasure: DataEraser
+    login_throttle: LoginThrottle
 
 
 def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
                    auto_ingest: bool = True) -> Services:
+    staff = StaffDirectory.from_settings(settings)  # a malformed CHATBOT_STAFF_USERS fails before any work
+    if not len(staff):
+        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
                                 auto_ingest=auto_ingest)
     database = Database.from_settings(settings)
     chat = ChatService(assistant, database, settings)
-    staff = StaffDirectory.from_settings(settings)
-    if not len(staff):
-        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     return Services(settings, assistant, database, chat, Desk(chat), staff,
-                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings))
+                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings),
+                    DataEraser(database), LoginThrottle.from_settings(settings))
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,

@@ -11,9 +11,10 @@ from typing import Iterator
 from ..answer.assistant import Assistant
 from ..config import Settings
 from ..payloads import Answer, Event
+from ..text import clean_text
 from .db import Database
 from .handoff import HandoffPolicy, reason_label
-from .history import ConversationStore
+from .history import ConversationStore, storable
 from .models import utcnow
 from .tickets import TicketStore
 
@@ -57,9 +58,10 @@ class ChatService:
                as_of: dt.date | None = None, choice: str | None = None) -> Iterator[Event | Turn]:
         """Events for the UI as the answer is produced, then the recorded Turn. `choice` is the card id of
         the option the customer clicked in a clarifying question (the message is its question)."""
-        recorded = bool(message and message.strip())
-        history, previous, user_id = self.conversations.begin_turn(
-            session_id, message if recorded else None, customer_id)
+        message = clean_text(message)
+        recorded = bool(message.strip())
+        stored = storable(message, self.settings.max_message_chars) if recorded else None
+        history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
         final: Answer | None = None
         for event in self.assistant.stream(message, history, as_of=as_of, choice=choice):
             if event.kind == "final":
