@@ -74,6 +74,13 @@ class Assistant:
         started = time.perf_counter()
         query = self._query(message, history, as_of)
         answer, verdict = self._answer(query, choice)
+        if self.generator and answer.outcome == "answered" and verdict is not None and choice is None \
+                and self.generator.judge(query.prompt_question, verdict.candidates) is False:
+            # One more signal, never the only guard: the LLM can stop an answer the other checks let through,
+            # and cannot make one (a failed or unclear judgement leaves the answer to them).
+            logger.info("handoff: the llm judged that the best source does not answer matched=%s", answer.matched_id)
+            answer = replace(self._low_confidence(verdict, query, reason="llm_judged_unanswered"),
+                             basis=answer.basis)
         if self.generator and answer.outcome == "answered" and verdict is not None:
             events = self.generator.stream(query.prompt_question, verdict.candidates, answer)
         else:
@@ -192,6 +199,12 @@ class Assistant:
         if named and top.best.kind == "answer":
             logger.info("handoff: the question is about a term the knowledge base never wrote term=%s", named[0].text)
             return self._low_confidence(verdict, query, reason="term_not_in_knowledge")
+        # A subject the customer names that the best match never does (借记卡 asked, 信用卡 matched): no close
+        # wording makes that card the answer, and its neighbours are no better options.
+        if verdict.uncovered_subjects:
+            logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
+                        top.source_id)
+            return self._low_confidence(verdict, query, reason="subject_not_in_knowledge")
         threshold = self.settings.answer_threshold
         if verdict.confidence < threshold:
             options = verdict.options() if top.best.kind == "answer" else ()
@@ -205,10 +218,6 @@ class Assistant:
             logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
                         top.source_id)
             return self._low_confidence(verdict, query, reason="figure_not_in_knowledge")
-        if verdict.uncovered_subjects:
-            logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
-                        top.source_id)
-            return self._low_confidence(verdict, query, reason="subject_not_in_knowledge")
         if top.unit == "card":
             return self._card_answer(top.card, verdict.confidence, query)
         return self._quote_documents(verdict)

@@ -115,7 +115,8 @@ class OpenWorld:
     def _judge(self, tokens: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
         # the span belongs to the name ("咕咕" + "贷").
-        if end < len(tokens) and tokens[end] in _NAME_ENDINGS:
+        shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS
+        if shaped:
             end += 1
         span = "".join(tokens[start:end])
         if _DETERMINERS.match(span):
@@ -128,10 +129,9 @@ class OpenWorld:
         if INSTITUTION_SUFFIX.fullmatch(after):
             return UnknownTerm(span + after, institution=True)
         before = tokens[max(0, start - 2):start]
-        subject = bool((after and (after in self.characteristic or after[:2] in self.characteristic))
+        subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
                        or any(word in _VERBS_BEFORE for word in before)
-                       or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"})
-                       or start == 0 or (start == 1 and tokens[0] in {"我", "我的", "那", "请问"}))
+                       or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
 
 
