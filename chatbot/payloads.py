@@ -8,7 +8,7 @@ from typing import Literal
 
 from .schema import Card
 
-Outcome = Literal["answered", "handoff", "refused"]
+Outcome = Literal["answered", "clarify", "handoff", "refused"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Query:
     search: str = ""  # what retrieval embeds and tokenises: the standalone question and its glossary terms
     message_search: str = ""  # the message alone and its terms (the figure asked for; a follow-up's own search)
     previous_search: str | None = None  # the previous question and its terms (a follow-up's earlier search)
+    asking: str = ""  # the asking clause(s) of a long message, normalised ("" when the message is short)
+    corrections: tuple[tuple[str, str], ...] = ()  # typos and homophones corrected (typed, meant)
+    after_clarify: bool = False  # the previous assistant turn asked "您想问的是以下哪个问题？"
 
     @property
     def prompt_question(self) -> str:
@@ -113,6 +116,10 @@ class Signals:
     dense_reciprocal: float  # 1 / dense rank of the top candidate
     is_card: float
     coverage: float  # IDF-weighted share of the query's tokens that the top candidate contains
+    # What the asking clause says that the top candidate does not (answer/coverage.py, openworld.py):
+    unknown_terms: float = 0.0  # terms the knowledge base has never written, named in the question
+    missing_weight: float = 0.0  # the most telling asking word the candidate never uses (surprisal, 0..1)
+    missing_share: float = 0.0  # the share of asking words the candidate never uses
 
     def vector(self) -> list[float]:
         return list(asdict(self).values())
@@ -122,10 +129,21 @@ class Signals:
 class Basis:
     """What an answer was decided on, for logs, evaluation and calibration (not in the API)."""
 
-    decided_by: Literal["input", "rule", "retrieval"]  # the message itself (empty, too long), a rule, retrieval
+    decided_by: Literal["input", "rule", "retrieval", "choice"]  # the message itself, a rule, retrieval, a chosen option
     rule: str | None = None  # the rule's id
     retrieved: tuple[str, ...] = ()  # card and document ids of the retrieved candidates, best first, each once
     signals: Signals | None = None  # the retrieval features behind the confidence (None: nothing retrieved)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One standard question offered by a clarifying question; choosing it answers that card."""
+
+    id: str  # the card id
+    question: str  # the card's standard question
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -143,6 +161,8 @@ class Answer:
     topic: str | None = None
     matched_id: str | None = None
     latency_ms: float = 0.0
+    options: tuple[Option, ...] = ()  # the choices of a clarifying question (outcome "clarify")
+    handoff_offer: bool = False  # answered, and a person is offered in the same reply (如需人工协助…)
     basis: Basis | None = field(default=None, compare=False, repr=False)
 
     def to_api(self) -> dict:
@@ -154,6 +174,8 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "ticket_id": self.ticket_id,
             "handoff_reason": self.handoff_reason,
+            "options": [option.to_dict() for option in self.options],
+            "handoff_offer": self.handoff_offer,
         }
 
 

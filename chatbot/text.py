@@ -99,7 +99,7 @@ def expand_english(text: str) -> str:
 
 _RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")
 # Function words that carry no topic; dropped from queries and passages alike.
-_STOP = set("的了吗呢吧啊呀么嘛哦是在我你他她它们和与及或也都就还要会能可以这那有个怎么什么如何请问一下")
+STOP_CHARS = _STOP = frozenset("的了吗呢吧啊呀么嘛哦是在我你他她它们和与及或也都就还要会能可以这那有个怎么什么如何请问一下")
 
 
 def tokenize(text: str, mode: str = "bigram") -> list[str]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from chatbot.answer.confidence import CALIBRATION_FILE, Calibration
 from chatbot.config import Settings, offline_environment
+from chatbot.conversations.handoff import GAP_HANDOFF_REASONS
 from chatbot.quality.cases import Case, load_cases
 from chatbot.quality.evaluators import facts, outcome
 from chatbot.quality.scoring import run_case
@@ -31,7 +32,10 @@ def collect(assistant, cases: list[Case]) -> tuple[np.ndarray, np.ndarray]:
         result = run_case(assistant, case)
         if result.signals is None:
             continue
-        right = outcome(case, result) == 1.0 and facts(case, result) in (None, 1.0)
+        # Right: the top candidate's answer is the expected one. A hand-off by a check of the top candidate
+        # (a figure or subject it lacks) is the engine catching a wrong match, not a right match.
+        right = (outcome(case, result) == 1.0 and facts(case, result) in (None, 1.0)
+                 and result.handoff_reason not in GAP_HANDOFF_REASONS)
         rows.append(result.signals)
         labels.append(1.0 if right else 0.0)
     return np.array(rows), np.array(labels)
@@ -61,7 +65,8 @@ def predict(calibration: Calibration, x: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=Path("eval/cases/dev.jsonl"))
+    parser.add_argument("--cases", type=Path, nargs="+", default=[Path("eval/cases/dev.jsonl")],
+                        help="case files to fit on (several: their cases together)")
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -69,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     from chatbot.services import build_assistant
 
     assistant = build_assistant(Settings())
-    x, y = collect(assistant, load_cases(args.cases))
+    cases = [case for path in args.cases for case in load_cases(path)]
+    x, y = collect(assistant, cases)
     order = np.random.default_rng(0).permutation(len(y))
     folds = np.array_split(order, 5)
     correct = 0

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from chatbot.conversations.handoff import GAP_HANDOFF_REASONS
 from chatbot.pii import mask_pii
 from chatbot.text import normalize
 
@@ -94,14 +95,15 @@ def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_a
     settings = demo_assistant.settings.model_copy(update={"answer_threshold": 1.01})
     unsure = Assistant(settings, retriever=demo_assistant.retriever)
     answer = unsure.ask("挂号窗口说只能扫码，不收现金，这合规吗？能去哪儿反映？")
-    assert (answer.outcome, answer.handoff_reason) == ("handoff", "low_confidence"), answer.text
+    # 挂号 is a term no card writes (an over-cautious hand-off, listed in the README's remaining failures).
+    assert answer.outcome == "handoff" and answer.handoff_reason in GAP_HANDOFF_REASONS, answer.text
     assert unsure.ask("今天晚饭吃什么好").outcome == "refused"  # no banking word: out of scope
 
 
 def test_unanswerable_banking_question_hands_off(demo_assistant):
     answer = demo_assistant.ask("示例银行支持开通数字人民币钱包吗？")
     assert answer.outcome == "handoff"
-    assert answer.handoff_reason == "low_confidence"
+    assert answer.handoff_reason == "subject_not_in_knowledge"  # 数字人民币 is named by no card
     assert "人工" in answer.text
 
 
@@ -121,7 +123,8 @@ def test_answers_never_use_forbidden_sales_phrases(demo_assistant):
 
 def test_api_shape(demo_assistant):
     payload = demo_assistant.ask("信用卡年费怎么免").to_api()
-    assert set(payload) == {"outcome", "answer", "citations", "confidence", "ticket_id", "handoff_reason"}
+    assert set(payload) == {"outcome", "answer", "citations", "confidence", "ticket_id", "handoff_reason",
+                            "options", "handoff_offer"}
     assert set(payload["citations"][0]) == {"id", "title", "source", "snippet"}
 
 
@@ -161,7 +164,7 @@ def test_a_question_about_a_subject_the_match_never_names_hands_off(demo_assista
     assert answer.outcome == "handoff", (question, answer.text)
     assert answer.handoff_reason == "subject_not_in_knowledge"
     assert "人工" in answer.text
-    assert f"never names {subject}" in caplog.text
+    assert "never names" in caplog.text and subject in caplog.text
 
 
 @pytest.mark.parametrize("question", ["借记卡在别的银行ATM取钱收费吗？", "在网点买的年金险犹豫期是几天？",
@@ -208,4 +211,4 @@ def test_a_deployment_shows_its_own_bank_name_and_hotline(demo_assistant):
     assert "测试银行" in answer.text and "示例银行" not in answer.text
     assert all("示例银行" not in c.snippet for c in answer.citations if c.id.startswith("card-"))
     unsure = own.ask("示例银行支持开通数字人民币钱包吗？")
-    assert unsure.handoff_reason == "low_confidence" and "95500" in unsure.text and "{hotline}" not in unsure.text
+    assert unsure.outcome == "handoff" and "95500" in unsure.text and "{hotline}" not in unsure.text

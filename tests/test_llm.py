@@ -145,3 +145,36 @@ def test_ticket_summary_is_written_by_the_llm(assistant, llm_server, tmp_path, d
     llm_server.script(Reply(status=500))
     fallback = service.tickets.get(service.chat("sum-2", "我要投诉你们网点").answer.ticket_id).summary
     assert "对话摘要" not in fallback and "触发消息：我要投诉你们网点" in fallback
+
+
+# --- the LLM's judgement: does the best source answer the question? (issue 12, item 5) -----------------
+
+def test_the_llm_judging_the_source_off_topic_stops_the_answer(assistant, llm_server):
+    llm_server.script(Reply("否"), Reply("示例银行信用卡的免息还款期最长为56天[1]。"))
+    answer = assistant.ask(QUESTION)
+    assert answer.outcome == "handoff" and answer.handoff_reason == "llm_judged_unanswered"
+    assert len(llm_server.requests) == 1  # no answer was generated
+    judged = llm_server.requests[0]["messages"]
+    assert judged[0]["content"].startswith("你负责审核") and QUESTION in judged[1]["content"]
+    assert APPROVED_FIGURE in judged[1]["content"]  # the best source is what is judged
+
+
+def test_the_llm_judging_the_source_on_topic_lets_the_answer_through(assistant, llm_server):
+    llm_server.script(Reply("是"), Reply("示例银行信用卡的免息还款期最长为56天[1]。"))
+    answer = assistant.ask(QUESTION)
+    assert answer.outcome == "answered" and answer.text == "示例银行信用卡的免息还款期最长为56天[1]。"
+    assert len(llm_server.requests) == 2
+
+
+@pytest.mark.parametrize("judgement", [Reply(status=500), Reply("这个问题不好说"), Reply(malformed=True)])
+def test_a_failed_or_unclear_judgement_leaves_the_answer_to_the_other_checks(assistant, llm_server, judgement):
+    llm_server.script(judgement, judgement, Reply("示例银行信用卡的免息还款期最长为56天[1]。"))
+    answer = assistant.ask(QUESTION)
+    assert answer.outcome == "answered" and APPROVED_FIGURE in answer.text
+
+
+def test_the_llm_cannot_make_an_answer_the_checks_refused(assistant, llm_server):
+    llm_server.script(Reply("是"))
+    answer = assistant.ask("喵喵分期逾期了会冻结账户吗？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge"
+    assert llm_server.requests == []

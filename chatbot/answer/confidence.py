@@ -19,7 +19,8 @@ from ..payloads import Candidate, Signals
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 
-def signals(candidates: list[Candidate]) -> Signals | None:
+def signals(candidates: list[Candidate], *, unknown_terms: int = 0, missing_weight: float = 0.0,
+            missing_share: float = 0.0) -> Signals | None:
     if not candidates:
         return None
     top = candidates[0]
@@ -33,6 +34,9 @@ def signals(candidates: list[Candidate]) -> Signals | None:
         dense_reciprocal=1.0 / top.dense_rank if top.dense_rank else 0.0,
         is_card=1.0 if top.unit == "card" else 0.0,
         coverage=top.coverage,
+        unknown_terms=float(unknown_terms),
+        missing_weight=missing_weight,
+        missing_share=missing_share,
     )
 
 
@@ -43,6 +47,7 @@ class Calibration:
     center: list[float]  # features are centered before weighting, to keep the fit well conditioned
 
     def confidence(self, features: Signals) -> float:
+        # A calibration fitted on fewer features (an older file) weighs only those it knows.
         z = self.bias + sum(w * (x - c) for w, x, c in zip(self.weights, features.vector(), self.center))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 

@@ -26,6 +26,8 @@ from .prompts import (
     ANSWER_USER,
     CONDENSE_SYSTEM,
     CONDENSE_USER,
+    JUDGE_SYSTEM,
+    JUDGE_USER,
     SUMMARY_SYSTEM,
     SUMMARY_USER,
     format_history,
@@ -119,6 +121,30 @@ class GroundedGenerator:
         text = (reply.content or "").strip() if isinstance(reply.content, str) else ""
         self.status.ok()
         return text[:300] or None
+
+    def judge(self, question: str, candidates: list[Candidate]) -> bool | None:
+        """Whether the best source answers the question, in the LLM's judgement: True, False, or None when
+        the LLM fails or replies with neither 是 nor 否 (then only the other checks decide)."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        sources = sources_for(candidates, self.budget_tokens, limit=1)
+        if not sources:
+            return None
+        try:
+            reply = self.model.invoke([
+                SystemMessage(JUDGE_SYSTEM),
+                HumanMessage(JUDGE_USER.format(source=render_sources(sources), question=question)),
+            ])
+        except Exception as exc:  # any client error: the answer stands on the other checks
+            self.status.failed(f"{type(exc).__name__}: {exc}")
+            logger.warning("llm judge failed error=%s", type(exc).__name__)
+            return None
+        self.status.ok()
+        verdict = (reply.content or "").strip().strip("“”\"'。.") if isinstance(reply.content, str) else ""
+        if verdict[:1] in {"是", "否"}:
+            return verdict[:1] == "是"
+        logger.warning("llm judge replied neither 是 nor 否 reply=%s", verdict[:40])
+        return None
 
     def summarize(self, history: list[dict], reason: str) -> str | None:
         """A short summary of the conversation for the expert, or None when the LLM fails."""

@@ -13,18 +13,29 @@ from collections.abc import Callable
 from ..payloads import Query
 from ..text import expand_english, glossary_matches, normalize, normalize_all
 from .condense import is_follow_up, last_user_question
+from .wording import asking_part
 
 Rewrite = Callable[[str, list[dict]], str | None]
+Correct = Callable[[str], tuple[str, tuple[tuple[str, str], ...]]]
 
 
 def build_query(message: str, history: list[dict] | None = None, *, max_chars: int,
-                as_of: dt.date | None = None, rewrite: Rewrite | None = None) -> Query:
+                as_of: dt.date | None = None, rewrite: Rewrite | None = None,
+                correct: Correct | None = None) -> Query:
+    """`correct` fixes typos against the knowledge base's words (`wording.TypoCorrector.correct`)."""
     message = message or ""
     turns = tuple(history or ())
     previous_question = last_user_question(list(turns))
     texts = normalize_all([message, previous_question] if previous_question else [message])
+    corrections: tuple[tuple[str, str], ...] = ()
+    if correct is not None:
+        texts[0], corrections = correct(texts[0])
+        if len(texts) > 1:
+            texts[1] = correct(texts[1])[0]
     text = texts[0]
-    base = {"message": message, "history": turns, "as_of": as_of, "text": text}
+    after_clarify = bool(turns) and turns[-1].get("role") == "assistant" and turns[-1].get("outcome") == "clarify"
+    base = {"message": message, "history": turns, "as_of": as_of, "text": text, "corrections": corrections,
+            "after_clarify": after_clarify}
     if not text:
         return Query(**base, refusal="empty")
     if len(message.strip()) > max_chars:
@@ -47,4 +58,5 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         search=expand_english(standalone),
         message_search=expand_english(text),
         previous_search=expand_english(previous) if previous is not None else None,
+        asking=asking_part(text),
     )

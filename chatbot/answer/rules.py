@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from .intent import OnQuestion
+
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 
 
@@ -23,6 +25,8 @@ class RuleSpec(BaseModel):
     patterns: list[str]
     unless: list[str] = []
     message: str
+    # How much the message must read as a question for the assistant to answer it instead (intent.py).
+    on_question: OnQuestion = "handoff"
 
 
 @dataclass(frozen=True)

@@ -55,15 +55,17 @@ class SubjectLexicon:
         return cls(subjects)
 
     def mentioned(self, text: str) -> list[Subject]:
-        """The subjects a normalised text names, each once; a longer name hides the shorter ones inside it."""
+        """The subjects a normalised text names, each once, in the order they first appear; a longer name
+        hides the shorter ones inside it."""
         taken = [False] * len(text)
-        found: dict[str, Subject] = {}
+        found: dict[str, tuple[int, Subject]] = {}
         for name, subject in self._names:
             for start, end in _occurrences(text, name):
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * (end - start)
-                    found.setdefault(subject.term, subject)
-        return list(found.values())
+                    if subject.term not in found or start < found[subject.term][0]:
+                        found[subject.term] = (start, subject)
+        return [subject for _, subject in sorted(found.values(), key=lambda pair: pair[0])]
 
     def uncovered(self, question: str, passage: str) -> list[str]:
         """The subjects the question names that the passage does not cover (family names are not checked);
@@ -71,16 +73,20 @@ class SubjectLexicon:
         return [s.term for s in self.mentioned(question) if not s.generic and not self._covers(passage, s)]
 
     def _covers(self, passage: str, subject: Subject) -> bool:
-        """The (normalized) passage names the subject, or names its broader term and none of its
-        siblings: a card on 银行卡 in general covers 信用卡, a card on 借记卡 does not. When a card names
+        """The (normalized) passage names the subject, or names none of its siblings: a card on 银行卡 in
+        general (or on a rule that names no card at all) covers 信用卡, a card on 借记卡 does not. When a card names
         both the family and a sibling (存款 and 大额存单), the stricter reading wins: a wrong answer costs
         more than a hand-off."""
         if _names_any(passage, subject):
             return True
-        if subject.broader is None or not _names_any(passage, self.subjects[subject.broader]):
+        if subject.broader is None:
             return False
-        return not any(_names_any(passage, sibling) for sibling in self._siblings[subject.broader]
-                       if sibling.term != subject.term)
+        siblings = [s for s in self._siblings[subject.broader] if s.term != subject.term]
+        if any(_names_any(passage, sibling) for sibling in siblings):
+            return False
+        # The passage names the family (银行卡) or none of it at all: a rule for every product of the
+        # family (the 5-year retention of a negative credit record does not name 信用卡, and holds for it).
+        return True
 
 
 def _occurrences(text: str, name: str) -> list[tuple[int, int]]:

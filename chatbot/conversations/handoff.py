@@ -19,12 +19,16 @@ REASON_LABELS = {
     "low_confidence": "智能助手无法确定答案",
     "figure_not_in_knowledge": "知识库中没有客户所问的具体数值",
     "subject_not_in_knowledge": "知识库中没有客户所问的产品或事项",
+    "term_not_in_knowledge": "客户提到的产品或名词在知识库中从未出现",
+    "attribute_not_in_knowledge": "知识库中没有客户所问的具体事项（如期限、流程、条件）",
     "repeated_failure": "多次未能解决客户问题",
+    "llm_judged_unanswered": "大模型判断现有资料未回答客户的问题",
 }
 
 # Hand-offs that mean the knowledge did not serve the question (the gap report lists them; evaluation
 # reads what was retrieved for them), unlike those a rule or a hand-off card decides by design.
-GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge", "subject_not_in_knowledge")
+GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_knowledge", "subject_not_in_knowledge",
+                       "term_not_in_knowledge", "attribute_not_in_knowledge", "llm_judged_unanswered")
 
 
 def reason_label(reason: str | None) -> str:

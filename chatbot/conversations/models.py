@@ -51,7 +51,12 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     def as_turn(self) -> dict:
-        return {"role": "assistant" if self.role == "expert" else self.role, "content": self.content}
+        """The message as the engine reads history: role, text and, for answers, the outcome (a second
+        clarifying question in a row hands off)."""
+        turn = {"role": "assistant" if self.role == "expert" else self.role, "content": self.content}
+        if self.role == "assistant" and self.outcome:
+            turn["outcome"] = self.outcome
+        return turn
 
 
 class Ticket(Base):

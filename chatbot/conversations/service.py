@@ -66,9 +66,9 @@ class ChatService:
     # --- turns ---------------------------------------------------------------------------------
 
     def chat(self, session_id: str, message: str, *, customer_id: str | None = None,
-             as_of: dt.date | None = None) -> Turn:
+             as_of: dt.date | None = None, choice: str | None = None) -> Turn:
         turn = None
-        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of):
+        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of, choice=choice):
             if isinstance(item, Turn):
                 turn = item
         if turn is None:  # stream() always ends with the recorded Turn; none is a bug
@@ -76,8 +76,9 @@ class ChatService:
         return turn
 
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
-               as_of: dt.date | None = None) -> Iterator[Event | Turn]:
-        """Events for the UI as the answer is produced, then the recorded Turn."""
+               as_of: dt.date | None = None, choice: str | None = None) -> Iterator[Event | Turn]:
+        """Events for the UI as the answer is produced, then the recorded Turn. `choice` is the card id of
+        the option the customer clicked in a clarifying question (the message is its question)."""
         message = clean_text(message)
         recorded = bool(message.strip())
         ticket = self.tickets.open_for_session(session_id) if recorded else None
@@ -87,7 +88,7 @@ class ChatService:
             yield self._takeover_turn(ticket, message, history, user_id, customer_id, as_of)
             return
         final: Answer | None = None
-        for event in self.assistant.stream(message, history, as_of=as_of):
+        for event in self.assistant.stream(message, history, as_of=as_of, choice=choice):
             if event.kind == "final":
                 final = event.answer
             else:

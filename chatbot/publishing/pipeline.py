@@ -44,6 +44,7 @@ from ..index.report import Change, IndexReport
 from ..index.store import make_client
 from ..retrieval.retriever import HybridRetriever
 from .gate import compare, evaluate_generation
+from .consistency import cards_to_check, check_cards
 from .probe import probe_changes
 from .report import ArchivedVersion, GateEvaluation, Override, PublishReport
 
@@ -129,6 +130,10 @@ def _check_and_publish(run: IngestRun, report: PublishReport, changes: list[Chan
     stale = [p for p in report.probe if not p.old_gone]
     if stale:
         report.blocked.append("旧内容仍可被检索到：" + "、".join(p.item_id or p.source for p in stale))
+    changed = {c.item_id for c in changes if c.item_id and c.status != "deleted"}
+    report.consistency = check_cards(retriever, cards_to_check(retriever, changed))
+    if report.consistency:
+        report.blocked.append("卡片答案与其引用的条款不一致：" + "、".join(i.card_id for i in report.consistency))
     cases = settings.eval_gate_cases
     if cases and Path(cases).is_file() and run.current is not None:  # a first build has nothing to compare
         run.steps("运行评测集")(0, 1, str(cases))

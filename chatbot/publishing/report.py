@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..index.report import FileReport, IndexReport
+from .consistency import Inconsistency
 from .gate import FIGURE_LABELS
 from .probe import ProbeResult
 
@@ -48,6 +49,7 @@ class PublishReport:
     blocked: list[str] = field(default_factory=list)  # why it was not published (Chinese, for the manager)
     archived: list[ArchivedVersion] = field(default_factory=list)
     probe: list[ProbeResult] = field(default_factory=list)  # the stale-content probe, per changed item
+    consistency: list[Inconsistency] = field(default_factory=list)  # cards whose figures their sources lack
     evaluation: GateEvaluation | None = None
     override: Override | None = None  # when a manager published despite a block
 
@@ -67,6 +69,7 @@ class PublishReport:
             "blocked": list(self.blocked),
             "archived": [asdict(a) for a in self.archived],
             "probe": [asdict(p) for p in self.probe],
+            "consistency": [asdict(i) for i in self.consistency],
             "evaluation": asdict(self.evaluation) if self.evaluation else None,
             "override": asdict(self.override) if self.override else None,
         }
@@ -95,6 +98,8 @@ def format_report(report: PublishReport) -> str:
             verdict = "通过"
         removed = f"；已清除：“{probe.removed[0][:60]}”" if probe.removed else ""
         lines.append(f"  旧内容核验 {verdict}：{probe.item_id or probe.source} — {probe.detail}{removed}")
+    for inconsistency in report.consistency:
+        lines.append(f"  内容一致性 未通过：{inconsistency.message()}")
     evaluation = report.evaluation
     if evaluation:
         previous, current = evaluation.previous or {}, evaluation.current

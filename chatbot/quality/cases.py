@@ -40,6 +40,8 @@ class Case(BaseModel):
     topic: str = ""
     history: list[HistoryTurn] | None = None
     expect: Expect = Field(default_factory=Expect)
+    style: str = ""  # how the question is written (long_context, typo_homophone, …): for reading results
+    note: str = ""  # the writer's reason for the expected outcome
 
     def turns(self) -> list[dict] | None:
         """The history as the assistant takes it."""
@@ -60,6 +62,10 @@ class CaseResult(BaseModel):
     latency_ms: float
     matched_id: str | None = None
     retrieved: list[str] = Field(default_factory=list)  # source ids behind the answer, best first
+    # A clarifying question ("您想问的是以下哪个问题？") is answered by one click: the outcome above is the
+    # clicked option's, `clarified` says there was a click, and `options` what was offered.
+    clarified: bool = False
+    options: list[dict] = Field(default_factory=list)
     # The retrieval signals behind the confidence (calibration fits on them); not written out.
     signals: list[float] | None = Field(None, exclude=True)
 

@@ -18,6 +18,9 @@ def run_case(assistant, case: Case, recorder=None) -> CaseResult:
     else:
         history = case.turns()
         answer = assistant.ask(case.question, history)
+    offered = answer.options
+    if answer.outcome == "clarify" and offered:
+        answer = _click(assistant, case, history, answer) or answer
     basis = answer.basis
     retrieved: list[str] = []
     if answer.outcome == "answered" or answer.handoff_reason in GAP_HANDOFF_REASONS:
@@ -36,8 +39,27 @@ def run_case(assistant, case: Case, recorder=None) -> CaseResult:
         latency_ms=round(answer.latency_ms, 2),
         matched_id=answer.matched_id,
         retrieved=retrieved[:10],
+        clarified=bool(offered) and answer.outcome != "clarify",
+        options=[option.to_dict() for option in offered],
         signals=basis.signals.vector() if basis and basis.signals else None,
     )
+
+
+def _click(assistant, case: Case, history: list[dict] | None, clarifying):
+    """The option of a clarifying question the customer clicks: the one whose answer holds the expected
+    facts (or cites an expected source) — a customer recognises their own question. None when no option
+    is their question (nothing is clicked; the outcome stays "clarify")."""
+    turns = [*(history or []), {"role": "user", "content": case.question},
+             {"role": "assistant", "content": clarifying.text, "outcome": "clarify"}]
+    answers = [assistant.ask(option.question, turns, choice=option.id) for option in clarifying.options]
+    for answer in answers:
+        probe = CaseResult(id=case.id, question=case.question, outcome=answer.outcome, answer=answer.text,
+                           confidence=0.0, latency_ms=0.0, retrieved=[c.id for c in answer.citations])
+        if case.expect.outcome != "answered":
+            return None
+        if EVALUATORS["facts"](case, probe) == 1.0 or (not case.expect.facts and EVALUATORS["hit@1"](case, probe)):
+            return answer
+    return None
 
 
 def score(cases: list[Case], results: list[CaseResult]) -> dict:
@@ -59,6 +81,16 @@ def score(cases: list[Case], results: list[CaseResult]) -> dict:
     per_metric["handoff_precision"] = [true_handoffs / max(1, got.count("handoff"))]
     per_metric["handoff_recall"] = [true_handoffs / max(1, expected.count("handoff"))]
     per_metric["answerable_handed_off"] = [answerable.count("handoff") / max(1, len(answerable))]
+    # What the issue of trustworthy answers measures: a wrong answer is an answer where none was expected,
+    # or one without an expected fact; "resolved" is an answerable question answered (facts included)
+    # directly or after one click on a clarifying question.
+    per_metric["wrong_answers"] = [sum(_wrong(c, r) for c, r in zip(cases, results)) / max(1, len(cases))]
+    per_metric["answered_rate"] = [got.count("answered") / max(1, len(got))]
+    per_metric["clarification_rate"] = [sum(bool(r.options) for r in results) / max(1, len(results))]
+    per_metric["clarify_clicked"] = [sum(r.clarified for r in results) / max(1, len(results))]
+    answerable_pairs = [(c, r) for c, r in zip(cases, results) if c.expect.outcome == "answered"]
+    per_metric["resolved"] = [sum(r.outcome == "answered" and EVALUATORS["facts"](c, r) != 0.0
+                                  for c, r in answerable_pairs) / max(1, len(answerable_pairs))]
     latencies = sorted(r.latency_ms for r in results)
     return {
         "cases": len(cases),
@@ -72,6 +104,12 @@ def score(cases: list[Case], results: list[CaseResult]) -> dict:
         "by_outcome": {o: {n: _mean(v) for n, v in m.items()} | {"n": len(m.get("outcome", []))}
                        for o, m in sorted(per_outcome.items())},
     }
+
+
+def _wrong(case: Case, result: CaseResult) -> bool:
+    if result.outcome != "answered":
+        return False
+    return case.expect.outcome not in (None, "answered") or EVALUATORS["facts"](case, result) == 0.0
 
 
 def _mean(values: list[float]) -> float | None:

@@ -23,6 +23,7 @@ from ..payloads import Candidate, RetrievedChunk
 from ..schema import Card
 from ..text import tokenize_normalized
 from .lexical import LexicalIndex, TokenRows
+from .vocabulary import Vocabulary
 from .units import Positions, UnitTable
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class HybridRetriever:
         self._cards: dict[str, dict] = {}  # card id → {(version, superseded): (dates, Card)}
         self._groups = Positions()
         self._vocabulary: dict[str, int] = {}
+        self.vocabulary = Vocabulary({}, np.zeros(0), 0, (0, ""))
         self._idf = np.zeros(0)
         self._unseen_idf = 1.0
         self._articles = Positions()
@@ -128,6 +130,8 @@ class HybridRetriever:
             self._groups = groups
             self._articles = articles
             self._vocabulary = vocabulary
+            self.vocabulary = Vocabulary(vocabulary, document_frequency, len(units), version,
+                                         self.settings.lexical_tokenizer)
             self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
             self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
@@ -135,6 +139,11 @@ class HybridRetriever:
             self._version = version
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
+
+    def card_ids(self) -> list[str]:
+        """Every card id in the index (any version)."""
+        self.refresh()
+        return sorted(self._cards)
 
     def card(self, card_id: str, as_of: dt.date | None = None) -> Card | None:
         """The card in the version in force on `as_of` (today by default)."""

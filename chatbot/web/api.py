@@ -46,6 +46,9 @@ class ChatRequest(BaseModel):
         None, description="The bank website's signed identity of a logged-in customer (JWT, HS256).")
     customer_id: Annotated[Text, Field(max_length=128)] | None = Field(
         None, description="Ignored: a customer id is accepted only inside a verified identity_token.")
+    choice: Annotated[Text, Field(max_length=128)] | None = Field(
+        None, description="The id of the option picked from a clarifying question (outcome \"clarify\"); "
+        "the message is that option's question.")
 
 
 class FeedbackRequest(BaseModel):
@@ -113,7 +116,7 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
     def chat(request: ChatRequest) -> dict:
         session_id, token = session_of(request.session_id)
         customer = verify_identity(request.identity_token, settings)
-        turn = service.chat(session_id, request.message, customer_id=customer)
+        turn = service.chat(session_id, request.message, customer_id=customer, choice=request.choice)
         return turn_response(turn, token) | {"identity_verified": customer is not None}
 
     @app.post("/api/feedback")

@@ -52,6 +52,23 @@ def format_answer(answer: Answer) -> str:
     return "".join(parts)
 
 
+def chat_message(answer: Answer) -> dict:
+    """The answer as a chat message; a clarifying question carries its options as buttons."""
+    message = {"role": "assistant", "content": format_answer(answer)}
+    if answer.options:
+        message["options"] = [{"value": option.id, "label": option.question} for option in answer.options]
+    return message
+
+
+def option_label(chat: list, value: str) -> str:
+    """The question of the clicked option (the latest message offering it)."""
+    for message in reversed(chat):
+        for option in (message.get("options") or []) if isinstance(message, dict) else []:
+            if option.get("value") == value:
+                return option.get("label") or value
+    return value
+
+
 def format_stored(message: Message) -> str:
     """A stored assistant message as it was first shown: the text and its sources."""
     try:
@@ -132,7 +149,8 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
             ids.append(message.id)
         return (session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen) + panel.refresh(session_id)
 
-    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request,
+                choice: str | None = None):
         message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
@@ -147,12 +165,12 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         ids = ids + [None, None]
         shown = ""
-        for item in service.stream(session_id, message):
+        for item in service.stream(session_id, message, choice=choice):
             if isinstance(item, Turn):
                 ids[-2], ids[-1] = item.user_message_id, item.answer_message_id
                 last_seen = max(last_seen, item.answer_message_id or 0)
                 if item.answer.text:
-                    chat[-1] = {"role": "assistant", "content": format_answer(item.answer)}
+                    chat[-1] = chat_message(item.answer)
                 else:  # an expert has the conversation: the assistant says nothing
                     chat, ids = chat[:-1], ids[:-1]
                 yield (chat, ids, "", last_seen) + panel.updates(item.agent)
@@ -163,6 +181,11 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
                 shown += item.text
             chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             yield (chat, ids, "", last_seen) + (gr.skip(),) * len(panel.outputs)
+
+    def choose(chat: list, ids: list, session_id: str, last_seen: int, data: gr.SelectData, request: gr.Request):
+        """A click on an option of "您想问的是以下哪个问题？": that standard question, answered as a turn."""
+        question = option_label(chat, data.value)
+        yield from respond(question, chat, ids, session_id, last_seen, request, choice=data.value)
 
     def handoff(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
         if not limiter.allow(_address(request)):
@@ -221,6 +244,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         panel.wire(box, chatbot, ids, session, last_seen)
         gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs,
                                     show_progress="hidden", concurrency_limit=None)  # every page's poll at once
+        chatbot.option_select(choose, [chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen] + panel.outputs)
         build_survey(service, session_of, session)
     return demo
 

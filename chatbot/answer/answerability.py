@@ -1,0 +1,109 @@
+"""Whether what retrieval found answers the question: the retrieval verdict.
+
+One verdict per turn, read by the assistant to answer, ask which question was meant, or hand off with a
+reason. Its evidence, beyond the retrieval scores:
+- the figure asked for (slots.py): does the best match state a figure of that kind?
+- the subject named (subjects.py): does the best match name it, or a broader term that covers it?
+- the asking words (coverage.py): which words of the asking clause does the best match never use?
+- the open world (openworld.py): does the question name a term the knowledge base has never written,
+  or another institution?
+The calibrated confidence (confidence.py) weighs the retrieval scores together with the last two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..payloads import Basis, Candidate, Option, Query, Signals
+from ..retrieval.vocabulary import Vocabulary
+from ..text import normalize
+from .confidence import Calibration, signals
+from .coverage import Coverage, coverage
+from .openworld import UnknownTerm, open_world_for
+from .slots import asked_slots, unstated
+from .subjects import default_lexicon
+
+CLARIFY_BAND = 0.2  # below the answer threshold by at most this much: ask which question was meant
+CLARIFY_OPTIONS = 3
+CLARIFY_CLOSENESS = 0.03  # options: answer cards whose best similarity is this close to the top one's
+MISSING_WEIGHT_FOR_REASON = 0.6  # a missing asking word this telling names the hand-off reason
+
+
+@dataclass(frozen=True)
+class RetrievalVerdict:
+    """What retrieval found for a question and what the best match lacks."""
+
+    candidates: list[Candidate]
+    signals: Signals | None
+    confidence: float
+    unstated_slots: tuple[str, ...] = ()  # figures asked for that the top match lacks
+    uncovered_subjects: tuple[str, ...] = ()  # subjects asked about that it never names
+    unknown_terms: tuple[UnknownTerm, ...] = ()  # terms the knowledge base has never written
+    coverage: Coverage = field(default_factory=lambda: Coverage((), 0.0, 0.0))
+
+    def basis(self) -> Basis:
+        return Basis("retrieval", retrieved=tuple(dict.fromkeys(c.best.source_id for c in self.candidates)),
+                     signals=self.signals)
+
+    @property
+    def institutions(self) -> list[UnknownTerm]:
+        return [t for t in self.unknown_terms if t.institution]
+
+    def options(self) -> tuple[Option, ...]:
+        """Up to three standard questions close to the best match, for "您想问的是以下哪个问题？"."""
+        cards = [c for c in self.candidates[:6] if c.unit == "card" and c.best.kind == "answer" and c.card]
+        if len(cards) < 2:
+            return ()
+        top = cards[0].dense_score
+        close = [c for c in cards if top - c.dense_score <= CLARIFY_CLOSENESS]
+        return tuple(Option(c.card.id, c.card.question) for c in close[:CLARIFY_OPTIONS]) if len(close) >= 2 else ()
+
+    def reason(self) -> str:
+        """Why the best match does not answer, as a hand-off reason code."""
+        if any(t.subject for t in self.unknown_terms):
+            return "term_not_in_knowledge"
+        if self.coverage.weight >= MISSING_WEIGHT_FOR_REASON:
+            return "attribute_not_in_knowledge"
+        return "low_confidence"
+
+
+def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, calibration: Calibration, *,
+           own_names: tuple[str, ...] = ()) -> RetrievalVerdict:
+    """The verdict on candidates retrieved for a query; `own_names` are this bank's names (never
+    another institution)."""
+    if not candidates:
+        return RetrievalVerdict(candidates, None, 0.0)
+    asking = query.asking or query.text
+    ours = asking
+    for name in own_names:
+        ours = ours.replace(normalize(name), "本行")
+    terms = tuple(open_world_for(vocabulary).terms(ours)) if vocabulary.units else ()
+    top = candidates[0]
+    matched = _normalized_passage(_matched_text(top))
+    # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
+    covered = coverage(asking, matched) if not query.follow_up else coverage("", matched)
+    features = signals(candidates, unknown_terms=sum(not t.institution for t in terms),
+                       missing_weight=covered.weight, missing_share=covered.share)
+    confidence = calibration.confidence(features)
+    slots, subjects = (), ()
+    if top.best.kind == "answer":
+        asked = asked_slots(query.message_search)
+        if asked:
+            slots = tuple(unstated(top.card.answer if top.unit == "card" else top.best.text, asked))
+        subjects = tuple(default_lexicon().uncovered(asking, matched))
+    return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered)
+
+
+@lru_cache(maxsize=4096)
+def _normalized_passage(text: str) -> str:
+    """Knowledge text normalised once per process: the same cards and passages come back turn after turn."""
+    return normalize(text)
+
+
+def _matched_text(candidate: Candidate) -> str:
+    """What the answer would be drawn from: the whole card (titles, phrasings, answer) or the passage."""
+    if candidate.unit != "card":
+        return f"{candidate.best.title} {candidate.best.text}"
+    card = candidate.card
+    return " ".join([card.title, card.question, *card.similar_questions, card.answer, *card.tags])

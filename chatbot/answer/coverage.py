@@ -1,0 +1,67 @@
+"""Does the best match speak to what the question asks? The words of the asking clause that the match
+never uses, weighted by how much they say.
+
+"信用卡争议交易提交以后，调查一般要多久出结果？" finds the card on disputes (file within 60 days) — same
+subject, another attribute: 调查 and 结果 appear nowhere in it. A word counts as used when the matched
+text contains one of its character pairs (so 包不包括 meets 包括, 出结果 meets 结果). How much a missing word
+says is its surprisal in general Chinese (jieba's dictionary frequency): 顺延, 公证, 上限 say a lot; 具体,
+自己, 时候 say little. The figures feed the answerability model (`confidence.py`) and the hand-off reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .wording import FUNCTION_CHARS, jieba_module
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+# Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
+_QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么|怎么样|怎么办|怎么|如何|哪些|哪里|"
+                             r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
+                             r"要不要|算不算|行不行|一般|请问|问一下|问问")
+MAX_SURPRISAL = 16.0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    missing: tuple[str, ...]  # asking words the match never uses, most telling first
+    weight: float  # the largest surprisal among them, 0..1
+    share: float  # the share of the asking words that are missing
+
+
+@lru_cache(maxsize=1)
+def _surprisal_table() -> tuple[dict, float]:
+    jieba = jieba_module()
+    return jieba.dt.FREQ, float(jieba.dt.total)
+
+
+def surprisal(word: str) -> float:
+    """How much a word says, from its frequency in general Chinese, 0..1 (unknown words say most)."""
+    frequency, total = _surprisal_table()
+    return min(MAX_SURPRISAL, math.log(total / (frequency.get(word, 0) + 1))) / MAX_SURPRISAL
+
+
+@lru_cache(maxsize=8192)
+def asking_words(asking: str) -> tuple[str, ...]:
+    """The topic words of an asking clause (normalised): jieba words of two or more characters, without
+    question words and function characters."""
+    words = []
+    for word in jieba_module().lcut(_QUESTION_WORDS.sub(" ", asking)):
+        content = "".join(ch for ch in word if ch not in FUNCTION_CHARS)
+        if len(content) >= 2 and _CJK.match(content):
+            words.append(content)
+    return tuple(dict.fromkeys(words))
+
+
+def coverage(asking: str, matched_text: str) -> Coverage:
+    """How the (normalised) matched text covers the (normalised) asking clause."""
+    words = asking_words(asking)
+    if not words:
+        return Coverage((), 0.0, 0.0)
+    missing = [w for w in words if not any(w[i:i + 2] in matched_text for i in range(len(w) - 1))]
+    missing.sort(key=surprisal, reverse=True)
+    weight = surprisal(missing[0]) if missing else 0.0
+    return Coverage(tuple(missing), weight, len(missing) / len(words))

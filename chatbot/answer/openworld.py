@@ -1,0 +1,142 @@
+"""Terms the knowledge base has never heard of, named where the question's subject goes.
+
+"美团月付逾期了，账户被冻结了怎么办？" shares everything but one term with the card on judicial freezes, and
+retrieval finds that card with confidence. The knowledge base never writes 美团月付; the question is
+about that product, so answering from the card would mislead. No list of products can keep up with what
+customers name, so nothing here lists products. A span of the question is *unknown* when
+
+- the knowledge base has never written it (a pair of adjacent characters it does not know: `Vocabulary`),
+- general Chinese does not use it as an everyday word (jieba's dictionary frequency; 现在, 父亲, 菜市场
+  are everyday words, 白条, 微粒, 花呗 are rare or unknown), and
+- it stands where the subject of a banking question stands: right before a word that is characteristic
+  of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), or as
+  "在X上/里" — so the everyday nouns of a customer's story ("今天去菜市场买菜，…") do not count.
+
+A span that names another institution ("X银行", "X证券", "X行", "X保险"…, by the shape of Chinese
+institution names) is reported as such: the customer should ask that institution.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..retrieval.vocabulary import Vocabulary
+from .wording import jieba_module
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么嘛呀哦说去来回我你他她它们也都还又才在是了着过把被给让"
+                           "对向从和与或但而要能可想没不很太最更其先再已将个些请问该咋啥哪怎么什么多少几有俺咱")
+EVERYDAY_FREQUENCY = 500  # a jieba word at least this frequent is everyday Chinese, not a product's name
+_LINKS = frozenset({"的", "里", "上", "中", "里面", "上面", "app", "上的", "里的"})
+_VERBS_BEFORE = frozenset({"开通", "开了", "用", "用的", "还", "借", "办", "办了", "申请", "买", "买的", "使用", "注册",
+                           "绑定", "提前还", "开", "下载", "在"})
+INSTITUTION_SUFFIX = re.compile(r"(银行|证券|保险公司|人寿|财险|金融|基金公司|信托|支付|财富|小贷|网贷|消费金融|农商行|"
+                                r"信用社|银联)$")
+# Words that pick out "some bank" rather than name one: 每家银行, 其他银行, 别的银行.
+_DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|其他|其它|别的|另外|各|各家|任何|所有|两家|几家|外地|本地|国有|"
+                          r"商业|正规|大|小|同一)")
+# Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
+_NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
+_NAME_ENDINGS = frozenset("贷付花宝呗卡")
+_BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
+CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
+
+
+@dataclass(frozen=True)
+class UnknownTerm:
+    text: str
+    institution: bool = False  # another institution's name, or a product of one
+    subject: bool = False  # it stands where the question's subject stands (see the module's docstring)
+
+
+class OpenWorld:
+    """Built once per published vocabulary (`open_world_for`)."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        jieba = jieba_module()
+        self._frequency = jieba.dt.FREQ
+        total = jieba.dt.total
+        units = max(vocabulary.units, 1)
+        # Words characteristic of the knowledge base: written by several units, and far more common there
+        # than in general Chinese (逾期, 年费, 额度, 挂失…; not 银行 or 时间, which are everywhere).
+        self.characteristic = frozenset(
+            token for token, frequency in vocabulary.items()
+            if len(token) == 2 and frequency >= 3 and _CJK.match(token) and not set(token) & FUNCTION_CHARS
+            and math.log((frequency / units) / ((self._frequency.get(token, 0) + 1) / total)) > CHARACTERISTIC_RATIO)
+
+    def terms(self, text: str) -> list[UnknownTerm]:
+        """The unknown terms of a normalised question (or of the asking part of a long one), in order."""
+        import jieba.posseg
+
+        pairs = [(word.word, word.flag) for word in jieba.posseg.lcut(text)]
+        tokens = [word for word, _ in pairs]
+        self._tags = [flag for _, flag in pairs]
+        marked = self._mark(tokens)
+        found: list[UnknownTerm] = []
+        i = 0
+        while i < len(tokens):
+            if not marked[i]:
+                i += 1
+                continue
+            j = i
+            while j < len(tokens) and marked[j]:
+                j += 1
+            term = self._judge(tokens, i, j)
+            if term:
+                found.append(term)
+            i = j
+        for i, token in enumerate(tokens):  # institution names jieba keeps whole: 招商银行, 华泰证券
+            suffix = INSTITUTION_SUFFIX.search(token)
+            if suffix and not marked[i] and len(token) > len(suffix.group(1)) and not _DETERMINERS.match(token) \
+                    and not self.vocabulary.knows(token[:-len(suffix.group(1))] + suffix.group(1)[0]):
+                found.append(UnknownTerm(token, institution=True))
+        return found
+
+    def _mark(self, tokens: list[str]) -> list[bool]:
+        """Tokens that belong to an unknown span: a rare word the knowledge base never writes, or two single
+        characters that form no word of either."""
+        marked = [False] * len(tokens)
+        for i, token in enumerate(tokens):
+            if not _CJK.match(token) or token in FUNCTION_CHARS:
+                continue
+            if len(token) >= 2:
+                if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY:
+                    marked[i] = True
+            elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
+                    and tokens[i + 1] not in FUNCTION_CHARS:
+                pair = token + tokens[i + 1]
+                if pair not in self.vocabulary and not self._frequency.get(pair):
+                    marked[i] = marked[i + 1] = True
+        return marked
+
+    def _judge(self, tokens: list[str], start: int, end: int) -> UnknownTerm | None:
+        # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
+        # the span belongs to the name ("咕咕" + "贷").
+        shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS
+        if shaped:
+            end += 1
+        span = "".join(tokens[start:end])
+        if _DETERMINERS.match(span):
+            return None
+        named = end - start > 1 or self._tags[start] in _NAME_TAGS
+        following = [t for t in tokens[end:end + 2] if t not in _LINKS]
+        after = following[0] if following else ""
+        if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
+            return UnknownTerm(span, institution=True)
+        if INSTITUTION_SUFFIX.fullmatch(after):
+            return UnknownTerm(span + after, institution=True)
+        before = tokens[max(0, start - 2):start]
+        subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
+                       or any(word in _VERBS_BEFORE for word in before)
+                       or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
+        return UnknownTerm(span, subject=subject) if named else None
+
+
+def open_world_for(vocabulary: Vocabulary) -> OpenWorld:
+    found = vocabulary.derived.get("open_world")
+    if found is None:
+        found = vocabulary.derived["open_world"] = OpenWorld(vocabulary)
+    return found

@@ -1,0 +1,23 @@
+"""What the assistant says when it does not answer from a card or a passage (Simplified Chinese)."""
+
+EMPTY_MESSAGE = "您好，请输入您想咨询的问题，例如：“信用卡免息期有多长？”或“银行卡丢了怎么挂失？”"
+TOO_LONG_MESSAGE = "您的消息超过了{limit}个字，请精简后再发送，或分几次提问。"
+LOW_CONFIDENCE_MESSAGE = (
+    "抱歉，这个问题我暂时无法给出准确答复。为避免误导您，我已为您转接人工专家，专家会尽快回复；"
+    "您也可以拨打客服热线{hotline}咨询。"
+)
+UNKNOWN_TERM_MESSAGE = (
+    "我们的资料里没有关于“{term}”的内容，为避免误导您，我不作猜测。我已为您转接人工专家，专家会尽快回复；"
+    "您也可以拨打客服热线{hotline}咨询。"
+)
+OTHER_INSTITUTION_MESSAGE = (
+    "您问的是“{term}”的产品或服务，我们的资料里没有相关内容，具体规则请以该机构的说明为准，建议直接咨询该机构的客服。"
+    "如需{bank}人工协助，请点击“转人工”。"
+)
+OUT_OF_SCOPE_MESSAGE = (
+    "抱歉，这超出了我的服务范围。我可以为您解答银行卡与账户、信用卡、贷款、征信、个人信息保护、"
+    "理财与保险、存款与收费、投诉与反诈等金融消费者权益问题。"
+)
+SUGGESTION_PREFIX = "您是不是想问："
+HANDOFF_OFFER = "如需人工协助，请点击“转人工”。"
+CLARIFY_MESSAGE = "您想问的是以下哪个问题？请点击选择；如果都不是，请换个说法再问，或点击“转人工”。"

@@ -1,0 +1,131 @@
+"""Customers' wording: typos and homophones corrected against the knowledge base's own words, and the
+clause of a long message that asks the question.
+
+Customers type on phones with pinyin input: 征心 for 征信, 利律 for 利率, 信用咔 for 信用卡, 蜜码 for 密码.
+A pair of characters the knowledge base never writes, that sounds exactly like a pair it writes (toneless
+pinyin) and differs from it in one character, is replaced — but only where general Chinese does not
+read it as a word of its own (jieba's dictionary) and the pair is not two ordinary words side by side
+(普及|金融, 上|先): the pair must be one unknown token, or two single characters that are not function
+characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from ..retrieval.vocabulary import Vocabulary
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+# Characters that join words rather than make them: a pair containing one is two words, not a typo.
+FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么说去来回我你他她它也都还又才在是了着过把被给让对向"
+                           "从和与或但而要能可想没不很太最更其先再已将")
+MIN_FREQUENCY = 2  # a replacement must be written by at least this many units of the knowledge base
+
+
+@lru_cache(maxsize=1)
+def jieba_module():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+@lru_cache(maxsize=65536)
+def _sound(char: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(char)[0]
+
+
+class TypoCorrector:
+    """Built once per published vocabulary (`corrector_for`)."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        self._by_sound: dict[tuple[str, str], tuple[str, int]] = {}
+        for token, frequency in vocabulary.items():
+            if len(token) != 2 or frequency < MIN_FREQUENCY or not _CJK.match(token):
+                continue
+            key = (_sound(token[0]), _sound(token[1]))
+            if key not in self._by_sound or self._by_sound[key][1] < frequency:
+                self._by_sound[key] = (token, frequency)
+
+    def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The text with typos corrected, and the corrections made (typed, meant)."""
+        if not self._by_sound or not re.search(r"[\u4e00-\u9fff]", text):
+            return text, ()
+        jieba = jieba_module()
+        common = jieba.dt.FREQ
+        tokens = jieba.lcut(text, HMM=False)
+        out: list[str] = []
+        fixes: list[tuple[str, str]] = []
+        i = 0
+        while i < len(tokens):
+            token, window, used = tokens[i], None, 1
+            if len(token) >= 2 and _CJK.match(token) and not common.get(token):
+                window = token
+            elif (len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1
+                  and _CJK.match(token + tokens[i + 1]) and not {token, tokens[i + 1]} & FUNCTION_CHARS):
+                window, used = token + tokens[i + 1], 2
+            fixed = self._fix(window) if window else None
+            if fixed and fixed != window:
+                out.append(fixed)
+                fixes.append((window, fixed))
+                i += used
+                continue
+            out.append(token)
+            i += 1
+        return "".join(out), tuple(fixes)
+
+    def _fix(self, window: str) -> str:
+        chars = list(window)
+        for j in range(len(chars) - 1):
+            pair = chars[j] + chars[j + 1]
+            if pair in self.vocabulary:
+                continue
+            found = self._by_sound.get((_sound(pair[0]), _sound(pair[1])))
+            if found and sum(a != b for a, b in zip(found[0], pair)) == 1:
+                chars[j], chars[j + 1] = found[0]
+        return "".join(chars)
+
+
+def corrector_for(vocabulary: Vocabulary) -> TypoCorrector:
+    """The corrector of a vocabulary, built on first use and kept with it."""
+    corrector = vocabulary.derived.get("typos")
+    if corrector is None:
+        corrector = vocabulary.derived["typos"] = TypoCorrector(vocabulary)
+    return corrector
+
+
+# --- the asking clause ---------------------------------------------------------------------------------
+
+LONG_MESSAGE_CHARS = 40  # shorter messages are one question: the whole message is what is asked
+_QUESTION = re.compile(r"[^？?。！!]*[？?]")
+_CLAUSE = re.compile(r"[，,；;：:]")
+_ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎么|怎样|如何|哪|是否|能否|可否|能不能|可不可以|"
+                           r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
+
+
+def asking_part(text: str) -> str:
+    """The clause(s) of a long message that ask: for each sentence ending with a question mark its last
+    clause, and the clause before it when that one asks too; for a message without a question mark, the
+    last clause with a question word. Empty for a short message (the whole of it is the question)."""
+    if len(text) < LONG_MESSAGE_CHARS:
+        return ""
+    parts = []
+    for sentence in _QUESTION.findall(text):
+        clauses = [c.strip() for c in _CLAUSE.split(sentence.strip("？? ")) if c.strip()]
+        if not clauses:
+            continue
+        chosen = clauses[-1:]
+        if len(clauses) >= 2 and _ASKING_WORDS.search(clauses[-2]):
+            chosen = clauses[-2:]
+        parts.append("，".join(chosen))
+    if not parts:
+        clauses = [c.strip() for c in re.split(r"[，,；;：:。！!]", text) if c.strip()]
+        asking = [c for c in clauses if _ASKING_WORDS.search(c)]
+        parts = asking[-1:]
+    return "？".join(parts) + ("？" if parts else "")

@@ -1,0 +1,161 @@
+"""Issue 12: answer only what the knowledge base answers, in customers' own words.
+
+Each test names the behaviour a customer would notice, against the real demo knowledge base."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from chatbot.answer.replies import CLARIFY_MESSAGE
+from chatbot.index.generations import read_current
+from chatbot.publishing.pipeline import publish_staged, run_ingest
+from chatbot.publishing.report import Override, format_report
+from chatbot.services import build_assistant
+from tests.conftest import KNOWLEDGE, make_settings
+
+
+def _turns(assistant, *messages):
+    """Ask messages in one conversation; the history as the service records it (with outcomes)."""
+    history, answers = [], []
+    for message in messages:
+        answer = assistant.ask(message, history)
+        answers.append(answer)
+        history += [{"role": "user", "content": message},
+                    {"role": "assistant", "content": answer.text, "outcome": answer.outcome}]
+    return answers
+
+
+# --- 1. open-world answerability ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, term", [
+    ("喵喵分期逾期了会冻结账户吗？", "喵喵"),
+    ("咕咕贷可以改手机号码么", "咕咕贷"),
+    ("商家开通了橙意花，怎么支付不了", "橙意花"),
+])
+def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_alike(demo_assistant, question, term):
+    """Before: the look-alike card (judicial freeze, personal-information correction, cash refusal) answered."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge", answer.text
+    assert term in answer.text and not answer.citations
+
+
+def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assistant):
+    answer = demo_assistant.ask("星海银行的信用卡年费多少？")
+    assert answer.outcome == "refused" and answer.handoff_offer
+    assert "星海银行" in answer.text and "转人工" in answer.text and "首年免" not in answer.text
+    assert answer.to_api()["handoff_offer"] is True
+
+
+def test_a_subject_the_knowledge_base_has_is_still_answered(demo_assistant):
+    """The open-world check does not refuse the bank's own products in a customer's wording."""
+    answer = demo_assistant.ask("信用卡逾期几天会上征信吗")
+    assert answer.outcome == "answered", answer.text
+    assert "最低还款额" in answer.text and "征信" in answer.text
+    assert demo_assistant.ask("你们的客服电话是多少").text.startswith("示例银行客服热线是400-000-0000")
+
+
+def test_a_listed_subject_no_card_names_is_handed_off_not_clarified(demo_assistant):
+    """Options about neighbouring products would not help: 货币转换费 is named by no card."""
+    answer = demo_assistant.ask("借记卡出国刷卡收货币转换费吗？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "subject_not_in_knowledge"
+    assert not answer.options
+
+
+# --- 2. telling a question from a request -------------------------------------------------------------
+
+def test_asking_about_complaint_rules_gets_the_rule_and_a_person_offered(demo_assistant):
+    """Before: any message with 投诉 was handed off without the 15日 it asked for."""
+    informational = demo_assistant.ask("我投诉了你们银行，按规定最迟多少天要给我处理结果？")
+    assert informational.outcome == "answered" and "15日" in informational.text
+    assert informational.handoff_offer and "转人工" in informational.text
+    request = demo_assistant.ask("我要投诉你们网点服务态度差")
+    assert request.outcome == "handoff" and request.handoff_reason == "complaint"
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("我可以要求你们删掉我的个人信息吗", "删除"),
+    ("卡突然被限制非柜面交易了，一般是什么原因", "非柜面"),
+])
+def test_general_questions_with_a_trigger_word_are_answered(demo_assistant, question, fact):
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and fact in answer.text and answer.handoff_offer
+
+
+def test_fraud_in_progress_is_still_handed_off_at_once(demo_assistant):
+    answer = demo_assistant.ask("有人冒充公安让我把钱转到安全账户，我刚转了5万")
+    assert answer.outcome == "handoff" and answer.priority == "urgent"
+
+
+# --- 3. clarifying questions --------------------------------------------------------------------------
+
+def test_close_candidates_ask_which_question_was_meant_and_a_click_answers_it(demo_assistant):
+    question = "房贷想一把还清，咋操作"
+    asked = demo_assistant.ask(question)
+    assert asked.outcome == "clarify" and asked.text == CLARIFY_MESSAGE
+    options = {option.id: option.question for option in asked.options}
+    assert 2 <= len(options) <= 3 and "card-loan-prepay-booking" in options
+    assert asked.to_api()["options"] == [{"id": o.id, "question": o.question} for o in asked.options]
+
+    history = [{"role": "user", "content": question},
+               {"role": "assistant", "content": asked.text, "outcome": "clarify"}]
+    chosen = demo_assistant.ask(options["card-loan-prepay-booking"], history, choice="card-loan-prepay-booking")
+    assert chosen.outcome == "answered" and chosen.matched_id == "card-loan-prepay-booking"
+    assert "15日" in chosen.text and chosen.basis.decided_by == "choice"
+
+
+def test_a_second_unclear_message_after_a_clarifying_question_goes_to_a_person(demo_assistant):
+    first, second = _turns(demo_assistant, "房贷想一把还清，咋操作", "房贷想一把还清咋弄")
+    assert first.outcome == "clarify"
+    assert second.outcome != "clarify"
+
+
+# --- 4. customers' own words ---------------------------------------------------------------------------
+
+def test_a_typo_is_corrected_against_the_knowledge_base(demo_assistant):
+    answer = demo_assistant.ask("征心报告一年能免费查几次？")
+    assert answer.outcome == "answered" and "2次" in answer.text
+
+
+def test_an_elliptical_follow_up_is_answered_in_context(demo_assistant):
+    _, follow = _turns(demo_assistant, "银行倒闭了我的存款能赔多少？", "那保险呢")
+    # Before: handed off. Now the deposit-insurance scope, answered or offered among the options.
+    offered = {follow.matched_id} | {option.id for option in follow.options}
+    assert follow.outcome in {"answered", "clarify"} and "card-deposit-insurance-scope" in offered, follow.text
+    _, total = _turns(demo_assistant, "信用卡分期12期每月手续费0.6%，年化是多少？", "那一年下来总共呢")
+    assert total.outcome in {"answered", "clarify"}
+
+
+# --- 5. consistent content -----------------------------------------------------------------------------
+
+def test_the_demo_knowledge_base_is_consistent(demo_assistant):
+    """Every figure of every demo card is stated by an article it cites (CI checks it on each build)."""
+    from chatbot.publishing.consistency import cards_to_check, check_cards
+
+    retriever = demo_assistant.retriever
+    assert check_cards(retriever, cards_to_check(retriever, set(retriever.card_ids()))) == []
+
+
+def test_a_card_edited_against_its_cited_article_is_not_published(tmp_path, demo_data_dir, embeddings):
+    """Before: a card edited from 6次 to 5次 passed the stale-content probe and was served under a source
+    that says 满6次."""
+    knowledge = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    data = shutil.copytree(demo_data_dir, tmp_path / "data")
+    settings = make_settings(data, knowledge)
+    served = read_current(settings).number
+    card = knowledge / "cards" / "card-credit-annual-fee.yaml"
+    text = card.read_text(encoding="utf-8")
+    assert "6次" in text
+    card.write_text(text.replace("6次", "5次"), encoding="utf-8")
+
+    report = run_ingest(settings, embeddings, show_bar=False)
+    assert not report.published and read_current(settings).number == served
+    found = {i.card_id: i for i in report.consistency}
+    assert set(found) == {"card-credit-annual-fee"} and "5次" in found["card-credit-annual-fee"].figures
+    assert any("满6次" in source for source in found["card-credit-annual-fee"].sources)
+    assert "内容一致性 未通过" in format_report(report) and "满6次" in format_report(report)
+    assert "6次" in build_assistant(settings, embeddings=embeddings, auto_ingest=False).ask("信用卡年费怎么免").text
+
+    publish_staged(settings, Override(by="km1", reason="年费政策已调整，条款随后更新"))
+    assert "5次" in build_assistant(settings, embeddings=embeddings, auto_ingest=False).ask("信用卡年费怎么免").text
