@@ -45,9 +45,9 @@ class ChatService:
     # --- turns ---------------------------------------------------------------------------------
 
     def chat(self, session_id: str, message: str, *, customer_id: str | None = None,
-             as_of: dt.date | None = None) -> Turn:
+             as_of: dt.date | None = None, history: list[dict] | None = None) -> Turn:
         turn = None
-        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of):
+        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of, history=history):
             if isinstance(item, Turn):
                 turn = item
         if turn is None:  # stream() always ends with the recorded Turn; none is a bug
@@ -55,12 +55,14 @@ class ChatService:
         return turn
 
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
-               as_of: dt.date | None = None) -> Iterator[Event | Turn]:
-        """Events for the UI as the answer is produced, then the recorded Turn."""
+               as_of: dt.date | None = None, history: list[dict] | None = None) -> Iterator[Event | Turn]:
+        """Events for the UI as the answer is produced, then the recorded Turn. `history` replaces the
+        stored one when the client holds the conversation (the OpenAI-compatible endpoint)."""
         message = clean_text(message)
         recorded = bool(message.strip())
         stored = storable(message, self.settings.max_message_chars) if recorded else None
-        history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
+        stored_history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
+        history = stored_history if history is None else history
         final: Answer | None = None
         for event in self.assistant.stream(message, history, as_of=as_of):
             if event.kind == "final":

@@ -15,6 +15,7 @@ from ..services import Services
 from .api import create_api
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
+from .openai_api import openai_router
 from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
@@ -33,6 +34,7 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api = create_api(services.chat, signer)
     api.include_router(staff_router(services.desk, services.staff, services.knowledge, gaps=services.gaps,
                                     throttle=services.login_throttle, erasure=services.erasure))
+    api.include_router(openai_router(services.chat, signer))
 
     @api.post("/api/session/reset")
     def reset_session(request: Request) -> JSONResponse:
