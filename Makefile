@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test system-deps ingest eval bench clean
+.PHONY: run test install install-test system-deps ingest eval bench clean demo-site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data eval/out
+
+# A mock bank homepage on http://localhost:8080 with the widget, and the app (configured to accept it) on :7860.
+demo-site: install
+	$(BIN)/python -m demo.bank_site --port 8080 --chat-url http://127.0.0.1:7860 --serve-app

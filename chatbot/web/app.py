@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from ..services import Services
 from .api import create_api
+from .embed import frame_script, widget_router
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
 from .openai_api import openai_router
@@ -35,6 +36,7 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api.include_router(staff_router(services.desk, services.staff, services.knowledge, gaps=services.gaps,
                                     throttle=services.login_throttle, erasure=services.erasure))
     api.include_router(openai_router(services.chat, signer))
+    api.include_router(widget_router())
 
     @api.post("/api/session/reset")
     def reset_session(request: Request) -> JSONResponse:
@@ -58,7 +60,7 @@ def create_app(services: Services, *, background_jobs: bool = False):
     chat = build_ui(services.chat, signer, limiter)
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
     api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
-                              show_error=False, max_file_size=0)
+                              show_error=False, max_file_size=0, head=frame_script(settings))
     # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
     # mounted Blocks never launches, so without this any server path named in a request was copied in.
     staff.has_launched = chat.has_launched = True

@@ -16,6 +16,7 @@ from ..conversations.service import ChatService, Turn
 from ..payloads import Answer, Citation
 from ..text import clean_text
 from .guards import RateLimiter
+from .identity import verify_identity
 from .sessions import COOKIE_NAME, SessionSigner
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
             ids.append(message.id)
         return session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen
 
-    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, identity: str,
+                request: gr.Request):
         message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
@@ -144,7 +146,8 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         ids = ids + [None, None]
         shown = ""
-        for item in service.stream(session_id, message):
+        customer = verify_identity(identity, settings)  # the website widget's token; forged or expired = anonymous
+        for item in service.stream(session_id, message, customer_id=customer):
             if isinstance(item, Turn):
                 chat[-1] = {"role": "assistant", "content": format_answer(item.answer)}
                 ids[-2], ids[-1] = item.user_message_id, item.answer_message_id
@@ -157,11 +160,12 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
                 chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             yield chat, ids, "", last_seen
 
-    def handoff(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+    def handoff(chat: list, ids: list, session_id: str, last_seen: int, identity: str, request: gr.Request):
         if not limiter.allow(_address(request)):
             gr.Warning(TOO_FAST)
             return chat, ids, last_seen
-        turn = service.request_human(session_of(request) or session_id)
+        turn = service.request_human(session_of(request) or session_id,
+                                     customer_id=verify_identity(identity, settings))
         chat = chat + [{"role": "assistant", "content": format_answer(turn.answer)}]
         return chat, ids + [turn.answer_message_id], max(last_seen, turn.answer_message_id or 0)
 
@@ -188,6 +192,8 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         session = gr.State(None)  # only when the browser sends no cookie: then the chat lasts as long as the page
         ids = gr.State([])
         last_seen = gr.State(0)
+        # Set only by the website widget (web/embed.py, static/frame.js): the bank's signed customer identity.
+        identity = gr.Textbox(visible="hidden", elem_id="xb-identity", max_length=4096)
         gr.Markdown(f"## {settings.bank_name} · 消保智答\n金融消费者权益保护咨询 · 回答均注明依据")
         chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", height=480, feedback_options=("Like", "Dislike"),
                              buttons=["copy"], layout="bubble", group_consecutive_messages=False)
@@ -204,8 +210,8 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
 
         demo.load(restore, [session], [session, chatbot, ids, last_seen])
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen])
-        human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
+            trigger(respond, [box, chatbot, ids, session, last_seen, identity], [chatbot, ids, box, last_seen])
+        human.click(handoff, [chatbot, ids, session, last_seen, identity], [chatbot, ids, last_seen])
         clear.click(None, None, None, js=NEW_SESSION_JS)
         chatbot.clear(None, None, None, js=NEW_SESSION_JS)  # the chat's own 🗑 does the same
         chatbot.like(on_like, [ids, session], None)
