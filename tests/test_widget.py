@@ -178,3 +178,44 @@ def test_a_site_not_allowed_cannot_frame_the_chat(sites, browser):
     with urllib.request.urlopen(sites["chat"] + "/?embed=1", timeout=10) as response:
         policy = response.headers["content-security-policy"]
     assert "frame-ancestors 'self' " + sites["bank"] in policy and sites["stranger"] not in policy
+
+
+def test_the_chat_frame_ignores_messages_from_other_windows(sites, browser):
+    """Only the parent window, from an allowed origin, may hand the frame an identity: a third-party frame on
+    the bank's page (an advert, say) that posts a token to the chat is ignored."""
+    from chatbot.web.identity import issue_identity
+    from tests.conftest import make_settings
+
+    stolen = issue_identity("C-9999", make_settings(sites["data"], identity_secret=SECRET))
+    page = browser.new_page(**DESKTOP)
+    page.goto(sites["bank"] + "/?guest=1", wait_until="domcontentloaded")
+    page.locator("#xiaobao-widget .bubble").click(timeout=30000)
+    chat = page.frame_locator("#xiaobao-widget iframe")
+    chat.locator("#xb-input textarea").wait_for(timeout=60000)
+    page.evaluate("""url => { const advert = document.createElement('iframe'); advert.src = url;
+                              advert.id = 'advert'; document.body.appendChild(advert); }""",
+                  sites["stranger"] + "/?guest=1")
+    page.locator("#advert").wait_for(timeout=10000)
+    for _ in range(300):
+        advert = next((f for f in page.frames if f.url.startswith(sites["stranger"])), None)
+        if advert is not None:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the advert frame did not load")
+    advert.wait_for_load_state("domcontentloaded")
+    advert.evaluate("""token => { for (let i = 0; i < parent.frames.length; i++)
+                                      parent.frames[i].postMessage({type: 'xiaobao:identity', token}, '*'); }""",
+                    stolen)
+    time.sleep(1)
+    assert chat.locator("#xb-identity textarea").input_value() == ""
+    question = "信用卡年费怎么收？"
+    chat.locator("#xb-input textarea").fill(question)
+    chat.locator("#xb-input textarea").press("Enter")
+    chat.locator("#xb-chat >> text=" + question).first.wait_for(timeout=60000)
+    for _ in range(100):
+        if _customer_of(sites["data"], question):
+            break
+        time.sleep(0.2)
+    assert _customer_of(sites["data"], question) == (None,)
+    page.close()
