@@ -9,7 +9,7 @@ import time
 
 from fastapi import Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..services import Services
 from .api import create_api
@@ -17,6 +17,7 @@ from .embed import frame_script, widget_router
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
 from .openai_api import openai_router
+from .page import TRANSLATIONS, PageShell
 from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
@@ -45,22 +46,31 @@ def create_app(services: Services, *, background_jobs: bool = False):
         set_session_cookie(response, signer.issue()[1], https=request.url.scheme == "https")
         return response
 
+    @api.get("/staff", include_in_schema=False)
+    def staff_without_slash(request: Request) -> RedirectResponse:
+        """/staff as people type it; without this the customer page's catch-all answered 404. Relative, so a
+        proxy's path prefix is kept."""
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse("staff/" + query, status_code=307)
+
     # Same-origin only: this also stops Gradio from adding its own CORS rules (which let any localhost
     # origin send credentials).
     api.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     directory = services.staff
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
+    chinese = gr.I18n(**{"zh-CN": TRANSLATIONS})
     staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps)
     staff.queue(default_concurrency_limit=settings.ui_concurrency)
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
     api = gr.mount_gradio_app(api, staff, path="/staff", theme=theme, run_history=False,
                               footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
-                              auth_message="消保智答员工工作台：请使用员工账号登录")
+                              auth_message="消保智答员工工作台：请使用员工账号登录", i18n=chinese)
     chat = build_ui(services.chat, signer, limiter)
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
     api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
-                              show_error=False, max_file_size=0, head=frame_script(settings))
+                              show_error=False, max_file_size=0, head=frame_script(settings),
+                              i18n=chinese)
     # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
     # mounted Blocks never launches, so without this any server path named in a request was copied in.
     staff.has_launched = chat.has_launched = True
@@ -68,6 +78,7 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api.add_middleware(StaffLoginGuard, throttle=services.login_throttle)
     api.add_middleware(CustomerRateLimit, limiter=limiter)
     api.add_middleware(PageSession, signer=signer)
+    api.add_middleware(PageShell, settings=settings)
     api.add_middleware(CustomerFileGuard)
     api.add_middleware(CrossSiteGuard)
     api.add_middleware(BodyLimit, settings=settings)

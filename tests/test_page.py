@@ -1,0 +1,87 @@
+"""The customer page judged at phone width as a new customer would see it, in a real headless Chromium whose
+browser language is English (as many phones are): no framework strings, Chinese throughout."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import urllib.error
+import urllib.request
+
+import pytest
+
+from chatbot.web.page import rewrite_shell
+from tests.conftest import make_settings
+from tests.server import CHROMIUM_ARGS, serve
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-US"}
+# What Gradio shows an English browser unless told otherwise.
+FRAMEWORK_STRINGS = ["Built with Gradio", "Use via API", "Settings", "Copy message", "Like", "Dislike", "Clear",
+                     "Info", "Warning", "Error", "chatbot conversation", "bot's message", "Gradio"]
+
+
+def test_shell_rewrite_sets_language_title_and_viewport(tmp_path):
+    shell = (b'<!doctype html>\n<html\n\tlang="en"\n\tstyle="margin: 0;"\n>\n<head>\n<meta charset="utf-8" />'
+             b'<meta\n name="viewport"\n content="width=device-width, initial-scale=1, shrink-to-fit=no"\n/>'
+             b'<meta property="og:title" content="Gradio" /><meta name="twitter:creator" content="@Gradio" />'
+             b'</head><body></body></html>')
+    page = rewrite_shell(shell, make_settings(tmp_path, bank_name="测试银行")).decode()
+    assert '<html lang="zh-CN">' in page and 'lang="en"' not in page
+    assert "Gradio" not in page and '<meta property="og:title" content="测试银行 · 消保智答" />' in page
+    assert "interactive-widget=resizes-content" in page and 'Navigator.prototype, "language"' in page
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_data_dir, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("page") / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    with serve(data_dir, CHATBOT_RATE_LIMIT="") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_staff_without_trailing_slash(app_url):
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(app_url + "/staff", timeout=10)
+    assert answer.value.code == 307 and answer.value.headers["location"] == "staff/"
+    with urllib.request.urlopen(app_url + "/staff", timeout=30) as response:  # followed: the console
+        assert response.url == app_url + "/staff/" and response.status == 200
+
+
+def _visible_and_labels(page) -> str:
+    return page.evaluate("""() => document.body.innerText + '\\n' +
+        [...document.querySelectorAll('[aria-label],[title],[placeholder]')]
+          .map(e => [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')].join(' '))
+          .join('\\n')""")
+
+
+def test_phone_page_speaks_chinese_to_an_english_browser(app_url, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-input textarea", timeout=60000)
+    page.fill("#xb-input textarea", "信用卡免息期最长多少天？")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=参考依据", timeout=60000)
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.evaluate("document.querySelector('meta[property=\"og:title\"]').content") == "示例银行 · 消保智答"
+    shown = _visible_and_labels(page)
+    leftovers = [s for s in FRAMEWORK_STRINGS if re.search(r"(?<![A-Za-z])" + re.escape(s) + r"(?![A-Za-z])", shown)]
+    assert leftovers == [], leftovers
+    context.close()
