@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..services import Services
 from .api import create_api
+from .desk_format import CSS as STAFF_CSS
 from .embed import frame_script, widget_router
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
@@ -48,8 +49,8 @@ def create_app(services: Services, *, background_jobs: bool = False):
 
     @api.get("/staff", include_in_schema=False)
     def staff_without_slash(request: Request) -> RedirectResponse:
-        """/staff as people type it; without this the customer page's catch-all answered 404. Relative, so a
-        proxy's path prefix is kept."""
+        """/staff as people type it, and where Gradio's /logout of the console sends the browser; without this
+        the customer page's catch-all answered 404. Relative, so a proxy's path prefix is kept."""
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse("staff/" + query, status_code=307)
 
@@ -57,12 +58,13 @@ def create_app(services: Services, *, background_jobs: bool = False):
     # origin send credentials).
     api.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     directory = services.staff
+
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
     chinese = gr.I18n(**{"zh-CN": TRANSLATIONS})
     staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps)
     staff.queue(default_concurrency_limit=settings.ui_concurrency)
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
-    api = gr.mount_gradio_app(api, staff, path="/staff", theme=theme, run_history=False,
+    api = gr.mount_gradio_app(api, staff, path="/staff", css=STAFF_CSS, theme=theme, run_history=False,
                               footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
                               auth_message="消保智答员工工作台：请使用员工账号登录", i18n=chinese)
