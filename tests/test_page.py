@@ -85,3 +85,52 @@ def test_phone_page_speaks_chinese_to_an_english_browser(app_url, browser):
     leftovers = [s for s in FRAMEWORK_STRINGS if re.search(r"(?<![A-Za-z])" + re.escape(s) + r"(?![A-Za-z])", shown)]
     assert leftovers == [], leftovers
     context.close()
+
+
+def test_phone_page_like_a_bank_app(app_url, browser):
+    """Header with the bank, chips above the fold, the input pinned, tel: hotline on one line, no 👍/👎 on the
+    welcome or a hand-off, suggestions to tap, 大字 mode, office hours in the customer's time zone."""
+    context = browser.new_context(**(PHONE | {"timezone_id": "Europe/London"}))
+    page = context.new_page()
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-input textarea", timeout=60000)
+    assert page.inner_text("#xb-header").startswith("示")  # the logo badge, then 示例银行
+    assert "示例银行" in page.inner_text("#xb-header")
+    chip = page.locator("#xb-chips button", has_text="银行卡丢了怎么挂失？")
+    assert chip.bounding_box()["y"] + chip.bounding_box()["height"] <= 844  # above the fold
+    composer = page.locator("#xb-composer").bounding_box()
+    assert composer["y"] + composer["height"] <= 844 + 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    tel = page.locator("#xb-header a[href='tel:4000000000']")
+    assert tel.inner_text() == "400-000-0000"
+    assert tel.evaluate("node => getComputedStyle(node).whiteSpace") == "nowrap"
+    welcome_buttons = page.locator("#xb-chat .message-buttons").first
+    assert not welcome_buttons.locator("button[aria-label='有帮助']").is_visible()
+    assert "即您当地时间 01:00–10:00" in page.inner_text("#xb-footnote")  # 09:00–18:00 in Beijing
+
+    chip.click()  # a chip asks at once
+    page.wait_for_selector("#xb-chat >> text=参考依据", timeout=60000)
+    answer_buttons = page.locator("#xb-chat .message-buttons").last
+    assert answer_buttons.locator("button[aria-label='没帮助']").is_visible()  # answers can be rated
+    for _ in range(3):  # the input stays on screen as the chat grows
+        page.fill("#xb-input textarea", "信用卡免息期最长多少天？")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+    box = page.locator("#xb-input textarea").bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844 + 1
+
+    page.fill("#xb-input textarea", "卡的事情怎么弄")
+    page.keyboard.press("Enter")
+    option = page.locator("#xb-chat button", has_text="银行卡丢了怎么挂失？").last
+    option.wait_for(timeout=60000)
+    handoff_buttons = page.locator("#xb-chat .message-buttons").last
+    assert not handoff_buttons.locator("button[aria-label='有帮助']").is_visible()
+    assert page.locator("#xb-chat a[href='tel:4000000000']").last.is_visible()
+    option.click()  # a suggested question is asked when tapped
+    page.locator("#xb-chat .user-row", has_text="银行卡丢了怎么挂失？").first.wait_for(timeout=60000)
+
+    page.click("#xb-large")
+    assert "xb-large" in page.evaluate("document.documentElement.className")
+    size = page.locator("#xb-chat .message-content").last.evaluate("node => parseFloat(getComputedStyle(node).fontSize)")
+    assert size >= 20
+    context.close()

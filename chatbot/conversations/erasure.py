@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import Conversation, ErasureRecord, Message, Ticket, utcnow
+from .models import Conversation, ErasureRecord, FeedbackReason, Message, Ticket, utcnow
 from .personal_data import HANDOFF_DATA
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,11 @@ def _erase_messages(db: Session, sessions: list[str], customer: str | None) -> i
     return db.execute(delete(Message).where(Message.session_id.in_(sessions))).rowcount if sessions else 0
 
 
+def _sweep_feedback_reasons(db: Session, *_) -> int:
+    """Reasons of 👎 whose message is gone (erased with its session, or expired with it)."""
+    return db.execute(delete(FeedbackReason).where(FeedbackReason.message_id.not_in(select(Message.id)))).rowcount
+
+
 def _erase_tickets(db: Session, sessions: list[str], customer: str | None) -> int:
     conditions = [Ticket.session_id.in_(sessions)] if sessions else []
     if customer:
@@ -69,6 +74,7 @@ def _erase_conversations(db: Session, sessions: list[str], customer: str | None)
 
 # Order matters for foreign keys: messages before their conversations.
 register(PersonalData("messages", _erase_messages))
+register(PersonalData("feedback_reasons", _sweep_feedback_reasons, _sweep_feedback_reasons))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
 register(PersonalData("conversations", _erase_conversations))
 # The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.

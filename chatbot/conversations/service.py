@@ -135,8 +135,9 @@ class ChatService:
         answer_id = self.conversations.add_answer(session_id, answer)
         return Turn(replace(answer, handoff_reason=ticket.reason), None, answer_id, self.live.state(session_id))
 
-    def feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
-        return self.conversations.set_feedback(message_id, 1 if value > 0 else -1, session_id)
+    def feedback(self, message_id: int, value: int, session_id: str | None = None, *,
+                 reason: str | None = None) -> bool:
+        return self.conversations.set_feedback(message_id, 1 if value > 0 else -1, session_id, reason)
 
     # --- hand-off ------------------------------------------------------------------------------
 

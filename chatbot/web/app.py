@@ -22,7 +22,8 @@ from .page import TRANSLATIONS, PageShell
 from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
-from .ui import CSS, build_ui
+from .chat_look import SCRIPT as CHAT_SCRIPT
+from .ui import build_ui, page_style
 
 logger = logging.getLogger(__name__)
 RETENTION_EVERY_S = 24 * 3600
@@ -70,8 +71,8 @@ def create_app(services: Services, *, background_jobs: bool = False):
                               auth_message="消保智答员工工作台：请使用员工账号登录", i18n=chinese)
     chat = build_ui(services.chat, signer, limiter)
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
-    api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
-                              show_error=False, max_file_size=0, head=frame_script(settings),
+    api = gr.mount_gradio_app(api, chat, path="/", css=page_style(settings), theme=theme, run_history=False, footer_links=[],
+                              show_error=False, max_file_size=0, head=CHAT_SCRIPT + frame_script(settings),
                               i18n=chinese)
     # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
     # mounted Blocks never launches, so without this any server path named in a request was copied in.

@@ -35,7 +35,8 @@ LOCALE_SCRIPT = """<script>
     Object.defineProperty(Navigator.prototype, "language", { get: function () { return "zh-CN"; } });
     Object.defineProperty(Navigator.prototype, "languages", { get: function () { return ["zh-CN", "zh"]; } });
   } catch (error) { /* an old browser keeps its own language */ }
-  var labels = { "chatbot conversation": "对话记录" };
+  var labels = { "chatbot conversation": "对话记录", "Feedback": "反馈原因", "Liked": "已标记有帮助",
+                 "Disliked": "已标记没帮助" };
   function relabel(root) {
     root.querySelectorAll("[aria-label]").forEach(function (node) {
       var label = node.getAttribute("aria-label");
