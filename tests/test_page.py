@@ -3,7 +3,6 @@ browser language is English (as many phones are): no framework strings, Chinese 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import urllib.error
@@ -13,13 +12,12 @@ import pytest
 
 from chatbot.web.page import rewrite_shell
 from tests.conftest import make_settings
-from tests.server import CHROMIUM_ARGS, serve
+from tests.server import serve
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-US"}
 # What Gradio shows an English browser unless told otherwise.
 FRAMEWORK_STRINGS = ["Built with Gradio", "Use via API", "Settings", "Copy message", "Like", "Dislike", "Clear",
-                     "Info", "Warning", "Error", "chatbot conversation", "bot's message", "Gradio"]
+                     "Info", "Warning", "Error", "chatbot conversation", "bot's message", "Gradio", "Feedback"]
 
 
 def test_shell_rewrite_sets_language_title_and_viewport(tmp_path):
@@ -39,17 +37,6 @@ def app_url(demo_data_dir, tmp_path_factory):
     shutil.copytree(demo_data_dir, data_dir)
     with serve(data_dir, CHATBOT_RATE_LIMIT="") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None and not os.environ.get("CI"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_staff_without_trailing_slash(app_url):

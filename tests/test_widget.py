@@ -18,10 +18,10 @@ import jwt
 import pytest
 
 from chatbot.web.embed import origin_patterns
-from demo.bank_site import CUSTOMER_ID, identity_token, make_server, serve_in_thread
-from tests.server import CHROMIUM_ARGS, free_port, serve
+from demo.bank_site import CUSTOMER_ID, make_server, serve_in_thread
+from tests.conftest import CHROMIUM
+from tests.server import free_port, serve
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECRET = "bank-website-secret-for-the-widget-tests-0123456789"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
@@ -70,15 +70,6 @@ def sites(demo_data_dir, tmp_path_factory):
             _site(chat_url, ports["stranger"], secret=SECRET) as stranger:
         yield {"chat": chat_url, "data": data_dir, "bank": bank, "forged": forged_site, "expired": expired_site,
                "stranger": stranger}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _customer_of(data_dir: Path, question: str) -> tuple[str | None, ...]:
