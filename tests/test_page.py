@@ -106,6 +106,18 @@ def test_phone_page_like_a_bank_app(app_url, browser):
     box = page.locator("#xb-input textarea").bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= 844 + 1
 
+    page.click("#xb-large")
+    assert "xb-large" in page.evaluate("document.documentElement.className")
+    size = page.locator("#xb-chat .message-content").last.evaluate("node => parseFloat(getComputedStyle(node).fontSize)")
+    assert size >= 20
+    context.close()
+
+
+def test_suggested_questions_are_buttons_and_hand_offs_have_no_rating(app_url, browser):
+    context = browser.new_context(**PHONE)  # a new customer: no earlier turns to read the question against
+    page = context.new_page()
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-input textarea", timeout=60000)
     page.fill("#xb-input textarea", "卡的事情怎么弄")
     page.keyboard.press("Enter")
     option = page.locator("#xb-chat button", has_text="银行卡丢了怎么挂失？").last
@@ -115,9 +127,4 @@ def test_phone_page_like_a_bank_app(app_url, browser):
     assert page.locator("#xb-chat a[href='tel:4000000000']").last.is_visible()
     option.click()  # a suggested question is asked when tapped
     page.locator("#xb-chat .user-row", has_text="银行卡丢了怎么挂失？").first.wait_for(timeout=60000)
-
-    page.click("#xb-large")
-    assert "xb-large" in page.evaluate("document.documentElement.className")
-    size = page.locator("#xb-chat .message-content").last.evaluate("node => parseFloat(getComputedStyle(node).fontSize)")
-    assert size >= 20
     context.close()

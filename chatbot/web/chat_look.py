@@ -118,7 +118,7 @@ a.xb-tel { white-space: nowrap; color: var(--xb-brand); font-weight: 600; }
 #xb-actions { gap: 6px; flex-wrap: nowrap !important; }
 #xb-actions button { font-size: 14px; min-height: 34px; }
 #xb-footnote { font-size: 12px; color: var(--body-text-color-subdued); padding: 4px 12px 8px; margin: 0; }
-html.xb-embedded #xb-header .xb-logo, html.xb-embedded #xb-header .xb-title { display: none; }
+html.xb-embedded #xb-header .xb-logo, html.xb-embedded #xb-header .xb-title { display: none !important; }
 html.xb-embedded #xb-header { justify-content: flex-end; padding: 4px 10px; position: static; }
 html.xb-large #xb-chat .message-content, html.xb-large #xb-chat .message-content * { font-size: 21px !important;
                                                                                      line-height: 1.7 !important; }
