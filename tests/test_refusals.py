@@ -6,7 +6,7 @@ def test_off_topic_refusal_cites_no_internal_document(demo_assistant):
     answer = demo_assistant.ask("帮我写一首关于春天的诗")
     assert answer.outcome == "refused"
     assert answer.citations == []
-    assert answer.matched_id == "card-refuse-unrelated-tasks"  # the evaluation still sees what matched
+    assert answer.matched_id == "off_topic"  # the evaluation still sees which rule refused
 
 
 def test_banking_refusal_keeps_its_sources(demo_assistant):

@@ -38,15 +38,18 @@ LOCALE_SCRIPT = """<script>
   var labels = { "chatbot conversation": "对话记录", "Feedback": "反馈原因", "Liked": "已标记有帮助",
                  "Disliked": "已标记没帮助" };
   function relabel(root) {
-    root.querySelectorAll("[aria-label]").forEach(function (node) {
-      var label = node.getAttribute("aria-label");
-      if (labels[label]) node.setAttribute("aria-label", labels[label]);
-      else if (label.indexOf("bot's message: ") === 0) node.setAttribute("aria-label", "助手：" + label.slice(15));
-      else if (label.indexOf("user's message: ") === 0) node.setAttribute("aria-label", "我：" + label.slice(16));
+    root.querySelectorAll("[aria-label], [title]").forEach(function (node) {
+      ["aria-label", "title"].forEach(function (name) {
+        var label = node.getAttribute(name);
+        if (!label) return;
+        if (labels[label]) node.setAttribute(name, labels[label]);
+        else if (label.indexOf("bot's message: ") === 0) node.setAttribute(name, "助手：" + label.slice(15));
+        else if (label.indexOf("user's message: ") === 0) node.setAttribute(name, "我：" + label.slice(16));
+      });
     });
   }
-  new MutationObserver(function () { relabel(document); })
-    .observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
+  new MutationObserver(function () { relabel(document); }).observe(document.documentElement,
+    { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label", "title"] });
 })();
 </script>"""
 
