@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test system-deps ingest eval bench clean demo-data
+.PHONY: run test install install-test system-deps ingest eval bench clean demo-data demo-site
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ clean:
 # work, so that the staff console's 运营看板 has figures to show.
 demo-data: install
 	$(BIN)/python -m eval.demo_data
+
+# A mock bank homepage on http://localhost:8080 with the widget, and the app (configured to accept it) on :7860.
+demo-site: install
+	$(BIN)/python -m demo.bank_site --port 8080 --chat-url http://127.0.0.1:7860 --serve-app

@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     login_limit_address: str = Field("20/minute;100/hour", description="Failed staff logins per client address before 429.")
     frame_ancestors: str = Field("'self'", description="CSP frame-ancestors of the customer page (the bank's sites, "
                                  "space-separated); the staff console may never be framed.")
+    # --- reach: the website widget and the OpenAI-compatible endpoint (README "Embedding") ------------
+    api_keys: str = Field("", description="Keys accepted by the OpenAI-compatible endpoint /v1 (Bearer), separated by "
+                          "commas or semicolons; empty = /v1 refuses every request.")
+    openai_model_id: str = Field("xiaobao", description="The model name /v1/models lists and /v1/chat/completions accepts.")
+    brand_color: str = Field("#c8102e", description="The bank's colour on the chat page and the website widget (CSS colour).")
+    logo_url: str = Field("", description="The bank's logo on the chat page (a path on this server or a data: URL); "
+                          "empty = the bank name's first character in a badge.")
     parse_timeout_s: float = Field(60, description="Seconds a DOCX/PDF/HTML file may take to parse (then quarantined).")
     parse_memory_mb: int = Field(1024, description="Memory (MB of address space) that parsing one DOCX/PDF/HTML file may add.")
     archive_max_mb: int = Field(100, description="Largest unpacked size of a DOCX (a zip); larger = quarantined.")

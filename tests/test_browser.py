@@ -76,7 +76,7 @@ def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path)
     page.click("text=参考依据")  # the citation unfolds
     page.wait_for_selector("text=信用卡免息还款期", timeout=10000)
 
-    page.locator("#xb-chat button[aria-label='Dislike']").last.click()
+    page.locator("#xb-chat button[aria-label='没帮助']").last.click()
     for _ in range(40):  # the 👎 lands on the stored answer
         rows = _query(app_url, "SELECT content FROM messages WHERE feedback = -1")
         if rows:

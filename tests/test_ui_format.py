@@ -41,3 +41,32 @@ def test_feedback_target_maps_chat_positions_to_stored_answers():
     assert _feedback_target(stored, ids, 1) == 2  # a position reported on the question means its answer
     assert _feedback_target(stored, [None, None, None], 4) == 4  # state not arrived yet: by position
     assert _feedback_target(stored, ids, 0) is None  # the welcome message is not stored
+
+
+def test_hotline_is_a_tel_link_and_suggestions_become_buttons():
+    from chatbot.web.chat_look import NO_FEEDBACK, link_hotline, split_suggestions
+    from chatbot.web.ui import answer_message, feedback_value, welcome_message
+
+    assert link_hotline("请拨打客服热线400-000-0000咨询", "400-000-0000") == (
+        '请拨打客服热线<a class="xb-tel" href="tel:4000000000">400-000-0000</a>咨询')
+    text = "抱歉，我已为您转接人工专家。\n您是不是想问：“信用卡年费怎么收？”；“怎么挂失？”"
+    assert split_suggestions(text) == ("抱歉，我已为您转接人工专家。", ["信用卡年费怎么收？", "怎么挂失？"])
+    message = answer_message(Answer("handoff", text), "400-000-0000")
+    assert [o["value"] for o in message["options"]] == ["信用卡年费怎么收？", "怎么挂失？"]
+    assert message["content"].startswith(NO_FEEDBACK) and "“怎么挂失？”" not in message["content"]
+    assert NO_FEEDBACK not in answer_message(Answer("answered", "免息期最长56天。"))["content"]
+    assert welcome_message("测试银行")["content"].startswith(NO_FEEDBACK)
+    assert feedback_value("答非所问", False) == (-1, "答非所问")
+    assert feedback_value("Like", True) == (1, None) and feedback_value("Dislike", False) == (-1, None)
+
+
+def test_a_dislike_keeps_its_reason_until_a_like(tmp_path):
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.history import ConversationStore
+
+    store = ConversationStore(Database(f"sqlite:///{tmp_path / 'reasons.sqlite'}"))
+    store.begin_turn("s1", "年费怎么收")
+    answer_id = store.add_answer("s1", Answer("answered", "首年免年费。"))
+    assert store.set_feedback(answer_id, -1, "s1", "信息有误")
+    assert store.feedback_reason(answer_id) == "信息有误"
+    assert store.set_feedback(answer_id, 1, "s1") and store.feedback_reason(answer_id) is None

@@ -228,7 +228,7 @@ class Assistant:
         return Answer(
             outcome=outcome,
             text=render(card.answer, self.settings),
-            citations=self._card_citations(card, query.as_of),
+            citations=self._shown_citations(card, query.as_of),
             confidence=confidence,
             handoff_reason=reason,
             priority=priority,
@@ -244,7 +244,7 @@ class Assistant:
         return Answer(
             outcome=outcome,
             text=render(text, self.settings),
-            citations=self._card_citations(card, as_of) if card else [],
+            citations=self._shown_citations(card, as_of) if card else [],
             confidence=1.0,
             handoff_reason=rule.id if outcome == "handoff" else None,
             priority=rule.priority if outcome == "handoff" else None,
@@ -295,6 +295,12 @@ class Assistant:
         if rule and rule.priority:
             return reason, rule.priority
         return reason, "high" if card.risk_tier == "high" else "normal"
+
+    def _shown_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
+        """What the customer sees as sources. A refusal of something outside the service (a card of topic
+        "refuse": poems, investment tips, the assistant's instructions) cites nothing: its sources are the
+        assistant's own scope rules, internal documents of no use to a customer."""
+        return [] if card.topic == "refuse" else self._card_citations(card, as_of)
 
     def _card_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
         citations = [Citation.of_card(card, render(card.answer, self.settings))]

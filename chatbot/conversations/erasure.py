@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import Conversation, ErasureRecord, Message, Ticket, utcnow
+from .models import Conversation, ErasureRecord, FeedbackReason, Message, Ticket, utcnow
 from .ops_models import AnswerAudit, InspectionHit, Survey
 from .personal_data import HANDOFF_DATA
 
@@ -53,6 +53,11 @@ def _erase_messages(db: Session, sessions: list[str], customer: str | None) -> i
     return db.execute(delete(Message).where(Message.session_id.in_(sessions))).rowcount if sessions else 0
 
 
+def _sweep_feedback_reasons(db: Session, *_) -> int:
+    """Reasons of 👎 whose message is gone (erased with its session, or expired with it)."""
+    return db.execute(delete(FeedbackReason).where(FeedbackReason.message_id.not_in(select(Message.id)))).rowcount
+
+
 def _erase_tickets(db: Session, sessions: list[str], customer: str | None) -> int:
     conditions = [Ticket.session_id.in_(sessions)] if sessions else []
     if customer:
@@ -77,6 +82,7 @@ def _by_sessions(table) -> Eraser:
 
 # Order matters for foreign keys: messages before their conversations.
 register(PersonalData("messages", _erase_messages))
+register(PersonalData("feedback_reasons", _sweep_feedback_reasons, _sweep_feedback_reasons))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
 register(PersonalData("conversations", _erase_conversations))
 # The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.

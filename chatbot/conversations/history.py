@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..payloads import Answer
 from ..pii import mask_pii
 from .db import Database
-from .models import Conversation, Message, utcnow
+from .models import Conversation, FeedbackReason, Message, utcnow
 
 logger = logging.getLogger(__name__)
 MessageListener = Callable[[Message], None]
@@ -85,14 +85,29 @@ class ConversationStore:
             query = select(Message).where(Message.session_id == session_id, Message.id > after_id).order_by(Message.id)
             return list(session.scalars(query))
 
-    def set_feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
-        """Store 👍 (+1) or 👎 (-1) on an assistant message; False when there is no such message."""
+    def set_feedback(self, message_id: int, value: int, session_id: str | None = None,
+                     reason: str | None = None) -> bool:
+        """Store 👍 (+1) or 👎 (-1) on an assistant message, and a 👎's reason (a 👍 clears it); False when
+        there is no such message."""
         with self.db.session.begin() as session:
             message = session.get(Message, message_id)
             if message is None or message.role == "user" or (session_id and message.session_id != session_id):
                 return False
             message.feedback = value
+            stored = session.get(FeedbackReason, message_id)
+            if value < 0 and reason:
+                if stored is None:
+                    session.add(FeedbackReason(message_id=message_id, reason=reason[:32]))
+                else:
+                    stored.reason = reason[:32]
+            elif stored is not None and value > 0:
+                session.delete(stored)
             return True
+
+    def feedback_reason(self, message_id: int) -> str | None:
+        with self.db.session() as session:
+            stored = session.get(FeedbackReason, message_id)
+            return stored.reason if stored else None
 
     def last_assistant(self, session_id: str) -> Message | None:
         found = [m for m in self.messages(session_id) if m.role == "assistant"]

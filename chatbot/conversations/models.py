@@ -59,6 +59,17 @@ class Message(Base):
         return turn
 
 
+class FeedbackReason(Base):
+    """Why a 👎 was given, when the customer picked a reason (答非所问, 信息有误…). A table of its own, so
+    databases made before it need no migration; rows of erased or expired messages are swept with them."""
+
+    __tablename__ = "feedback_reasons"
+
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 

@@ -66,9 +66,10 @@ class ChatService:
     # --- turns ---------------------------------------------------------------------------------
 
     def chat(self, session_id: str, message: str, *, customer_id: str | None = None,
-             as_of: dt.date | None = None, choice: str | None = None) -> Turn:
+             as_of: dt.date | None = None, choice: str | None = None, history: list[dict] | None = None) -> Turn:
         turn = None
-        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of, choice=choice):
+        for item in self.stream(session_id, message, customer_id=customer_id, as_of=as_of, choice=choice,
+                                history=history):
             if isinstance(item, Turn):
                 turn = item
         if turn is None:  # stream() always ends with the recorded Turn; none is a bug
@@ -76,17 +77,20 @@ class ChatService:
         return turn
 
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
-               as_of: dt.date | None = None, choice: str | None = None) -> Iterator[Event | Turn]:
+               as_of: dt.date | None = None, choice: str | None = None,
+               history: list[dict] | None = None) -> Iterator[Event | Turn]:
         """Events for the UI as the answer is produced, then the recorded Turn. `choice` is the card id of
-        the option the customer clicked in a clarifying question (the message is its question)."""
+        the option the customer clicked in a clarifying question (the message is its question); `history`
+        replaces the stored one when the client holds the conversation (the OpenAI-compatible endpoint)."""
         message = clean_text(message)
         recorded = bool(message.strip())
         ticket = self.tickets.open_for_session(session_id) if recorded else None
         stored = storable(message, self.settings.max_message_chars) if recorded else None
-        history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
+        stored_history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
         if ticket is not None:
-            yield self._takeover_turn(ticket, message, history, user_id, customer_id, as_of)
+            yield self._takeover_turn(ticket, message, stored_history, user_id, customer_id, as_of)
             return
+        history = stored_history if history is None else history
         final: Answer | None = None
         for event in self.assistant.stream(message, history, as_of=as_of, choice=choice):
             if event.kind == "final":
@@ -144,8 +148,9 @@ class ChatService:
         self.trail.record(answer_id, session_id, answer, decided_by="button")
         return Turn(replace(answer, handoff_reason=ticket.reason), None, answer_id, self.live.state(session_id))
 
-    def feedback(self, message_id: int, value: int, session_id: str | None = None) -> bool:
-        return self.conversations.set_feedback(message_id, 1 if value > 0 else -1, session_id)
+    def feedback(self, message_id: int, value: int, session_id: str | None = None, *,
+                 reason: str | None = None) -> bool:
+        return self.conversations.set_feedback(message_id, 1 if value > 0 else -1, session_id, reason)
 
     # --- hand-off ------------------------------------------------------------------------------
 

@@ -14,13 +14,17 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from ..services import Services
 from .api import create_api
 from .desk_format import CSS as STAFF_CSS
+from .embed import frame_script, widget_router
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
+from .openai_api import openai_router
+from .page import TRANSLATIONS, PageShell
 from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
+from .chat_look import SCRIPT as CHAT_SCRIPT
 from .survey_api import add_survey_route
-from .ui import CSS, build_ui
+from .ui import build_ui, page_style
 
 logger = logging.getLogger(__name__)
 RETENTION_EVERY_S = 24 * 3600
@@ -37,6 +41,8 @@ def create_app(services: Services, *, background_jobs: bool = False):
                                     throttle=services.login_throttle, erasure=services.erasure,
                                     ops=services.operations))
     add_survey_route(api, services.chat, signer)
+    api.include_router(openai_router(services.chat, signer))
+    api.include_router(widget_router())
 
     @api.post("/api/session/reset")
     def reset_session(request: Request) -> JSONResponse:
@@ -45,17 +51,20 @@ def create_app(services: Services, *, background_jobs: bool = False):
         set_session_cookie(response, signer.issue()[1], https=request.url.scheme == "https")
         return response
 
+    @api.get("/staff", include_in_schema=False)
+    def staff_without_slash(request: Request) -> RedirectResponse:
+        """/staff as people type it, and where Gradio's /logout of the console sends the browser; without this
+        the customer page's catch-all answered 404. Relative, so a proxy's path prefix is kept."""
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse("staff/" + query, status_code=307)
+
     # Same-origin only: this also stops Gradio from adding its own CORS rules (which let any localhost
     # origin send credentials).
     api.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     directory = services.staff
 
-    @api.get("/staff", include_in_schema=False)
-    def staff_root():
-        """Where Gradio's /logout of the console sends the browser: the console (and its login)."""
-        return RedirectResponse("/staff/")
-
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
+    chinese = gr.I18n(**{"zh-CN": TRANSLATIONS})
     staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps,
                            operations=services.operations)
     staff.queue(default_concurrency_limit=settings.ui_concurrency)
@@ -63,11 +72,12 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api = gr.mount_gradio_app(api, staff, path="/staff", css=STAFF_CSS, theme=theme, run_history=False,
                               footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
                               auth=console_login(directory, services.operations.audit),
-                              auth_message="消保智答员工工作台：请使用员工账号登录")
+                              auth_message="消保智答员工工作台：请使用员工账号登录", i18n=chinese)
     chat = build_ui(services.chat, signer, limiter)
     chat.queue(default_concurrency_limit=settings.ui_concurrency)
-    api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
-                              show_error=False, max_file_size=0)
+    api = gr.mount_gradio_app(api, chat, path="/", css=page_style(settings), theme=theme, run_history=False, footer_links=[],
+                              show_error=False, max_file_size=0, head=CHAT_SCRIPT + frame_script(settings),
+                              i18n=chinese)
     # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
     # mounted Blocks never launches, so without this any server path named in a request was copied in.
     staff.has_launched = chat.has_launched = True
@@ -75,6 +85,7 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api.add_middleware(StaffLoginGuard, throttle=services.login_throttle)
     api.add_middleware(CustomerRateLimit, limiter=limiter)
     api.add_middleware(PageSession, signer=signer)
+    api.add_middleware(PageShell, settings=settings)
     api.add_middleware(CustomerFileGuard)
     api.add_middleware(CrossSiteGuard)
     api.add_middleware(BodyLimit, settings=settings)

@@ -10,12 +10,16 @@ kept in the browser's storage.
 import html
 import json
 import logging
+from dataclasses import replace
 
+from ..answer.assistant import SUGGESTION_PREFIX
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
 from ..payloads import Answer, Citation
 from ..text import clean_text
+from .chat_look import NO_FEEDBACK, footer_html, header_html, link_hotline, page_css, split_suggestions
 from .guards import RateLimiter
+from .identity import verify_identity
 from .sessions import COOKIE_NAME, SessionSigner
 from .takeover_ui import CSS as TAKEOVER_CSS
 from .takeover_ui import TakeoverPanel, format_expert
@@ -24,11 +28,13 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 3  # expert replies and the hand-off state reach the customer's page this often
 EXAMPLES = ["信用卡免息期最长多少天？", "银行卡丢了怎么挂失？", "投诉多久能有处理结果？", "理财产品保证本金吗？"]
-CSS = """
-.gradio-container { max-width: 860px !important; margin: auto; }
-#xb-chat { min-height: 420px; }
-@media (max-width: 600px) { #xb-actions button { min-width: 0; } }
-""" + TAKEOVER_CSS
+# 👍 and 👎, and the reasons a 👎 may give (optional: a plain 👎 is enough).
+DISLIKE_REASONS = ("答非所问", "信息有误", "不够详细", "看不懂")
+FEEDBACK_OPTIONS = ("Like", "Dislike") + DISLIKE_REASONS
+
+
+def page_style(settings) -> str:
+    return page_css(settings) + TAKEOVER_CSS
 
 
 def welcome_text(bank_name: str) -> str:
@@ -38,10 +44,10 @@ def welcome_text(bank_name: str) -> str:
             "请不要在对话中发送完整的卡号、身份证号或密码。")
 
 
-def format_answer(answer: Answer) -> str:
-    """The answer as Markdown with a foldable list of its sources."""
-    text = html.escape(answer.text).replace("\n", "  \n")
-    parts = [text]
+def format_answer(answer: Answer, hotline: str = "") -> str:
+    """The answer as Markdown with a foldable list of its sources; a hand-off carries no 👍/👎."""
+    text = link_hotline(html.escape(answer.text), hotline).replace("\n", "  \n")
+    parts = [NO_FEEDBACK + text if answer.outcome == "handoff" else text]
     if answer.citations:
         items = "".join(
             f"<li><b>{html.escape(c.title)}</b><br><small>{html.escape(c.snippet)}</small></li>"
@@ -50,14 +56,6 @@ def format_answer(answer: Answer) -> str:
         parts.append(f"\n\n<details class=\"xb-sources\"><summary>参考依据（{len(answer.citations)}）</summary>"
                      f"<ol>{items}</ol></details>")
     return "".join(parts)
-
-
-def chat_message(answer: Answer) -> dict:
-    """The answer as a chat message; a clarifying question carries its options as buttons."""
-    message = {"role": "assistant", "content": format_answer(answer)}
-    if answer.options:
-        message["options"] = [{"value": option.id, "label": option.question} for option in answer.options]
-    return message
 
 
 def option_label(chat: list, value: str) -> str:
@@ -69,13 +67,36 @@ def option_label(chat: list, value: str) -> str:
     return value
 
 
-def format_stored(message: Message) -> str:
-    """A stored assistant message as it was first shown: the text and its sources."""
+def answer_message(answer: Answer, hotline: str = "") -> dict:
+    """The chat message of an answer; its 您是不是想问 questions become buttons under it."""
+    text, suggestions = split_suggestions(answer.text)
+    message = {"role": "assistant", "content": format_answer(replace(answer, text=text), hotline)}
+    if answer.options:  # a clarifying question: the value is the card id, answered as the customer's choice
+        message["options"] = [{"value": option.id, "label": option.question} for option in answer.options]
+    elif suggestions:
+        message["content"] += f"\n\n{SUGGESTION_PREFIX}"
+        message["options"] = [{"value": question, "label": question} for question in suggestions]
+    return message
+
+
+def stored_message(message: Message, hotline: str = "") -> dict:
+    """A stored assistant message as it was first shown: the text, its sources and suggestions."""
     try:
         citations = [Citation(**c) for c in json.loads(message.citations or "[]")]
     except (TypeError, ValueError):
         citations = []
-    return format_answer(Answer(message.outcome or "answered", message.content, citations))
+    return answer_message(Answer(message.outcome or "answered", message.content, citations), hotline)
+
+
+def welcome_message(bank_name: str) -> dict:
+    return {"role": "assistant", "content": NO_FEEDBACK + welcome_text(bank_name)}
+
+
+def feedback_value(option: str, liked: bool) -> tuple[int, str | None]:
+    """(+1 or -1, the 👎's reason if one was picked) from Gradio's like event."""
+    if option in DISLIKE_REASONS:
+        return -1, option
+    return (1 if liked else -1), None
 
 
 def feedback_label(value: int | None) -> str | None:
@@ -123,6 +144,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
     limit = settings.max_message_chars
     limiter = limiter or RateLimiter("")
     expert_name = service.live.expert_names
+    hotline = settings.hotline
 
     def session_of(request: gr.Request) -> str | None:
         """The session of the page's signed cookie; None when the browser sent none (no cookies)."""
@@ -133,7 +155,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
 
     def restore(session_id: str | None, request: gr.Request):
         session_id = session_of(request) or session_id or signer.issue()[0]
-        chat = [{"role": "assistant", "content": welcome_text(settings.bank_name)}]
+        chat = [welcome_message(settings.bank_name)]
         ids: list[int | None] = [None]
         feedback: list[str | None] = [None]
         last_seen = 0
@@ -141,36 +163,38 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
             last_seen = message.id
             if message.role == "user":
                 chat.append({"role": "user", "content": html.escape(message.content)})
+            elif message.role == "expert":
+                chat.append({"role": "assistant",
+                             "content": NO_FEEDBACK + format_expert(message, expert_name(message.author or ""))})
             else:
-                content = (format_expert(message, expert_name(message.author or "")) if message.role == "expert"
-                           else format_stored(message))
-                chat.append({"role": "assistant", "content": content})
+                chat.append(stored_message(message, hotline))
                 feedback.append(feedback_label(message.feedback))
             ids.append(message.id)
         return (session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen) + panel.refresh(session_id)
 
-    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request,
-                choice: str | None = None):
+    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, identity: str,
+                request: gr.Request, choice: str | None = None):
         message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
-            gr.Warning(problem)
+            gr.Warning(problem, title="提示")
             yield (chat, ids, message, last_seen) + (gr.skip(),) * len(panel.outputs)
             return
         if not limiter.allow(_address(request)):
-            gr.Warning(TOO_FAST)
+            gr.Warning(TOO_FAST, title="提示")
             yield (chat, ids, message, last_seen) + (gr.skip(),) * len(panel.outputs)
             return
         session_id = session_of(request) or session_id
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         ids = ids + [None, None]
         shown = ""
-        for item in service.stream(session_id, message, choice=choice):
+        customer = verify_identity(identity, settings)  # the website widget's token; forged or expired = anonymous
+        for item in service.stream(session_id, message, customer_id=customer, choice=choice):
             if isinstance(item, Turn):
                 ids[-2], ids[-1] = item.user_message_id, item.answer_message_id
                 last_seen = max(last_seen, item.answer_message_id or 0)
                 if item.answer.text:
-                    chat[-1] = chat_message(item.answer)
+                    chat[-1] = answer_message(item.answer, hotline)
                 else:  # an expert has the conversation: the assistant says nothing
                     chat, ids = chat[:-1], ids[:-1]
                 yield (chat, ids, "", last_seen) + panel.updates(item.agent)
@@ -182,17 +206,13 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
             chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             yield (chat, ids, "", last_seen) + (gr.skip(),) * len(panel.outputs)
 
-    def choose(chat: list, ids: list, session_id: str, last_seen: int, data: gr.SelectData, request: gr.Request):
-        """A click on an option of "您想问的是以下哪个问题？": that standard question, answered as a turn."""
-        question = option_label(chat, data.value)
-        yield from respond(question, chat, ids, session_id, last_seen, request, choice=data.value)
-
-    def handoff(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+    def handoff(chat: list, ids: list, session_id: str, last_seen: int, identity: str, request: gr.Request):
         if not limiter.allow(_address(request)):
-            gr.Warning(TOO_FAST)
+            gr.Warning(TOO_FAST, title="提示")
             return (chat, ids, last_seen) + (gr.skip(),) * len(panel.outputs)
-        turn = service.request_human(session_of(request) or session_id)
-        chat = chat + [{"role": "assistant", "content": format_answer(turn.answer)}]
+        turn = service.request_human(session_of(request) or session_id,
+                                     customer_id=verify_identity(identity, settings))
+        chat = chat + [answer_message(turn.answer, hotline)]
         return (chat, ids + [turn.answer_message_id], max(last_seen, turn.answer_message_id or 0)) \
             + panel.updates(turn.agent)
 
@@ -200,11 +220,21 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         session_id = session_of(request) or session_id
         index = data.index if isinstance(data.index, int) else data.index[0]
         message_id = _feedback_target(service.conversations.messages(session_id), ids, index)
-        logger.info("feedback index=%s message=%s liked=%s", index, message_id, data.liked)
+        value, reason = feedback_value(str(data.value) if isinstance(data.value, str) else "", bool(data.liked))
+        logger.info("feedback index=%s message=%s value=%s reason=%s", index, message_id, value, reason)
         if message_id is None:
             return
-        service.feedback(message_id, 1 if data.liked else -1, session_id)
-        gr.Info("感谢您的反馈！" if data.liked else "感谢反馈，我们会改进。如需人工帮助，请点击“转人工”。")
+        service.feedback(message_id, value, session_id, reason=reason)
+        gr.Info("感谢您的反馈！" if value > 0 else "感谢反馈，我们会改进。如需人工帮助，请点击“转人工”。", title="提示")
+
+    def choose(chat: list, ids: list, session_id: str, last_seen: int, identity: str, data: gr.SelectData,
+               request: gr.Request):
+        """A tap on a button under an answer, asked as the customer's next message: a suggested question
+        (您是不是想问), or an option of "您想问的是以下哪个问题？" (its standard question, answered as that choice)."""
+        value = str(data.value)
+        question = option_label(chat, value)
+        yield from respond(question, chat, ids, session_id, last_seen, identity, request,
+                           choice=value if question != value else None)
 
     def poll(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
         """Expert replies and the hand-off's state arrive in the customer's chat by polling (which is
@@ -214,37 +244,46 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         new = [m for m in service.conversations.messages(session_id, after_id=last_seen) if m.role == "expert"]
         if not new:
             return (gr.skip(), gr.skip(), gr.skip()) + state
-        chat = chat + [{"role": "assistant", "content": format_expert(m, expert_name(m.author or ""))} for m in new]
+        chat = chat + [{"role": "assistant", "content": NO_FEEDBACK + format_expert(m, expert_name(m.author or ""))}
+                       for m in new]
         return (chat, ids + [m.id for m in new], max(m.id for m in new)) + state
 
     with gr.Blocks(title=f"{settings.bank_name} · 消保智答") as demo:
         session = gr.State(None)  # only when the browser sends no cookie: then the chat lasts as long as the page
         ids = gr.State([])
         last_seen = gr.State(0)
-        gr.Markdown(f"## {settings.bank_name} · 消保智答\n金融消费者权益保护咨询 · 回答均注明依据")
+        # Set only by the website widget (web/embed.py, static/frame.js): the bank's signed customer identity.
+        identity = gr.Textbox(visible="hidden", elem_id="xb-identity", max_length=4096)
+        gr.HTML(header_html(settings), padding=False, elem_classes=["xb-contained"])
         panel.render_banner()
-        chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", height=480, feedback_options=("Like", "Dislike"),
-                             buttons=["copy"], layout="bubble", group_consecutive_messages=False)
-        with gr.Row():
-            box = gr.Textbox(placeholder="请输入您的问题，例如：信用卡免息期最长多少天？", show_label=False,
-                             scale=5, max_lines=4, elem_id="xb-input")
-            send = gr.Button("发送", variant="primary", scale=1, elem_id="xb-send")
-        human, clear = panel.render_actions()
-        gr.Examples(EXAMPLES, inputs=box, label="常见问题")
-        gr.Markdown(f"<small>人工服务时间：{service.policy.office_hours_text()}；24小时客服热线"
-                    f"{settings.hotline}。本助手的回答仅供参考，以{settings.bank_name}正式公告为准。</small>")
+        chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", show_label=False, height="calc(100dvh - 300px)",
+                             min_height=280, feedback_options=FEEDBACK_OPTIONS, buttons=["copy"], layout="bubble",
+                             group_consecutive_messages=False)
+        with gr.Row(elem_id="xb-chips"):  # quick replies, above the fold
+            chips = [gr.Button(question, size="sm", variant="secondary") for question in EXAMPLES]
+        with gr.Column(elem_id="xb-composer"):
+            with gr.Row():
+                box = gr.Textbox(placeholder="请输入您的问题", show_label=False, max_lines=4, elem_id="xb-input")
+                send = gr.Button("发送", variant="primary", elem_id="xb-send")
+            human, clear = panel.render_actions()
+        gr.HTML(footer_html(service.policy, settings), padding=False, elem_classes=["xb-contained"])
 
         demo.load(restore, [session], [session, chatbot, ids, last_seen] + panel.outputs)
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen] + panel.outputs)
-        human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs)
+            trigger(respond, [box, chatbot, ids, session, last_seen, identity],
+                    [chatbot, ids, box, last_seen] + panel.outputs)
+        for chip in chips:
+            chip.click(respond, [chip, chatbot, ids, session, last_seen, identity],
+                       [chatbot, ids, box, last_seen] + panel.outputs)
+        chatbot.option_select(choose, [chatbot, ids, session, last_seen, identity],
+                              [chatbot, ids, box, last_seen] + panel.outputs)
+        human.click(handoff, [chatbot, ids, session, last_seen, identity], [chatbot, ids, last_seen] + panel.outputs)
         clear.click(None, None, None, js=NEW_SESSION_JS)
         chatbot.clear(None, None, None, js=NEW_SESSION_JS)  # the chat's own 🗑 does the same
         chatbot.like(on_like, [ids, session], None)
         panel.wire(box, chatbot, ids, session, last_seen)
         gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs,
                                     show_progress="hidden", concurrency_limit=None)  # every page's poll at once
-        chatbot.option_select(choose, [chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen] + panel.outputs)
         build_survey(service, session_of, session)
     return demo
 

@@ -54,7 +54,7 @@ def test_page_chat_runs_turns_concurrently(tight):
     def turn(number: int) -> None:
         with tight.client(headers=_from(f"10.0.0.{number}")) as client:
             client.get("/")
-            results.append(gradio_call(client, "", "respond", ["信用卡免息期最长多少天？", [], None, None, None]))
+            results.append(gradio_call(client, "", "respond", ["信用卡免息期最长多少天？", [], None, None, None, ""]))
 
     threads = [threading.Thread(target=turn, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -78,7 +78,7 @@ def test_customer_requests_are_rate_limited_per_client(tight):
         assert limited.status_code == 429 and "请求过于频繁" in limited.json()["detail"]
         assert client.post("/api/handoff", json={}).status_code == 429
         client.get("/")
-        page = gradio_call(client, "", "respond", ["信用卡年费怎么免？", [], None, None, None])
+        page = gradio_call(client, "", "respond", ["信用卡年费怎么免？", [], None, None, None, ""])
         assert any("太快" in str(log) for log in page["logs"]) and page["output"][0] == []
         assert other.post("/api/feedback", json={"session_id": "x", "message_id": 1, "value": 1}).status_code == 404
 
@@ -171,7 +171,7 @@ def test_bad_values_are_4xx_not_500(app):
         too_long = client.post("/api/chat", json={"message": "我的电话13812345678" * 2000})
         assert too_long.status_code == 422 and "13812345678" not in too_long.text  # the input is not echoed
         client.get("/")
-        page = gradio_call(client, "", "respond", ["\ud800信用卡年费怎么免？", [], None, None, None])
+        page = gradio_call(client, "", "respond", ["\ud800信用卡年费怎么免？", [], None, None, None, ""])
         assert "output" in page and "年费" in str(page["output"][0])
     assert app.sql("SELECT COUNT(*) FROM messages WHERE feedback = -1 AND content LIKE '%年费%'") == [(0,)]
 

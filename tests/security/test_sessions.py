@@ -69,12 +69,12 @@ def _ask_and_dislike(page, question: str, expected: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector("text=参考依据", timeout=60000)
     assert expected in page.inner_text("#xb-chat")
-    page.locator("#xb-chat button[aria-label='Dislike']").last.click()
+    page.locator("#xb-chat button[aria-label='没帮助']").last.click()
 
 
 def _restored(page, expected: str) -> bool:
     page.wait_for_selector("text=参考依据", timeout=60000)  # the citations came back
-    page.wait_for_selector("#xb-chat button[aria-label='Disliked']", timeout=20000)  # and the 👎
+    page.wait_for_selector("#xb-chat button[aria-label='已标记没帮助']", timeout=20000)  # and the 👎
     return expected in page.inner_text("#xb-chat")
 
 

@@ -1,0 +1,1 @@
+"""A mock bank website that embeds XiaoBao's widget (`make demo-site`)."""
