@@ -128,7 +128,7 @@ def test_knowledge_api_roles_and_a_whole_change(knowledge_client, small_kb):
     log = client.get("/api/staff/knowledge/status", auth=km).json()["log"]
     assert log[-1]["override_by"] == "li" and log[-1]["override_reason"] == "文档另行修订"
 
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings):
         busy = client.post("/api/staff/knowledge/ingest", json={}, auth=km)
     assert busy.status_code == 409 and "正在进行" in busy.json()["detail"]
 

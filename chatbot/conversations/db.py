@@ -1,38 +1,15 @@
-"""SQL storage: SQLite in the data dir by default, PostgreSQL (or any SQLAlchemy URL) by setting."""
+"""SQL storage of conversations and tickets: SQLite in the data dir by default, PostgreSQL (or any
+SQLAlchemy URL) by setting (the engine comes from `chatbot/sql.py`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from ..config import Settings
+from ..sql import database_url, make_engine
 from .models import Base
 
-
-def database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(settings.data_dir / 'xiaobao.sqlite').resolve()}"
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-            # With WAL, NORMAL syncs at checkpoints instead of on every commit: a power cut may lose the
-            # last turns but never corrupts the database (an application crash loses nothing).
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+__all__ = ["Database", "database_url", "make_engine"]
 
 
 class Database:

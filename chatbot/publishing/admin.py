@@ -53,4 +53,4 @@ def knowledge_status(settings: Settings, *, last: int = 10) -> KnowledgeStatus:
     """The served and held-back generations, and the last publications."""
     current, staged = read_current(settings), read_staged(settings)
     return KnowledgeStatus(current.__dict__ if current else None, staged.__dict__ if staged else None,
-                           (staged_report(settings) or {}).get("blocked", []), publish_log(settings)[-last:])
+                           (staged_report(settings) or {}).get("blocked", []), publish_log(settings, last=last))
