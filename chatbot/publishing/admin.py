@@ -1,6 +1,6 @@
 """The knowledge manager's functions, shared by the staff console, the staff API and `ingest.py`:
-upload, validate, re-ingest (validate → build → probe → gate → publish), publish a held-back
-generation, and status."""
+upload, validate, queue a re-ingest (validate → build → probe → gate → publish, run by the worker) and
+follow its job, publish a held-back generation, and status."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from ..config import Settings
 from ..index.generations import Progress, publish_log, read_current, read_staged, staged_report
 from ..index.plan import Plan
 from ..knowledge.uploads import UploadResult, save_upload
-from .pipeline import publish_staged, run_ingest, validate
-from .report import Override, PublishReport
+from .jobs import Job, JobQueue
+from .pipeline import publish_staged, validate
+from .report import Override
 
 
 @dataclass
@@ -20,12 +21,14 @@ class KnowledgeStatus:
     staged: dict | None
     staged_blocked: list[str]
     log: list[dict]
+    job: dict | None = None  # the latest ingest job (`Job.to_api()`)
 
 
 class KnowledgeAdmin:
-    def __init__(self, settings: Settings, retriever):
+    def __init__(self, settings: Settings, retriever, *, jobs: JobQueue | None = None):
         self.settings = settings
         self.retriever = retriever  # the served one: its embeddings and client are reused
+        self.jobs = jobs or JobQueue(settings)
 
     def upload(self, name: str, data: bytes) -> UploadResult:
         return save_upload(self.settings, name, data)
@@ -33,12 +36,12 @@ class KnowledgeAdmin:
     def validate(self, progress: Progress | None = None) -> Plan:
         return validate(self.settings, self.retriever.embeddings, progress=progress, show_bar=False)
 
-    def reingest(self, user: str, *, override_reason: str = "", progress: Progress | None = None) -> PublishReport:
-        override = Override(by=user, reason=override_reason.strip()) if override_reason.strip() else None
-        report = run_ingest(self.settings, self.retriever.embeddings, progress=progress, show_bar=False,
-                            client=self.retriever.client, override=override, user=user)
-        self.retriever.refresh(force=True)
-        return report
+    def reingest(self, user: str, *, override_reason: str = "") -> Job:
+        """Queue a re-ingest for the worker; follow it with `job()`. The web process never runs it."""
+        return self.jobs.enqueue(user, override_reason=override_reason.strip())
+
+    def job(self, job_id: int) -> Job | None:
+        return self.jobs.get(job_id)
 
     def publish_staged(self, user: str, reason: str) -> int:
         staged = publish_staged(self.settings, Override(by=user, reason=reason), client=self.retriever.client)
@@ -46,7 +49,10 @@ class KnowledgeAdmin:
         return staged.number
 
     def status(self) -> KnowledgeStatus:
-        return knowledge_status(self.settings)
+        status = knowledge_status(self.settings)
+        latest = self.jobs.latest()
+        status.job = latest.to_api() if latest else None
+        return status
 
 
 def knowledge_status(settings: Settings, *, last: int = 10) -> KnowledgeStatus:

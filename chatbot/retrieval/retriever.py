@@ -74,6 +74,8 @@ class HybridRetriever:
         version = generation.key if generation else (0, "")
         if not force and version == self._version:
             return
+        if not force and self._version is not None and self._lock.locked():
+            return  # another thread is reloading: answer from the loaded generation meanwhile
         with self._lock:
             if not force and version == self._version:
                 return
@@ -157,6 +159,11 @@ class HybridRetriever:
     @property
     def size(self) -> int:
         return len(self._units)
+
+    @property
+    def generation(self) -> int | None:
+        """The number of the generation loaded (None before the first publish)."""
+        return self._version[0] if self._version and self._version[1] else None
 
     def _unit(self, key: str) -> tuple[str, dict]:
         """A unit's text and metadata ("" and {} for a key no longer loaded)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ..services import Services
 from .api import create_api
 from .staff_api import staff_router
@@ -21,4 +23,18 @@ def create_app(services: Services):
                               path="/staff",
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
                               auth_message="消保智答员工工作台：请使用员工账号登录")
-    return gr.mount_gradio_app(api, build_ui(services.chat), path="/", css=CSS)
+    app = gr.mount_gradio_app(api, build_ui(services.chat), path="/", css=CSS)
+    serving = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        """While the server runs: follow publishes, and (embedded mode) run the ingest jobs."""
+        services.start_background()
+        try:
+            async with serving(app) as state:
+                yield state
+        finally:
+            services.stop_background()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -1,0 +1,61 @@
+"""The ingest job queue on SQLite (the PostgreSQL side runs in tests/test_scaleout.py): one claim wins,
+a job whose worker died is run again after its lease, a job that keeps killing workers stops, and a
+second worker is refused."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from chatbot.index.locks import exclusive
+from chatbot.publishing.jobs import JobQueue, LeaseLost
+from tests.conftest import make_settings
+from tests.test_cli import _run
+
+
+def test_concurrent_claims_one_wins_and_an_expired_lease_is_taken_over(tmp_path):
+    settings = make_settings(tmp_path / "data", job_lease_s=0.5, job_max_attempts=2)
+    queue = JobQueue(settings)
+    job = queue.enqueue("li")
+    assert queue.enqueue("li").id == job.id  # the same request still waiting: no second job
+    start = threading.Barrier(8)
+    won = []
+
+    def claim(number):
+        start.wait()
+        if (claimed := JobQueue(settings).claim(f"worker-{number}")) is not None:
+            won.append(claimed)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1 and won[0].status == "running" and won[0].attempts == 1
+    first = won[0].worker
+    queue.report_progress(job.id, first, 3, 10, "写入索引 cards/a.yaml")
+    assert queue.get(job.id).progress_text == "写入索引 cards/a.yaml"
+    assert queue.claim("worker-x") is None  # the lease holds while it is renewed
+
+    time.sleep(0.6)  # the first worker died: nothing renews its lease
+    again = queue.claim("worker-x")
+    assert again.id == job.id and again.attempts == 2 and again.worker == "worker-x"
+    try:
+        queue.report_progress(job.id, first, 4, 10, "")
+    except LeaseLost:
+        pass
+    else:
+        raise AssertionError("a worker whose lease was taken over must stop")
+
+    time.sleep(0.6)  # it killed the second worker too: marked failed instead of a third run
+    assert queue.claim("worker-y") is None
+    failed = queue.get(job.id)
+    assert failed.status == "failed" and "中断了 2 次" in failed.error
+
+
+def test_a_second_worker_is_refused(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    with exclusive(settings, "worker"):
+        refused = _run(["-m", "chatbot", "worker", "--once"], settings.data_dir)
+    assert refused.returncode == 2 and "另一个导入进程" in refused.stderr
+    assert _run(["ingest.py", "--worker", "--once", "-q"], settings.data_dir).returncode == 0  # free again
