@@ -124,3 +124,32 @@ def dedent(text: str) -> str:
 def copy_demo_knowledge(target: Path) -> Path:
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+# --- real servers: PostgreSQL and the Chroma server, started once per session ---------------------
+
+def _server(request, server_class):
+    reason = server_class.missing()
+    if reason:
+        if os.environ.get("CI"):  # CI installs them (make test): a missing server is a failure there
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = server_class()
+    request.addfinalizer(server.stop)
+    return server.start()
+
+
+@pytest.fixture(scope="session")
+def postgres(request):
+    """A throwaway PostgreSQL 15 on a loopback port; `postgres.create_database(name)` gives a fresh URL."""
+    from tests.servers import PostgresServer
+
+    return _server(request, PostgresServer)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(request):
+    """`chroma run` on a loopback port, shared by the session (tests use their own collection names)."""
+    from tests.servers import ChromaServer
+
+    return _server(request, ChromaServer)
