@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk.")
     lexical_tokenizer: str = Field("bigram", description="BM25 tokens: 'bigram' (character bigrams) or 'jieba'.")
     retrieval_k: int = Field(20, description="Candidates taken from each retriever before fusion.")
+    dense_search: Literal["exact", "hnsw"] = Field(
+        "exact", description="'exact' = every replica holds every vector and searches them all (deterministic; "
+        "right up to a few hundred thousand units); 'hnsw' = Chroma's HNSW query for dense_candidates "
+        "neighbours, re-ranked by exact cosine (for millions of units; see README 'Sizing').")
+    dense_candidates: int = Field(100, description="hnsw mode: neighbours fetched from Chroma and re-ranked.")
     eval_gate_cases: Path | None = Field(
         Path("eval/cases/dev.jsonl"),
         description="Evaluation cases run after each re-ingest; empty = no gate.",
