@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from .config import Settings
@@ -52,3 +52,12 @@ def shared_engine(url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Create the missing tables. On PostgreSQL under a transaction-scoped advisory lock: replicas that
+    start together would otherwise race between "does it exist" and CREATE TABLE, and one would fail."""
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(7015)"))  # the schema lock of this database
+        metadata.create_all(connection)

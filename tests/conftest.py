@@ -117,6 +117,35 @@ def small_kb(tmp_path) -> Path:
     return write_small_kb(tmp_path / "knowledge")
 
 
+def write_bulk_docs(folder: Path, count: int) -> Path:
+    """`count` one-chapter documents of 29 articles each: enough to keep an ingest writing for a while."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        folder.joinpath(f"b{number}.md").write_text(
+            f"---\nid: doc-bulk-{number}\ntitle: 分行补充细则{number}\neffective_date: 2024-01-01\n---\n"
+            + "".join(f"第{i}条 第{number}分行第{i}项服务收费{i + number}元，按月结算。\n" for i in range(1, 30)),
+            encoding="utf-8")
+    return folder
+
+
+def at_once(action, count: int = 8) -> list:
+    """Run `action(number)` in `count` threads released together; their results, in finishing order."""
+    import threading
+
+    start, results = threading.Barrier(count), []
+
+    def run(number):
+        start.wait()
+        results.append(action(number))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 

@@ -4,12 +4,11 @@ second worker is refused."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from chatbot.index.locks import exclusive
 from chatbot.publishing.jobs import JobQueue, LeaseLost
-from tests.conftest import make_settings
+from tests.conftest import at_once, make_settings
 from tests.test_cli import _run
 
 
@@ -18,19 +17,7 @@ def test_concurrent_claims_one_wins_and_an_expired_lease_is_taken_over(tmp_path)
     queue = JobQueue(settings)
     job = queue.enqueue("li")
     assert queue.enqueue("li").id == job.id  # the same request still waiting: no second job
-    start = threading.Barrier(8)
-    won = []
-
-    def claim(number):
-        start.wait()
-        if (claimed := JobQueue(settings).claim(f"worker-{number}")) is not None:
-            won.append(claimed)
-
-    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    won = [claimed for claimed in at_once(lambda n: JobQueue(settings).claim(f"worker-{n}")) if claimed is not None]
     assert len(won) == 1 and won[0].status == "running" and won[0].attempts == 1
     first = won[0].worker
     queue.report_progress(job.id, first, 3, 10, "写入索引 cards/a.yaml")

@@ -16,7 +16,7 @@ from chatbot.index.generations import numbered_generation, publish_log, read_cur
 from chatbot.publishing.pipeline import publish_staged, run_ingest
 from chatbot.publishing.report import Override
 from chatbot.services import build_assistant
-from tests.conftest import ROOT, make_settings, write_small_kb
+from tests.conftest import ROOT, make_settings, write_bulk_docs, write_small_kb
 
 
 def _ask(settings, embeddings, question, as_of=None):
@@ -127,13 +127,7 @@ def test_unchanged_reingest_builds_no_generation_and_a_live_retriever_follows_pu
 def test_kill_9_mid_ingest_leaves_the_served_index_answering(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb)
     run_ingest(settings, embeddings, show_bar=False)
-    bulk = small_kb / "docs" / "bulk"
-    bulk.mkdir()
-    for number in range(150):  # enough to keep the ingest writing for a while
-        bulk.joinpath(f"b{number}.md").write_text(
-            f"---\nid: doc-bulk-{number}\ntitle: 分行补充细则{number}\neffective_date: 2024-01-01\n---\n"
-            + "".join(f"第{i}条 第{number}分行第{i}项服务收费{i + number}元，按月结算。\n" for i in range(1, 30)),
-            encoding="utf-8")
+    bulk = write_bulk_docs(small_kb / "docs" / "bulk", 150)
     write_small_kb(small_kb, fee="4")
     env = dict(os.environ, CHATBOT_DATA_DIR=str(settings.data_dir), CHATBOT_KNOWLEDGE_DIR=str(small_kb),
                CHATBOT_EVAL_GATE_CASES="")

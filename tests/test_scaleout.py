@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from chatbot.index.generations import read_current
 from chatbot.index.locks import ingest_lock
 from chatbot.publishing.jobs import JobQueue
 from chatbot.publishing.pipeline import run_ingest
-from tests.conftest import ROOT, make_settings, write_small_kb
+from tests.conftest import ROOT, at_once, make_settings, write_bulk_docs, write_small_kb
 from tests.servers import Process, Replica, get_json, request_json, wait_until
 
 QUESTION = "跨行取钱要收费吗"
@@ -34,18 +33,7 @@ def test_postgres_claims_skip_locked_rows_and_the_advisory_lock_spans_connection
     settings = make_settings(tmp_path / "data", database_url=postgres.create_database("xb_locks"))
     queue = JobQueue(settings)
     job = queue.enqueue("li")
-    start, won = threading.Barrier(8), []
-
-    def claim(number):
-        start.wait()
-        if (claimed := queue.claim(f"worker-{number}")) is not None:
-            won.append(claimed)
-
-    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    won = [claimed for claimed in at_once(lambda n: queue.claim(f"worker-{n}")) if claimed is not None]
     assert [j.id for j in won] == [job.id]
 
     with ingest_lock(settings):  # held on one pooled connection; another connection is refused
@@ -55,6 +43,15 @@ def test_postgres_claims_skip_locked_rows_and_the_advisory_lock_spans_connection
     with ingest_lock(settings):  # released at the end of the block
         pass
     assert not any((tmp_path / "data").rglob("*"))  # the lock is in PostgreSQL, not in the data directory
+
+
+def test_replicas_starting_together_create_the_schema_once(postgres):
+    # Each replica creates the tables it misses at start; started together, all of them must come up.
+    from chatbot.conversations.db import Database
+
+    url = postgres.create_database("xb_schema")
+    started = at_once(lambda n: Database(url), count=6)
+    assert len(started) == 6
 
 
 STAFF = [("wang", "expert"), ("zhao", "expert"), ("li", "knowledge_manager")]
@@ -140,18 +137,11 @@ def test_a_ticket_created_through_replica_a_is_claimed_through_replica_b(cluster
 
 def test_concurrent_claims_through_both_replicas_exactly_one_wins(cluster):
     ticket = cluster.chat("b", "scale-race", FRAUD)["ticket_id"]
-    start, results = threading.Barrier(8), []
-
     def claim(number):
         replica, user = ("a", "wang") if number % 2 else ("b", "zhao")
-        start.wait()
-        results.append((cluster.staff(replica, "POST", f"/tickets/{ticket}/claim", user), user))
+        return cluster.staff(replica, "POST", f"/tickets/{ticket}/claim", user), user
 
-    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(claim)
     winners = [user for (status, _), user in results if status == 200]
     assert len(winners) == 1 and sorted(status for (status, _), _ in results) == [200] + [409] * 7
     assert cluster.staff("a", "GET", f"/tickets/{ticket}", "wang")[1]["owner"] == winners[0]
@@ -192,13 +182,7 @@ def test_kill_9_of_a_replica_or_of_the_worker_mid_ingest_loses_nothing(cluster):
     assert "4元" in cluster.chat("a", "scale-kill", QUESTION)["answer"]
 
     # The worker dies while it writes a new generation: the served answer stays, the job is run again.
-    bulk = cluster.knowledge / "docs" / "bulk"
-    bulk.mkdir()
-    for number in range(20):  # enough to keep the worker writing for a while
-        bulk.joinpath(f"b{number}.md").write_text(
-            f"---\nid: doc-bulk-{number}\ntitle: 分行补充细则{number}\neffective_date: 2024-01-01\n---\n"
-            + "".join(f"第{i}条 第{number}分行第{i}项服务收费{i + number}元，按月结算。\n" for i in range(1, 30)),
-            encoding="utf-8")
+    bulk = write_bulk_docs(cluster.knowledge / "docs" / "bulk", 20)
     job_id = cluster.staff("b", "POST", "/knowledge/ingest", "li", {})[1]["job"]["id"]
     cluster.wait_job("a", job_id, lambda job: job["progress"]["text"].startswith("写入索引"))
     cluster.worker.kill_9()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import sessionmaker
 
 from ..config import Settings
-from ..sql import database_url, make_engine
+from ..sql import create_tables, database_url, make_engine
 from .models import Base
 
 __all__ = ["Database", "database_url", "make_engine"]
@@ -18,7 +18,7 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine, Base.metadata)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

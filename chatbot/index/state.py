@@ -15,7 +15,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, 
 from sqlalchemy.engine import Engine
 
 from ..config import Settings
-from ..sql import database_url, shared_engine
+from ..sql import create_tables, database_url, shared_engine
 
 metadata = MetaData()
 
@@ -64,7 +64,7 @@ def state_engine(settings: Settings) -> Engine:
     if id(engine) not in _ready:
         with _ready_lock:
             if id(engine) not in _ready:
-                metadata.create_all(engine)
+                create_tables(engine, metadata)
                 with engine.connect() as connection:
                     empty = connection.scalar(select(pointers.c.name).limit(1)) is None
                 if empty:  # an index built before the state moved into SQL (index/current.json)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from ..config import Settings
 from ..index.state import state_engine
-from ..sql import is_postgres
+from ..sql import create_tables, is_postgres
 
 metadata = MetaData()
 
@@ -108,7 +108,7 @@ class JobQueue:
         self.engine = engine or state_engine(settings)
         if id(self.engine) not in _ready:
             with _ready_lock:
-                metadata.create_all(self.engine)
+                create_tables(self.engine, metadata)
                 _ready.add(id(self.engine))
 
     # --- the console's side -------------------------------------------------------------------------
