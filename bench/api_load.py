@@ -1,8 +1,10 @@
 """/api/chat requests per second and p50/p95 latency at several concurrency levels (approved mode).
 
-Run: python bench/api_load.py [--clients 1 10 50] [--requests 200] [--data-dir DIR]
+Run: python bench/api_load.py [--clients 1 10 50] [--requests 200] [--data-dir DIR | --url URL]
 Starts `python app.py` on a free loopback port with the index in DIR (default ./data, built on first
-start), sends dev-set questions from N concurrent clients (bounded count, loopback only), prints a table.
+start), or measures a running deployment at URL (e.g. the proxy of compose.yaml, http://127.0.0.1:8080);
+sends dev-set questions from N concurrent clients (bounded count, loopback only), prints a table.
+bench/cluster.py runs it against one replica and two behind nginx, side by side.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument("--url", help="a running deployment to measure instead of starting app.py (loopback only)")
     args = parser.parse_args()
 
     questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
@@ -79,9 +82,9 @@ def main() -> int:
     # No query-vector cache: the dev questions repeat across levels, and a cache would hide the real cost.
     env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port), CHATBOT_QUERY_CACHE_SIZE="0")
     env.pop("CHATBOT_LLM_BASE_URL", None)
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    app = None if args.url else subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = args.url.rstrip("/") if args.url else f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
             try:
@@ -90,9 +93,9 @@ def main() -> int:
             except OSError:
                 time.sleep(0.5)
         post(base + "/api/chat", {"session_id": "warmup", "message": "预热"})
-        workers = env.get("CHATBOT_WORKERS", "1")
+        workers = args.url or f'{env.get("CHATBOT_WORKERS", "1")} worker(s)'
         # The machine is shared: the load average says how much of it the figures had.
-        print(f"/api/chat, approved mode, {workers} worker(s), {args.requests} requests per level, dev-set questions, "
+        print(f"/api/chat, approved mode, {workers}, {args.requests} requests per level, dev-set questions, "
               f"load average {os.getloadavg()[0]:.2f}")
         print(f"{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
         for clients in args.clients:
@@ -102,8 +105,9 @@ def main() -> int:
             print(f"{clients:>8}{len(latencies) / elapsed:>10.1f}{statistics.median(ordered):>10.1f}{p95:>10.1f}"
                   f"{errors:>8}")
     finally:
-        app.terminate()
-        app.wait(timeout=30)
+        if app is not None:
+            app.terminate()
+            app.wait(timeout=30)
     return 0
 
 
