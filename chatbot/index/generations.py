@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import delete, insert, select
 
 from ..config import Settings
+from .legacy import import_legacy_index
 from .manifest import Manifest, copy_namespace, drop_namespace, record_namespace
 from .state import pointers, publish_events, state_engine
 from .store import open_collection
@@ -47,12 +48,28 @@ class Generation:
         return Manifest(state_engine(settings), self.state)
 
 
+_upgraded: set[int] = set()
+
+
+def _state(settings: Settings):
+    """The state engine; on its first use in this process, an index from before the state moved into SQL
+    (data/index/current.json) is imported when the database has no pointer yet."""
+    engine = state_engine(settings)
+    if id(engine) not in _upgraded:
+        with engine.connect() as connection:
+            empty = connection.scalar(select(pointers.c.name).limit(1)) is None
+        if empty:
+            import_legacy_index(settings, engine)
+        _upgraded.add(id(engine))
+    return engine
+
+
 def _generation(data: dict) -> Generation:
     return Generation(**{k: v for k, v in data.items() if k in Generation.__dataclass_fields__})
 
 
 def _pointer(settings: Settings, name: str) -> dict | None:
-    with state_engine(settings).connect() as connection:
+    with _state(settings).connect() as connection:
         raw = connection.scalar(select(pointers.c.generation).where(pointers.c.name == name))
     return None if raw is None else json.loads(raw)
 
@@ -84,7 +101,7 @@ def set_pointer(settings: Settings, name: str, generation: Generation | None, *,
                 extra: dict | None = None, clear: tuple[str, ...] = ()) -> None:
     """Point `name` at `generation` (None: remove it), remove the `clear` pointers and log `event`, all in
     one transaction: a reader sees the state before or after, never between."""
-    with state_engine(settings).begin() as connection:
+    with _state(settings).begin() as connection:
         connection.execute(delete(pointers).where(pointers.c.name.in_((name, *clear))))
         if generation is not None:
             data = asdict(generation) | (extra or {})
@@ -103,7 +120,7 @@ def publish_log(settings: Settings, *, last: int | None = None) -> list[dict]:
     query = select(publish_events.c.event).order_by(publish_events.c.id.desc())
     if last is not None:
         query = query.limit(last)
-    with state_engine(settings).connect() as connection:
+    with _state(settings).connect() as connection:
         return [json.loads(raw) for raw in reversed(list(connection.scalars(query)))]
 
 

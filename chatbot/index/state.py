@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect
 from sqlalchemy.engine import Engine
 
 from ..config import Settings
@@ -65,12 +65,6 @@ def state_engine(settings: Settings) -> Engine:
         with _ready_lock:
             if id(engine) not in _ready:
                 create_tables(engine, metadata)
-                with engine.connect() as connection:
-                    empty = connection.scalar(select(pointers.c.name).limit(1)) is None
-                if empty:  # an index built before the state moved into SQL (index/current.json)
-                    from .legacy import import_legacy_index
-
-                    import_legacy_index(settings, engine)
                 _ready.add(id(engine))
     return engine
 
