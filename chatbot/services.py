@@ -77,8 +77,7 @@ def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetr
     if not len(staff):
         logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     return Services(settings, assistant, database, chat, Desk(chat), staff,
-                    KnowledgeAdmin(settings, assistant.retriever, jobs=JobQueue(settings)),
-                    GapReporter(database, assistant.retriever, settings))
+                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings))
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,
