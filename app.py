@@ -3,40 +3,56 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from chatbot.config import Settings, offline_environment
+from chatbot.errors import ConfigError
+from chatbot.logsafe import configure_logging
 
 
 def create_app(settings: Settings | None = None):
     from chatbot.services import build_services
     from chatbot.web.app import create_app as mount
 
-    return mount(build_services(settings or Settings()))
+    return mount(build_services(settings or Settings()), background_jobs=True)
 
 
 def factory():
     """For `uvicorn --factory app:factory` and for several workers."""
     offline_environment()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return create_app()
 
 
-def main() -> None:
+def main() -> int:
     import uvicorn
 
     offline_environment()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
+    log = logging.getLogger(__name__)
     settings = Settings()
-    logging.getLogger(__name__).info("serving on http://%s:%s", settings.host, settings.port)
-    if settings.workers > 1:
-        from chatbot.services import build_assistant
+    try:
+        from chatbot.staff.accounts import StaffDirectory
 
-        build_assistant(settings)  # index once here (first run), not in every worker at the same time
-        uvicorn.run("app:factory", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_level="warning")
-        return
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        StaffDirectory.from_settings(settings)  # a malformed CHATBOT_STAFF_USERS stops here, before any work
+        if settings.workers > 1:
+            from chatbot.services import build_assistant
+            from chatbot.web.sessions import load_secret
+
+            build_assistant(settings)  # index once here (first run), not in every worker at the same time
+            load_secret(settings)  # and one session secret for all of them
+            log.info("serving on http://%s:%s", settings.host, settings.port)
+            uvicorn.run("app:factory", factory=True, host=settings.host, port=settings.port,
+                        workers=settings.workers, log_level="warning")
+            return 0
+        app = create_app(settings)
+    except ConfigError as error:
+        log.error("configuration error: %s", error)
+        return 2
+    log.info("serving on http://%s:%s", settings.host, settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

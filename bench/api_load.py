@@ -10,6 +10,7 @@ bench/cluster.py runs it against one replica and two behind nginx, side by side.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -69,22 +70,13 @@ def run_level(url: str, questions: list[str], clients: int, total: int) -> tuple
     return time.perf_counter() - started, latencies, errors
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
-    parser.add_argument("--url", help="a running deployment to measure instead of starting app.py (loopback only)")
-    args = parser.parse_args()
-
-    questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
+@contextlib.contextmanager
+def running_app(env: dict):
+    """`python app.py` with `env` on a free loopback port until the block ends; yields its base URL."""
     port = free_port()
-    # No query-vector cache: the dev questions repeat across levels, and a cache would hide the real cost.
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_PORT=str(port), CHATBOT_QUERY_CACHE_SIZE="0")
-    env.pop("CHATBOT_LLM_BASE_URL", None)
-    app = None if args.url else subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = args.url.rstrip("/") if args.url else f"http://127.0.0.1:{port}"
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=dict(env, CHATBOT_PORT=str(port)),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
             try:
@@ -92,7 +84,34 @@ def main() -> int:
                     break
             except OSError:
                 time.sleep(0.5)
-        post(base + "/api/chat", {"session_id": "warmup", "message": "预热"})
+        yield base
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+
+
+def row(label, latencies: list[float], elapsed: float, errors: int, width: int = 8) -> str:
+    ordered = sorted(latencies)
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    return f"{label:>{width}}{len(ordered) / elapsed:>10.1f}{statistics.median(ordered):>10.1f}{p95:>10.1f}{errors:>8}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument("--url", help="a running deployment to measure instead of starting app.py (loopback only; "
+                        "start it with CHATBOT_RATE_LIMIT= as below)")
+    args = parser.parse_args()
+
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
+    # No query-vector cache: the dev questions repeat across levels, and a cache would hide the real cost.
+    # One load generator is one client address: the per-client rate limit is off for the measurement.
+    env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_QUERY_CACHE_SIZE="0", CHATBOT_RATE_LIMIT="")
+    env.pop("CHATBOT_LLM_BASE_URL", None)
+    with contextlib.nullcontext(args.url.rstrip("/")) if args.url else running_app(env) as base:
+        post(base + "/api/chat", {"message": "预热"})
         workers = args.url or f'{env.get("CHATBOT_WORKERS", "1")} worker(s)'
         # The machine is shared: the load average says how much of it the figures had.
         print(f"/api/chat, approved mode, {workers}, {args.requests} requests per level, dev-set questions, "
@@ -100,14 +119,7 @@ def main() -> int:
         print(f"{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
         for clients in args.clients:
             elapsed, latencies, errors = run_level(base + "/api/chat", questions, clients, args.requests)
-            ordered = sorted(latencies)
-            p95 = ordered[int(0.95 * (len(ordered) - 1))]
-            print(f"{clients:>8}{len(latencies) / elapsed:>10.1f}{statistics.median(ordered):>10.1f}{p95:>10.1f}"
-                  f"{errors:>8}")
-    finally:
-        if app is not None:
-            app.terminate()
-            app.wait(timeout=30)
+            print(row(clients, latencies, elapsed, errors))
     return 0
 
 

@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -115,6 +116,9 @@ def main() -> int:
         env = {"CHATBOT_DATABASE_URL": postgres.create_database("xiaobao"), "CHATBOT_CHROMA_URL": chroma.url,
                "CHATBOT_KNOWLEDGE_DIR": str(knowledge), "CHATBOT_INGEST_WORKER": "external",
                "CHATBOT_QUERY_CACHE_SIZE": "0", "CHATBOT_EVAL_GATE_CASES": "", "ANONYMIZED_TELEMETRY": "False",
+               # One secret for every replica (a session issued by one opens on the other); one load
+               # generator is one client address, so the per-client rate limit is off for the measurement.
+               "CHATBOT_SESSION_SECRET": secrets.token_hex(32), "CHATBOT_RATE_LIMIT": "",
                "CHATBOT_STAFF_USERS": ";".join(f"{name}:{role}:{hash_password(pw, iterations=1000)}"
                                                for role, (name, pw) in staff.items())}
         started = time.monotonic()

@@ -85,6 +85,28 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(20, description="Largest knowledge file a manager may upload.")
     answer_threshold: float = Field(0.5, description="Calibrated confidence below which the assistant hands off.")
 
+    # --- security (README "Security") -----------------------------------------------------------
+    session_secret: str = Field(
+        "", description="Signs session ids (page cookie and API tokens). Unset: generated once and kept in "
+        "data_dir/secret_key (0600), so restarts and the workers of one host agree; several hosts must share it.")
+    identity_secret: str = Field(
+        "", description="HMAC-SHA256 key of the identity tokens the bank's website backend signs for a logged-in "
+        "customer; unset = no customer identity is accepted.")
+    identity_audience: str = Field("xiaobao", description="`aud` an identity token must carry.")
+    retention_days: int = Field(180, ge=1, description="Conversations, tickets and feedback older than this are deleted.")
+    ui_concurrency: int = Field(8, ge=1, description="Chat turns the pages run at once (Gradio's concurrency limit).")
+    max_body_kb: int = Field(1024, ge=1, description="Largest request body (uploads: see upload_max_mb); larger = 413.")
+    rate_limit: str = Field("60/minute", description="Customer requests per client address on /api/chat, /api/handoff, "
+                            "/api/feedback and the page's chat (limits syntax, e.g. '60/minute;600/hour'); empty = off.")
+    login_limit_account: str = Field("5/minute;30/hour", description="Failed staff logins per account before 429.")
+    login_limit_address: str = Field("20/minute;100/hour", description="Failed staff logins per client address before 429.")
+    frame_ancestors: str = Field("'self'", description="CSP frame-ancestors of the customer page (the bank's sites, "
+                                 "space-separated); the staff console may never be framed.")
+    parse_timeout_s: float = Field(60, description="Seconds a DOCX/PDF/HTML file may take to parse (then quarantined).")
+    parse_memory_mb: int = Field(1024, description="Address-space limit of the process that parses a DOCX/PDF/HTML file.")
+    archive_max_mb: int = Field(100, description="Largest unpacked size of a DOCX (a zip); larger = quarantined.")
+    archive_max_entries: int = Field(2000, description="Most entries a DOCX may hold; more = quarantined.")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

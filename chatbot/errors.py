@@ -18,6 +18,10 @@ class LoaderError(ChatbotError):
         self.reason = reason
 
 
+class QuarantineError(LoaderError):
+    """A knowledge file broke a parsing limit (size, time, memory): it is moved to knowledge/_quarantine/."""
+
+
 class EmbeddingMismatchError(ChatbotError):
     """The store was built with a different embedding model than the one configured."""
 

@@ -13,6 +13,7 @@ from .answer.generate import GroundedGenerator
 from .answer.llm import LLMStatus, build_chat_model
 from .config import Settings
 from .conversations.db import Database
+from .conversations.erasure import DataEraser
 from .conversations.service import ChatService
 from .index.embeddings import build_embeddings
 from .publishing.admin import KnowledgeAdmin
@@ -23,6 +24,7 @@ from .retrieval.retriever import HybridRetriever
 from .staff.accounts import StaffDirectory
 from .staff.desk import Desk
 from .staff.gaps import GapReporter
+from .staff.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -37,23 +39,31 @@ class Services:
     staff: StaffDirectory
     knowledge: KnowledgeAdmin
     gaps: GapReporter
+    erasure: DataEraser
+    login_throttle: LoginThrottle
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start_background(self) -> list[threading.Thread]:
+    def start_background(self, *, retention: bool = False) -> list[threading.Thread]:
         """The app's background threads: one follows the published generation, so a replica reloads
-        its index off the request path; with `ingest_worker=embedded`, one runs the ingest jobs."""
+        its index off the request path; with `ingest_worker=embedded`, one runs the ingest jobs and, with
+        `retention`, the daily retention job (whichever process holds the worker lock: it runs once per
+        deployment; with `external` the worker process runs it instead)."""
         self._stop.clear()
         retriever = self.assistant.retriever
         threads = [threading.Thread(target=_follow_publishes, args=(retriever, self._stop), daemon=True,
                                     name="index-follower")]
         if self.settings.ingest_worker == "embedded":
             worker = IngestWorker(self.settings, retriever.embeddings, client=retriever.client,
-                                  queue=self.knowledge.jobs, on_published=lambda: retriever.refresh(force=True))
+                                  queue=self.knowledge.jobs, on_published=lambda: retriever.refresh(force=True),
+                                  housekeeping=self.enforce_retention if retention else None)
             threads.append(threading.Thread(target=serve_embedded, args=(worker, self._stop), daemon=True,
                                             name="ingest-worker"))
         for thread in threads:
             thread.start()
         return threads
+
+    def enforce_retention(self) -> None:
+        self.erasure.enforce_retention(self.settings.retention_days)
 
     def stop_background(self) -> None:
         self._stop.set()
@@ -69,15 +79,16 @@ def _follow_publishes(retriever: HybridRetriever, stop: threading.Event) -> None
 
 def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
                    auto_ingest: bool = True) -> Services:
+    staff = StaffDirectory.from_settings(settings)  # a malformed CHATBOT_STAFF_USERS fails before any work
+    if not len(staff):
+        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
                                 auto_ingest=auto_ingest)
     database = Database.from_settings(settings)
     chat = ChatService(assistant, database, settings)
-    staff = StaffDirectory.from_settings(settings)
-    if not len(staff):
-        logger.warning("no staff accounts: set CHATBOT_STAFF_USERS to use /staff (see README)")
     return Services(settings, assistant, database, chat, Desk(chat), staff,
-                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings))
+                    KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings),
+                    DataEraser(database), LoginThrottle.from_settings(settings))
 
 
 def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None,

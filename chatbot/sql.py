@@ -5,7 +5,9 @@ record manager (`index/`), and the ingest jobs (`publishing/jobs.py`) all live t
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -23,8 +25,23 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{(settings.data_dir / 'xiaobao.sqlite').resolve()}"
 
 
+def private_sqlite_file(url: str) -> None:
+    """The SQLite file (and its WAL files, which SQLite creates with the same mode) readable by its owner only."""
+    path = url.removeprefix("sqlite:///")
+    if not url.startswith("sqlite:///") or path in ("", ":memory:") or path.startswith("file:"):
+        return  # in memory, or a URI (e.g. read-only) that opens an existing file
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    if not file.exists():
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT, 0o600))
+    for candidate in (file, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

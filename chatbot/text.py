@@ -30,6 +30,11 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
+def clean_text(text: str) -> str:
+    """Text any database and log can hold: lone surrogates become U+FFFD, NUL characters go."""
+    return (text or "").encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "")
+
+
 def to_simplified(text: str) -> str:
     return _converter().convert(text).translate(_VARIANTS)
 

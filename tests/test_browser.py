@@ -6,36 +6,19 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_small_kb
+from tests.conftest import write_small_kb
+from tests.server import CHROMIUM_ARGS, get_json as _get, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (make test installs it)")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-quic", "--no-first-run", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
 
 _DATA_DIRS: dict[str, Path] = {}
 
@@ -47,29 +30,9 @@ def _query(app_url: str, sql: str) -> list[tuple]:
 
 @contextlib.contextmanager
 def _serve(data_dir: Path, **env_overrides):
-    """Run `python app.py` on a free port until the block ends; yields its URL."""
-    port = _free_port()
-    env = dict(os.environ, CHATBOT_DATA_DIR=str(data_dir), CHATBOT_PORT=str(port), CHATBOT_HOST="127.0.0.1",
-               **env_overrides)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = open(data_dir / "app.log", "w")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if _get(url + "/api/health")["status"] == "ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("the app did not start: " + (data_dir / "app.log").read_text())
+    with serve(data_dir, **env_overrides) as url:
         _DATA_DIRS[url] = data_dir
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +107,8 @@ def _post(url: str, payload: dict) -> dict:
 
 
 def test_expert_desk(app_url, browser, tmp_path):
-    ticket_id = _post(app_url + "/api/chat", {"session_id": "desk-1", "message": "我刚把8万块转进了一个安全账户"})["ticket_id"]
+    customer = _post(app_url + "/api/chat", {"message": "我刚把8万块转进了一个安全账户"})
+    ticket_id = customer["ticket_id"]
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(app_url + "/staff/", wait_until="domcontentloaded")
     page.wait_for_selector("input[type=password]", timeout=60000)
@@ -170,7 +134,7 @@ def test_expert_desk(app_url, browser, tmp_path):
     page.screenshot(path=str(tmp_path / "desk.png"))
     if os.environ.get("XB_SCREENSHOT_DIR"):
         shutil.copy(tmp_path / "desk.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "desk.png")
-    messages = _get(f"{app_url}/api/messages?session_id=desk-1")["messages"]
+    messages = _get(f"{app_url}/api/messages?session_id={customer['session_id']}")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
     page.close()
 
@@ -210,6 +174,10 @@ def test_knowledge_manager_uploads_validates_and_publishes(browser, tmp_path):
         summary = page.inner_text("#xb-reingest-summary")
         assert "旧内容核验 通过：card-test-atm-fee" in summary and "每笔收费2元" in summary
         page.wait_for_selector("#xb-kb-status >> text=线上索引：第 2 版", timeout=30000)
+        # The button queued a job that the app's embedded worker ran; progress and report are the job row's.
+        page.wait_for_selector("#xb-kb-status >> text=导入任务 #1（li）已完成：已发布", timeout=30000)
+        [(status, attempts, report_text)] = _query(url, "SELECT status, attempts, report_text FROM ingest_jobs")
+        assert (status, attempts) == ("done", 1) and "已发布第 2 版索引" in report_text
         page.screenshot(path=str(tmp_path / "knowledge.png"), full_page=True)
         if os.environ.get("XB_SCREENSHOT_DIR"):
             shutil.copy(tmp_path / "knowledge.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "knowledge.png")

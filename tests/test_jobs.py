@@ -4,10 +4,15 @@ second worker is refused."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 import time
 
 from chatbot.index.locks import exclusive
+from chatbot.conversations.db import Database
+from chatbot.conversations.models import Conversation, Message, utcnow
 from chatbot.publishing.jobs import JobQueue, LeaseLost
+from chatbot.publishing.worker import HOUSEKEEPING_EVERY_S, IngestWorker
 from tests.conftest import at_once, make_settings
 from tests.test_cli import _run
 
@@ -40,9 +45,33 @@ def test_concurrent_claims_one_wins_and_an_expired_lease_is_taken_over(tmp_path)
     assert failed.status == "failed" and "中断了 2 次" in failed.error
 
 
-def test_a_second_worker_is_refused(tmp_path):
+def test_a_second_worker_is_refused_and_the_one_worker_runs_retention(tmp_path):
     settings = make_settings(tmp_path / "data")
+    old = utcnow() - dt.timedelta(days=settings.retention_days + 1)
+    with Database.from_settings(settings).session.begin() as session:
+        session.add(Conversation(session_id="old", created_at=old, updated_at=old))
+        session.add(Message(session_id="old", role="user", content="问", created_at=old))
     with exclusive(settings, "worker"):
         refused = _run(["-m", "chatbot", "worker", "--once"], settings.data_dir)
     assert refused.returncode == 2 and "另一个导入进程" in refused.stderr
+    with Database.from_settings(settings).session() as session:
+        assert session.get(Conversation, "old") is not None  # a refused worker runs nothing
     assert _run(["ingest.py", "--worker", "--once", "-q"], settings.data_dir).returncode == 0  # free again
+    with Database.from_settings(settings).session() as session:
+        assert session.get(Conversation, "old") is None  # the deployment's one worker ran the retention job
+
+
+def test_the_worker_keeps_house_at_start_and_then_daily(tmp_path):
+    calls = []
+    worker = IngestWorker(make_settings(tmp_path / "data", job_poll_s=0.05), None,
+                          housekeeping=lambda: calls.append(time.monotonic()))
+    stop = threading.Event()
+    serving = threading.Thread(target=worker.serve, args=(stop,))
+    serving.start()
+    time.sleep(0.5)  # ten idle polls: still one run
+    stop.set()
+    serving.join()
+    assert len(calls) == 1
+    worker.housekept_at -= HOUSEKEEPING_EVERY_S  # a day later
+    worker.keep_house()
+    assert len(calls) == 2

@@ -157,8 +157,6 @@ def test_kill_9_mid_ingest_leaves_the_served_index_answering(tmp_path, small_kb,
 def test_an_index_from_before_the_state_moved_into_sql_keeps_serving(tmp_path, small_kb, embeddings):
     # Before: data/index/current.json named the served generation, data/index/g00001.sqlite held its
     # manifest and record manager. The upgrade imports them instead of re-indexing from nothing.
-    import sqlite3
-
     import shutil
     import sqlite3
 

@@ -81,7 +81,8 @@ class Cluster:
         assert self.worker.alive(), self.worker.output()
         return self.worker
 
-    def chat(self, replica: str, session: str, message: str) -> dict:
+    def chat(self, replica: str, session: str | None, message: str) -> dict:
+        """A chat turn; `session` is a token a replica issued (any other value starts a new conversation)."""
         status, body = request_json("POST", self.replicas[replica].url + "/api/chat",
                                     {"session_id": session, "message": message})
         assert status == 200, body
@@ -107,6 +108,9 @@ def cluster(postgres, chroma_server, embeddings, tmp_path_factory):
     env = {"CHATBOT_DATABASE_URL": database, "CHATBOT_CHROMA_URL": chroma_server.url, "CHATBOT_COLLECTION": "cluster",
            "CHATBOT_KNOWLEDGE_DIR": str(knowledge), "CHATBOT_INGEST_WORKER": "external",
            "CHATBOT_EVAL_GATE_CASES": "", "CHATBOT_JOB_LEASE_S": "4",
+           # One session secret for all replicas (a token issued by A opens the conversation on B); the
+           # tests' polling chats from one address stay under a per-replica limit of this size.
+           "CHATBOT_SESSION_SECRET": "scale-out-tests-" + "0" * 32, "CHATBOT_RATE_LIMIT": "600/minute",
            "CHATBOT_STAFF_USERS": ";".join(f"{n}:{r}:{hash_password('pw-' + n, iterations=1000)}" for n, r in STAFF)}
     settings = make_settings(root / "ingest-data", knowledge, database_url=database, chroma_url=chroma_server.url,
                              collection="cluster")
@@ -171,15 +175,18 @@ def test_a_publish_by_the_worker_is_answered_by_both_replicas_within_5_s(cluster
 
 def test_kill_9_of_a_replica_or_of_the_worker_mid_ingest_loses_nothing(cluster):
     # A replica dies with a conversation and a ticket in flight: both are in PostgreSQL.
-    first = cluster.chat("a", "scale-kill", QUESTION)
-    ticket = cluster.chat("a", "scale-kill", FRAUD)["ticket_id"]
+    first = cluster.chat("a", None, QUESTION)
+    session = first["session_id"]  # issued by replica A, signed with the secret all replicas share
+    ticket = cluster.chat("a", session, FRAUD)["ticket_id"]
+    assert cluster.chat("b", session, QUESTION)["session_id"] == session  # B continues A's conversation
     cluster.replicas["a"].kill_9()
-    messages = get_json(cluster.replicas["b"].url + "/api/messages?session_id=scale-kill")["messages"]
-    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    messages = get_json(cluster.replicas["b"].url + f"/api/messages?session_id={session}")["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 3
     assert messages[1]["content"] == first["answer"]
     assert ticket in [t["id"] for t in cluster.staff("b", "GET", "/queue", "wang")[1]["tickets"]]
     cluster.start_replica("a").wait_ready()
-    assert "4元" in cluster.chat("a", "scale-kill", QUESTION)["answer"]
+    again = cluster.chat("a", session, QUESTION)  # the restarted A continues it, from the served index
+    assert again["session_id"] == session and "4元" in again["answer"]
 
     # The worker dies while it writes a new generation: the served answer stays, the job is run again.
     bulk = write_bulk_docs(cluster.knowledge / "docs" / "bulk", 20)

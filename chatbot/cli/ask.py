@@ -9,6 +9,8 @@ import sys
 
 from ..config import Settings, offline_environment
 from ..errors import ChatbotError
+from ..logsafe import configure_logging
+from . import privacy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the ingest worker (python -m chatbot worker --help)")
     hashing = commands.add_parser("hash-password", help="hash a staff password for CHATBOT_STAFF_USERS")
     hashing.add_argument("--password", help="the password (prompted when omitted)")
+    privacy.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in privacy.COMMANDS:
+        configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
+        return privacy.run(args)
     if args.command == "hash-password":
         import getpass
 
@@ -37,8 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         print(hash_password(args.password or getpass.getpass("密码：")))
         return 0
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     # First-run ingest progress is worth seeing even without -v.
     logging.getLogger("chatbot.services").setLevel(logging.INFO)
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import Settings, offline_environment
 from ..errors import ChatbotError
+from ..logsafe import configure_logging
 from ..staff.gap_drafts import draft_card
 
 
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                         "or a SQLite file) instead of the deployment's")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     try:
         reporter = _reporter(settings, args.records)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..config import Settings, offline_environment
 from ..errors import ChatbotError
+from ..logsafe import configure_logging
 from . import gaps as gaps_cli
 
 
@@ -54,8 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gaps", action="store_true", help="knowledge-gap report instead (ingest.py --gaps --help)")
     parser.add_argument("--worker", action="store_true", help="run the ingest worker instead (--worker --help)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     if args.path:
         settings = settings.model_copy(update={"knowledge_dir": Path(args.path)})

@@ -12,6 +12,14 @@ from .db import Database
 from .models import Conversation, Message, utcnow
 
 
+TRUNCATED_MARK = "…【消息过长，仅保存前{limit}字】"
+
+
+def storable(text: str, limit: int) -> str:
+    """A refused too-long message is kept only up to the limit, with a marker saying so."""
+    return text if len(text) <= limit else text[:limit] + TRUNCATED_MARK.format(limit=limit)
+
+
 class ConversationStore:
     def __init__(self, db: Database):
         self.db = db

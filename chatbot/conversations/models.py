@@ -75,3 +75,24 @@ class Ticket(Base):
     @property
     def source_list(self) -> list[dict]:
         return json.loads(self.sources or "[]")
+
+
+class ErasureRecord(Base):
+    """That personal data was erased (on request or by retention) and how much: never what or whose."""
+
+    __tablename__ = "erasure_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # customer | session | retention
+    by: Mapped[str] = mapped_column(String(64))  # the staff member, or "cli", "retention-job"
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: rows deleted per kind of data
+
+
+class HealthProbe(Base):
+    """One row that /api/health writes, so that a read-only database shows as not ok."""
+
+    __tablename__ = "health_probe"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

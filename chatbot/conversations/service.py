@@ -11,9 +11,10 @@ from typing import Iterator
 from ..answer.assistant import Assistant
 from ..config import Settings
 from ..payloads import Answer, Event
+from ..text import clean_text
 from .db import Database
 from .handoff import HandoffPolicy, reason_label
-from .history import ConversationStore
+from .history import ConversationStore, storable
 from .models import utcnow
 from .tickets import TicketStore
 
@@ -56,9 +57,10 @@ class ChatService:
     def stream(self, session_id: str, message: str, *, customer_id: str | None = None,
                as_of: dt.date | None = None) -> Iterator[Event | Turn]:
         """Events for the UI as the answer is produced, then the recorded Turn."""
-        recorded = bool(message and message.strip())
-        history, previous, user_id = self.conversations.begin_turn(
-            session_id, message if recorded else None, customer_id)
+        message = clean_text(message)
+        recorded = bool(message.strip())
+        stored = storable(message, self.settings.max_message_chars) if recorded else None
+        history, previous, user_id = self.conversations.begin_turn(session_id, stored, customer_id)
         final: Answer | None = None
         for event in self.assistant.stream(message, history, as_of=as_of):
             if event.kind == "final":

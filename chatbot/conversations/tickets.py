@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
+from ..pii import mask_pii
 from .db import Database
 from .models import Ticket, utcnow
 
@@ -15,8 +18,13 @@ PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
 OPEN_STATUSES = ("open", "claimed")
 
 
+logger = logging.getLogger(__name__)
+CREATE_ATTEMPTS = 5
+
+
 def new_ticket_id(now: dt.datetime) -> str:
-    return f"XB{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    """The day and 64 random bits: unguessable, and a collision is astronomically rare (and retried)."""
+    return f"XB{now:%y%m%d}-{secrets.token_hex(8).upper()}"
 
 
 class TicketStore:
@@ -42,12 +50,19 @@ class TicketStore:
                 return self.get(existing.id)
             return existing
         now = utcnow()
-        ticket = Ticket(id=new_ticket_id(now), session_id=session_id, customer_id=customer_id, reason=reason,
-                        priority=priority, status="open", summary=summary, deadline=deadline,
-                        sources=json.dumps(sources or [], ensure_ascii=False), created_at=now, updated_at=now)
-        with self.db.session.begin() as session:
-            session.add(ticket)
-        return ticket
+        for attempt in range(CREATE_ATTEMPTS):
+            ticket = Ticket(id=self.new_id(now), session_id=session_id, customer_id=customer_id, reason=reason,
+                            priority=priority, status="open", summary=summary, deadline=deadline,
+                            sources=json.dumps(sources or [], ensure_ascii=False), created_at=now, updated_at=now)
+            try:
+                with self.db.session.begin() as session:
+                    session.add(ticket)
+                return ticket
+            except IntegrityError:
+                logger.warning("ticket id collision attempt=%s", attempt + 1)
+        raise RuntimeError("no free ticket id after several attempts")
+
+    new_id = staticmethod(new_ticket_id)  # tests replace it to force a collision
 
     def get(self, ticket_id: str) -> Ticket | None:
         with self.db.session() as session:
@@ -77,7 +92,8 @@ class TicketStore:
         with self.db.session.begin() as session:
             result = session.execute(
                 update(Ticket).where(Ticket.id == ticket_id, Ticket.status == "claimed", Ticket.owner == expert)
-                .values(status="resolved", resolution=resolution, resolution_note=note, care_gesture=care_gesture,
+                .values(status="resolved", resolution=resolution, resolution_note=mask_pii(note),
+                        care_gesture=mask_pii(care_gesture) if care_gesture else None,
                         resolved_at=utcnow(), updated_at=utcnow()))
             return result.rowcount == 1
 

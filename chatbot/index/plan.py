@@ -14,9 +14,10 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from ..config import Settings
-from ..errors import LoaderError
+from ..errors import LoaderError, QuarantineError
 from ..knowledge.documents import card_documents, doc_documents, file_digest, scan
 from ..knowledge.loaders import load_card
+from ..knowledge.quarantine import QUARANTINE_DIR, quarantine
 from .manifest import Manifest
 from .report import FileReport, progress_bar
 
@@ -99,8 +100,12 @@ def plan_changes(settings: Settings, pipeline: str, manifest: Manifest | None, r
             if owner and owner != source:
                 raise LoaderError(source, f"id {item_id} is already defined in {owner}")
         except LoaderError as exc:
-            logger.warning("ingest failed path=%s reason=%s", source, exc.reason)
-            plan.files.append(FileReport(source, "error", error=exc.reason))
+            reason = exc.reason
+            if isinstance(exc, QuarantineError):
+                quarantine(root, path, reason)
+                reason = f"文件已隔离到 {QUARANTINE_DIR}/，未导入：{reason}"
+            logger.warning("ingest failed path=%s reason=%s", source, reason)
+            plan.files.append(FileReport(source, "error", error=reason))
             if previous:
                 for item in previous[2]:
                     seen_ids[item] = source

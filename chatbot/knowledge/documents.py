@@ -9,6 +9,7 @@ the passage. The metadata layout here is what the store holds: changing it needs
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -17,15 +18,23 @@ from ..config import Settings
 from ..schema import Card, DocMeta
 from ..text import tokenize
 from .loaders import CARD_SUFFIXES, DOC_SUFFIXES, SIDECAR_SUFFIX, is_sidecar, load_document
+from .sandbox import ParseLimits, parse_blocks
 from .splitter import split_document
+
+logger = logging.getLogger(__name__)
 
 
 def scan(root: Path) -> list[tuple[str, Path, str]]:
-    """(source key, path, kind) for every knowledge file under root, sorted; kind is 'doc' or 'card'."""
+    """(source key, path, kind) for every knowledge file under root, sorted; kind is 'doc' or 'card'.
+    A symbolic link that leads out of the knowledge directory is never followed."""
     found = []
+    inside = root.resolve()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root).as_posix()
         if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+            continue
+        if not _within(path, inside):
+            logger.warning("knowledge file skipped: a link out of the knowledge directory path=%s", relative)
             continue
         if relative.startswith("sources/") or is_sidecar(path):
             continue
@@ -35,6 +44,13 @@ def scan(root: Path) -> list[tuple[str, Path, str]]:
         elif suffix in DOC_SUFFIXES:
             found.append((relative, path, "doc"))
     return found
+
+
+def _within(path: Path, root: Path) -> bool:
+    resolved = path.resolve()
+    sidecar = Path(str(path) + SIDECAR_SUFFIX)
+    targets = [resolved] + ([sidecar.resolve()] if sidecar.exists() or sidecar.is_symlink() else [])
+    return all(root in target.parents for target in targets)
 
 
 def file_digest(path: Path) -> str:
@@ -69,7 +85,8 @@ def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]
 
 
 def doc_documents(path: Path, source: str, settings: Settings) -> tuple[DocMeta, list[Document]]:
-    loaded = load_document(path, display_path=source)
+    limits = ParseLimits.from_settings(settings)
+    loaded = load_document(path, display_path=source, parse=lambda file, shown: parse_blocks(file, shown, limits))
     chunks = split_document(loaded, chunk_tokens=settings.chunk_tokens,
                             overlap_sentences=settings.chunk_overlap_sentences)
     meta = loaded.meta

@@ -40,8 +40,10 @@ def is_sidecar(path: Path) -> bool:
     return path.name.endswith(SIDECAR_SUFFIX)
 
 
-def load_document(path: Path, display_path: str | None = None) -> LoadedDoc:
-    """Load one policy document with its metadata (front matter or sidecar)."""
+def load_document(path: Path, display_path: str | None = None, *, parse=None) -> LoadedDoc:
+    """Load one policy document with its metadata (front matter or sidecar). `parse(path, shown)` reads
+    the blocks of an HTML, DOCX or PDF file: in this process by default; the ingest passes the sandbox's
+    (a child process held to limits, knowledge/sandbox.py)."""
     shown = display_path or str(path)
     suffix = path.suffix.lower()
     try:
@@ -51,14 +53,7 @@ def load_document(path: Path, display_path: str | None = None) -> LoadedDoc:
             blocks = _markdown_blocks(body)
         else:
             meta_raw = _read_sidecar(path, shown)
-            if suffix in {".html", ".htm"}:
-                blocks = _html_blocks(_read_text(path, shown))
-            elif suffix == ".docx":
-                blocks = _docx_blocks(path)
-            elif suffix == ".pdf":
-                blocks = _pdf_blocks(path)
-            else:
-                raise LoaderError(shown, f"unsupported file type {suffix}")
+            blocks = (parse or parse_untrusted)(path, shown)
     except LoaderError:
         raise
     except Exception as exc:  # a parser's own exception: report it with the file
@@ -87,6 +82,18 @@ def load_card(path: Path, display_path: str | None = None) -> Card:
     if path.stem != card.id:
         raise LoaderError(shown, f"file name must be the card id: expected {card.id}.yaml")
     return card
+
+
+def parse_untrusted(path: Path, shown: str) -> list[Block]:
+    """The blocks of an HTML, DOCX or PDF file, in this process (the sandbox's child calls this)."""
+    suffix = path.suffix.lower()
+    if suffix in {".html", ".htm"}:
+        return _html_blocks(_read_text(path, shown))
+    if suffix == ".docx":
+        return _docx_blocks(path)
+    if suffix == ".pdf":
+        return _pdf_blocks(path)
+    raise LoaderError(shown, f"unsupported file type {suffix}")
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -27,17 +27,21 @@ from .report import Override, format_report
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.5  # progress rows written at most this often
+HOUSEKEEPING_EVERY_S = 24 * 3600  # the retention job: at the worker's start, then daily
 
 
 class IngestWorker:
     def __init__(self, settings: Settings, embeddings, *, client=None, queue: JobQueue | None = None,
-                 on_published=None):
+                 on_published=None, housekeeping=None):
         self.settings = settings
         self.embeddings = embeddings
         self.client = client
         self.queue = queue or JobQueue(settings)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.on_published = on_published  # e.g. the embedded worker's app refreshes its retriever
+        # Deployment-wide chores that must run exactly once (retention): the worker lock makes this the one.
+        self.housekeeping = housekeeping
+        self.housekept_at: float | None = None
 
     def run_once(self) -> Job | None:
         """Claim one job and run it; None when there was nothing to do."""
@@ -104,6 +108,7 @@ class IngestWorker:
     def serve(self, stop: threading.Event) -> None:
         """Run jobs until `stop` is set (the caller holds the worker lock)."""
         while not stop.is_set():
+            self.keep_house()
             try:
                 job = self.run_once()
             except Exception:  # the database is briefly away: keep the worker alive
@@ -111,6 +116,19 @@ class IngestWorker:
                 job = None
             if job is None or job.status == "queued":
                 stop.wait(self.settings.job_poll_s)
+
+
+    def keep_house(self) -> None:
+        """Run the housekeeping at the start of serving and then every HOUSEKEEPING_EVERY_S, between jobs."""
+        now = time.monotonic()
+        if self.housekeeping is None or (self.housekept_at is not None
+                                         and now - self.housekept_at < HOUSEKEEPING_EVERY_S):
+            return
+        self.housekept_at = now
+        try:
+            self.housekeeping()
+        except Exception as error:  # it must not stop the worker; the next day tries again
+            logger.error("housekeeping failed error=%s", type(error).__name__)
 
 
 def serve_worker(worker: IngestWorker, stop: threading.Event) -> None:

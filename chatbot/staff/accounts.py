@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ PERMISSIONS = {
     "admin": {"desk", "copilot", "knowledge", "admin"},
 }
 _ITERATIONS = 200_000
+_HASH = re.compile(r"pbkdf2_sha256\$[1-9]\d{0,7}\$(?:[0-9a-f]{2})+\$[0-9a-f]{64}")
 
 
 def hash_password(password: str, *, iterations: int = _ITERATIONS) -> str:
@@ -49,6 +51,10 @@ class StaffUser:
 class StaffDirectory:
     def __init__(self, accounts: dict[str, tuple[str, str]]):
         self._accounts = accounts  # name -> (role, password hash)
+        # Checked when the user name is unknown, with the accounts' own cost, so that the time taken does
+        # not tell which names exist.
+        iterations = next((h.split("$")[1] for _, h in accounts.values()), str(_ITERATIONS))
+        self._dummy_hash = f"pbkdf2_sha256${iterations}${'0' * 32}${'0' * 64}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "StaffDirectory":
@@ -58,15 +64,18 @@ class StaffDirectory:
             if not entry:
                 continue
             parts = entry.split(":", 2)
-            if len(parts) != 3 or parts[1] not in ROLES or not parts[2].startswith("pbkdf2_sha256$"):
-                raise ConfigError(f"CHATBOT_STAFF_USERS entry {parts[0]!r} must be name:role:hash with role in "
-                                  f"{', '.join(ROLES)} (hash from `python -m chatbot hash-password`)")
+            if len(parts) != 3 or parts[1] not in ROLES or not _HASH.fullmatch(parts[2]) or parts[0] in accounts:
+                raise ConfigError(f"CHATBOT_STAFF_USERS entry {parts[0]!r} must be name:role:hash (each name once) with role "
+                                  f"in {', '.join(ROLES)} (hash from `python -m chatbot hash-password`)")
             accounts[parts[0]] = (parts[1], parts[2])
         return cls(accounts)
 
     def authenticate(self, name: str, password: str) -> StaffUser | None:
         found = self._accounts.get(name or "")
-        if not found or not verify_password(password or "", found[1]):
+        if not found:
+            verify_password(password or "", self._dummy_hash)  # the same work as for a real account
+            return None
+        if not verify_password(password or "", found[1]):
             return None
         return StaffUser(name, found[0])
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..phrases import FORBIDDEN_PHRASES
-from ..pii import CARD_NUMBER, ID_NUMBER, PHONE_NUMBER
+from ..pii import find_pii
 
 _WEALTH_TOPIC = re.compile(r"理财|基金|保险|投资|收益|分红|净值|代销|年金")
 _RISK_DISCLOSURE = re.compile(r"有风险|风险提示|投资须谨慎|不保证本金|不承诺收益|不代表未来|非存款|可能亏损|可能损失|风险等级|风险承受")
@@ -26,14 +26,10 @@ def check_draft(draft: str, *, topic: str | None = None) -> list[Finding]:
         if phrase in draft and not any(phrase in longer and longer in draft
                                        for longer in FORBIDDEN_PHRASES if longer != phrase and phrase in longer):
             findings.append(Finding("forbidden_phrase", f"含禁用销售用语“{phrase}”，请删除或改为客观表述。", phrase))
-    seen: set[str] = set()
-    for rule, pattern, label in (("id_number", ID_NUMBER, "身份证号"), ("card_number", CARD_NUMBER, "银行卡号"),
-                                 ("phone_number", PHONE_NUMBER, "手机号")):
-        for match in pattern.finditer(draft):
-            if match.group(0) in seen:
-                continue  # an 18-digit ID number also looks like a card number
-            seen.add(match.group(0))
-            findings.append(Finding(rule, f"含未脱敏的{label}，请只保留后四位或删除。", match.group(0)))
+    labels = {"id_number": "身份证号", "card_number": "银行卡号", "phone_number": "手机号"}
+    for match in find_pii(draft):
+        findings.append(Finding(match.kind, f"含未脱敏的{labels[match.kind]}，请只保留后四位或删除。",
+                                draft[match.start:match.end]))
     wealth = topic == "wealth_insurance" or bool(_WEALTH_TOPIC.search(draft))
     if wealth and not _RISK_DISCLOSURE.search(draft):
         findings.append(Finding("missing_risk_disclosure",

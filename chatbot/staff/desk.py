@@ -32,6 +32,7 @@ class TicketView:
     earlier_tickets: list[Ticket]
     earlier_sessions: list[str]
     suggestion: Suggestion | None = None  # only when the ticket is opened (it runs the engine)
+    customer_id: str | None = None  # verified by the bank's website; None = 未验证 (no history is joined)
 
 
 class Desk:
@@ -57,7 +58,7 @@ class Desk:
         earlier = [t for t in self.tickets.for_customer(customer, ticket.session_id) if t.id != ticket.id]
         sessions = [s for s in self.conversations.sessions_of_customer(customer) if s != ticket.session_id] \
             if customer else []
-        return TicketView(ticket, transcript, earlier, sessions)
+        return TicketView(ticket, transcript, earlier, sessions, customer_id=customer)
 
     def suggest(self, questions: list[str]) -> Suggestion:
         """The assistant's answer to the customer's latest answerable question (of the last three), with

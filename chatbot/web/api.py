@@ -1,60 +1,120 @@
-"""FastAPI app: the JSON API under /api. The Gradio chat is mounted at / by `app.create_app`."""
+"""FastAPI app: the JSON API under /api. The Gradio chat is mounted at / by `app.create_app`.
+
+Sessions are the server's: `session_id` in a request is the token a response gave (web/sessions.py); a
+request without one, or with one this server did not sign, starts a new conversation and the response
+carries its token. A customer id comes only from a verified identity token (web/identity.py).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated, Literal
 
-from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, Field
 
 from ..conversations.service import ChatService
+from .identity import verify_identity
+from .sessions import SessionSigner
 
 logger = logging.getLogger(__name__)
 
+MAX_REQUEST_CHARS = 20_000  # beyond this a message is not read at all (422); up to it, too long = polite refusal
+MAX_ID = 2**63 - 1  # the databases' integer range
+UNAVAILABLE = "服务暂时不可用，请稍后再试。"
+NO_SESSION = "没有找到该会话，请重新开始对话。"
+
+
+def _no_surrogates(text: str) -> str:
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise ValueError("text holds unpaired surrogates (not valid Unicode)")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_no_surrogates)]
+Token = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_no_surrogates)]
+
 
 class ChatRequest(BaseModel):
-    session_id: str = Field(min_length=1, max_length=128)
-    message: str = Field(max_length=100_000)
-    customer_id: str | None = Field(None, max_length=128, description="The website's customer id, if logged in.")
+    session_id: Token | None = Field(None, description="The token of an earlier response; omit to start a session.")
+    message: Annotated[Text, Field(max_length=MAX_REQUEST_CHARS)]
+    identity_token: Annotated[Text, Field(max_length=4096)] | None = Field(
+        None, description="The bank website's signed identity of a logged-in customer (JWT, HS256).")
+    customer_id: Annotated[Text, Field(max_length=128)] | None = Field(
+        None, description="Ignored: a customer id is accepted only inside a verified identity_token.")
 
 
 class FeedbackRequest(BaseModel):
-    session_id: str = Field(min_length=1, max_length=128)
-    message_id: int
-    value: int = Field(description="1 for 👍, -1 for 👎")
+    session_id: Token
+    message_id: int = Field(ge=1, le=MAX_ID)
+    value: Literal[1, -1] = Field(description="1 for 👍, -1 for 👎")
 
 
 class HandoffRequest(BaseModel):
-    session_id: str = Field(min_length=1, max_length=128)
-    customer_id: str | None = Field(None, max_length=128)
+    session_id: Token | None = None
+    identity_token: Annotated[Text, Field(max_length=4096)] | None = None
+    customer_id: Annotated[Text, Field(max_length=128)] | None = Field(None, description="Ignored (see /api/chat).")
 
 
-def create_api(service: ChatService) -> FastAPI:
-    app = FastAPI(title="消保智答 XiaoBao", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    app.state.service = service
+def create_api(service: ChatService, signer: SessionSigner | None = None) -> FastAPI:
+    # No public schema or docs: they would list the staff endpoints to anyone.
+    app = FastAPI(title="消保智答 XiaoBao", docs_url=None, redoc_url=None, openapi_url=None)
+    signer = signer or SessionSigner.from_settings(service.settings)
+    app.state.service, app.state.signer = service, signer
+    settings = service.settings
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # What was wrong and where, never the input itself (it may hold personal data).
+        return JSONResponse({"detail": [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""),
+                                         "type": e.get("type", "")} for e in error.errors()]}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> JSONResponse:
+        logger.error("request failed path=%s error=%s", request.url.path, type(error).__name__, exc_info=error)
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=500)
+
+    def session_of(token: str | None) -> tuple[str, str]:
+        session_id, token, _ = signer.resolve(token)
+        return session_id, token
+
+    def existing_session(token: str) -> str:
+        session_id = signer.verify(token)
+        if session_id is None:
+            raise HTTPException(404, NO_SESSION)
+        return session_id
 
     @app.post("/api/chat")
     def chat(request: ChatRequest) -> dict:
-        turn = service.chat(request.session_id, request.message, customer_id=request.customer_id)
-        return turn.answer.to_api() | {"message_id": turn.answer_message_id}
+        session_id, token = session_of(request.session_id)
+        customer = verify_identity(request.identity_token, settings)
+        turn = service.chat(session_id, request.message, customer_id=customer)
+        return turn.answer.to_api() | {"message_id": turn.answer_message_id, "session_id": token,
+                                       "identity_verified": customer is not None}
 
     @app.post("/api/feedback")
     def feedback(request: FeedbackRequest) -> dict:
-        if not service.feedback(request.message_id, request.value, request.session_id):
+        if not service.feedback(request.message_id, request.value, existing_session(request.session_id)):
             raise HTTPException(404, "没有找到这条回答")
         return {"ok": True}
 
     @app.post("/api/handoff")
     def handoff(request: HandoffRequest) -> dict:
-        turn = service.request_human(request.session_id, customer_id=request.customer_id)
-        return turn.answer.to_api() | {"message_id": turn.answer_message_id}
+        session_id, token = session_of(request.session_id)
+        customer = verify_identity(request.identity_token, settings)
+        turn = service.request_human(session_id, customer_id=customer)
+        return turn.answer.to_api() | {"message_id": turn.answer_message_id, "session_id": token}
 
     @app.get("/api/messages")
-    def messages(session_id: str, after_id: int = 0) -> dict:
+    def messages(session_id: Annotated[str, Query(min_length=1, max_length=256)],
+                 after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict:
         """The conversation (for reloads) and new expert replies (for polling)."""
+        found = service.conversations.messages(existing_session(session_id), after_id=after_id)
         return {"messages": [
             {"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "feedback": m.feedback}
-            for m in service.conversations.messages(session_id, after_id=after_id)
+            for m in found
         ]}
 
     @app.get("/api/health")
@@ -62,13 +122,15 @@ def create_api(service: ChatService) -> FastAPI:
         assistant = service.assistant
         units = assistant.retriever.size
         llm = assistant.llm_status.state if assistant.llm_status else "disabled"
+        writable = service.db.check_writable()
         return {
-            "status": "ok" if units and llm != "degraded" else "degraded",
+            "status": "ok" if units and llm != "degraded" and writable else "degraded",
             "index_units": units,
             "index_generation": assistant.retriever.generation,
             "embeddings": assistant.retriever.embeddings.model_id,
             "llm": llm,
             "llm_error": assistant.llm_status.last_error if assistant.llm_status else None,
+            "database": "ok" if writable else "not writable",
         }
 
     return app

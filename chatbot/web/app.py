@@ -1,40 +1,80 @@
-"""One FastAPI app: the JSON API under /api, the staff console at /staff (login) and the customer chat at /."""
+"""One FastAPI app: the JSON API under /api, the staff console at /staff (login) and the customer chat at /,
+wrapped in the security middleware of web/guards.py (README "Security")."""
 
 from __future__ import annotations
 
 import contextlib
 
+from fastapi import Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
 from ..services import Services
 from .api import create_api
+from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
+                     StaffLoginGuard)
+from .sessions import PageSession, SessionSigner, set_session_cookie
 from .staff_api import staff_router
 from .staff_ui import build_staff_ui
 from .ui import CSS, build_ui
 
 
-def create_app(services: Services):
+def create_app(services: Services, *, background_jobs: bool = False):
     import gradio as gr
 
-    api = create_api(services.chat)
-    api.include_router(staff_router(services.desk, services.staff, services.knowledge, gaps=services.gaps))
+    settings = services.settings
+    signer = SessionSigner.from_settings(settings)
+    limiter = RateLimiter(settings.rate_limit)
+    api = create_api(services.chat, signer)
+    api.include_router(staff_router(services.desk, services.staff, services.knowledge, gaps=services.gaps,
+                                    throttle=services.login_throttle, erasure=services.erasure))
+
+    @api.post("/api/session/reset")
+    def reset_session(request: Request) -> JSONResponse:
+        """清空对话: a new session for this browser; the old one is not reachable from it any more."""
+        response = JSONResponse({"ok": True})
+        set_session_cookie(response, signer.issue()[1], https=request.url.scheme == "https")
+        return response
+
+    # Same-origin only: this also stops Gradio from adding its own CORS rules (which let any localhost
+    # origin send credentials).
+    api.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     directory = services.staff
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
+    staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps)
+    staff.queue(default_concurrency_limit=settings.ui_concurrency)
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
-    api = gr.mount_gradio_app(api, build_staff_ui(services.desk, directory, knowledge=services.knowledge,
-                                                  gaps=services.gaps),
-                              path="/staff",
+    api = gr.mount_gradio_app(api, staff, path="/staff", theme=theme, run_history=False,
+                              footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
                               auth_message="消保智答员工工作台：请使用员工账号登录")
-    app = gr.mount_gradio_app(api, build_ui(services.chat), path="/", css=CSS)
-    serving = app.router.lifespan_context
+    chat = build_ui(services.chat, signer, limiter)
+    chat.queue(default_concurrency_limit=settings.ui_concurrency)
+    api = gr.mount_gradio_app(api, chat, path="/", css=CSS, theme=theme, run_history=False, footer_links=[],
+                              show_error=False, max_file_size=0)
+    # Gradio accepts an event's file paths only from its upload cache once a Blocks "has launched"; a
+    # mounted Blocks never launches, so without this any server path named in a request was copied in.
+    staff.has_launched = chat.has_launched = True
+    # Outermost last: headers on every answer, then size, cross-site, file routes, rates, login back-off.
+    api.add_middleware(StaffLoginGuard, throttle=services.login_throttle)
+    api.add_middleware(CustomerRateLimit, limiter=limiter)
+    api.add_middleware(PageSession, signer=signer)
+    api.add_middleware(CustomerFileGuard)
+    api.add_middleware(CrossSiteGuard)
+    api.add_middleware(BodyLimit, settings=settings)
+    api.add_middleware(SecurityHeaders, settings=settings)
+    serving = api.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        """While the server runs: follow publishes, and (embedded mode) run the ingest jobs."""
-        services.start_background()
+        """While the server runs: follow publishes and (`ingest_worker=embedded`) run the ingest jobs and,
+        with `background_jobs`, the retention job; with an external worker, that process runs retention."""
+        services.start_background(retention=background_jobs)
         try:
             async with serving(app) as state:
                 yield state
         finally:
             services.stop_background()
 
-    app.router.lifespan_context = lifespan
-    return app
+    api.router.lifespan_context = lifespan
+    return api

@@ -2,6 +2,7 @@
 and the knowledge-gap panel (Gradio, Simplified Chinese)."""
 
 import html
+import stat
 import time
 from pathlib import Path
 
@@ -64,6 +65,26 @@ def job_outcome(job: Job) -> tuple[str, list[list]]:
     return (job.report_text or "").replace("\n", "  \n"), rows
 
 
+def read_uploaded(path, limit: int, cache: Path | None = None) -> tuple[bytes, str | None]:
+    """The bytes of a file Gradio received, or why not: only a regular file inside Gradio's upload cache
+    (no other path a request may name, no symbolic link), its size checked before it is read."""
+    import gradio.utils
+
+    cache = (cache or Path(gradio.utils.get_upload_folder())).resolve()
+    candidate = Path(str(path))
+    try:
+        resolved = candidate.resolve(strict=True)
+        info = candidate.lstat()
+    except (OSError, RuntimeError):
+        return b"", "文件不存在或已过期，请重新上传。"
+    if cache not in resolved.parents or candidate.is_symlink() or not stat.S_ISREG(info.st_mode):
+        return b"", "只能导入通过本页面上传的文件。"
+    if info.st_size > limit:
+        return b"", f"文件过大（{info.st_size / 1048576:.1f} MB），上限为 {limit / 1048576:g} MB。"
+    with open(resolved, "rb") as handle:
+        return handle.read(limit + 1), None
+
+
 def build_knowledge_tab(console: gr.Blocks, knowledge: KnowledgeAdmin | None, access: StaffAccess,
                         gaps: GapReporter) -> None:
     def manager(request: gr.Request) -> StaffUser:
@@ -76,9 +97,13 @@ def build_knowledge_tab(console: gr.Blocks, knowledge: KnowledgeAdmin | None, ac
         manager(request)
         rows = []
         for path in paths or []:
-            path = Path(path)
-            result = knowledge.upload(path.name, path.read_bytes())
-            rows.append([path.name, UPLOAD_LABELS[result.status], result.path or "", result.error or ""])
+            data, problem = read_uploaded(path, int(knowledge.settings.upload_max_mb * 1024 * 1024))
+            name = Path(str(path)).name
+            if problem:
+                rows.append([name, UPLOAD_LABELS["rejected"], "", problem])
+                continue
+            result = knowledge.upload(name, data)
+            rows.append([name, UPLOAD_LABELS[result.status], result.path or "", result.error or ""])
         return rows
 
     def validate_files(request: gr.Request, progress=gr.Progress()):

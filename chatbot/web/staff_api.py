@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
+from ..conversations.erasure import DataEraser
 from ..conversations.handoff import reason_label
 from ..conversations.models import Ticket
 from ..errors import DeskError
@@ -15,8 +16,11 @@ from ..publishing.admin import KnowledgeAdmin
 from ..staff.accounts import StaffDirectory, StaffUser
 from ..staff.desk import Desk, deadline_text, priority_label, status_label
 from ..staff.gaps import GapReporter
+from ..staff.throttle import LoginThrottle
 from .gaps_api import add_gap_routes
+from .guards import LOGIN_BLOCKED, client_address
 from .knowledge_api import add_knowledge_routes
+from .privacy_api import add_privacy_routes
 
 security = HTTPBasic(realm="xiaobao-staff")
 
@@ -37,13 +41,21 @@ class CopilotRequest(BaseModel):
 
 
 def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmin | None = None, *,
-                 gaps: GapReporter | None = None) -> APIRouter:
+                 gaps: GapReporter | None = None, throttle: LoginThrottle | None = None,
+                 erasure: DataEraser | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/staff")
+    throttle = throttle or LoginThrottle("", "")
 
-    def user(credentials: HTTPBasicCredentials = Depends(security)) -> StaffUser:
+    def user(request: Request, credentials: HTTPBasicCredentials = Depends(security)) -> StaffUser:
+        address = client_address(request.scope)
+        wait = throttle.retry_after(credentials.username, address)
+        if wait:  # refused before the password is checked: guessing costs no CPU
+            raise HTTPException(429, LOGIN_BLOCKED, headers={"Retry-After": str(wait)})
         found = directory.authenticate(credentials.username, credentials.password)
         if found is None:  # one message for an unknown user and a wrong password
+            throttle.failed(credentials.username, address)
             raise HTTPException(401, "用户名或密码错误", headers={"WWW-Authenticate": "Basic"})
+        throttle.succeeded(credentials.username)
         return found
 
     def needs(permission: str):
@@ -75,6 +87,7 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
         return {
             "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
             "owner": ticket.owner, "summary": ticket.summary, "deadline": ticket.deadline.isoformat(),
+            "customer_id": found.customer_id, "identity_verified": found.customer_id is not None,
             "transcript": [{"role": m.role, "content": m.content, "outcome": m.outcome} for m in found.transcript],
             "earlier_tickets": [t.id for t in found.earlier_tickets],
             "earlier_sessions": found.earlier_sessions,
@@ -115,6 +128,8 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
 
     # /gaps, /gaps.csv, /gaps/drafts
     add_gap_routes(router, gaps or GapReporter.from_service(desk.service), needs)
+    # /privacy/erase, /privacy/retention, /privacy/log (admin)
+    add_privacy_routes(router, erasure or DataEraser(desk.service.db), desk.service.settings, needs)
     return router
 
 

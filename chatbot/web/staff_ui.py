@@ -31,17 +31,28 @@ def format_findings(findings: list[Finding]) -> str:
     return "**【未通过】** 未通过合规检查：\n" + "\n".join(f"- {html.escape(f.message)}" for f in findings)
 
 
+def plain(text: str) -> str:
+    """Text someone typed, for a staff page: escaped HTML with line breaks, never Markdown (no remote
+    images that would load in the expert's browser, no links)."""
+    return html.escape(text or "").replace("\n", "<br>")
+
+
 def format_transcript(view: TicketView) -> str:
+    """The ticket as HTML (an HTML component, so that nothing a customer wrote is read as Markdown)."""
     names = {"user": "客户", "assistant": "智能助手", "expert": "人工专家"}
-    lines = [f"**{names.get(m.role, m.role)}**：{html.escape(m.content)}" for m in view.transcript]
     ticket = view.ticket
-    summary = html.escape(ticket.summary).replace("\n", "  \n")
-    header = (f"### 工单 {ticket.id}\n原因：{reason_label(ticket.reason)} · "
-              f"优先级：{priority_label(ticket.priority)} · "
-              f"状态：{status_label(ticket.status)} · 处理人：{ticket.owner or '—'} · "
-              f"时限：{deadline_text(ticket.deadline)}\n\n**摘要**  \n{summary}")
-    earlier = "、".join(t.id for t in view.earlier_tickets) or "无"
-    return header + f"\n\n**该客户的其他工单**：{earlier}\n\n---\n\n" + "\n\n".join(lines)
+    identity = (f"已验证（客户号 {html.escape(view.customer_id)}）" if view.customer_id
+                else "未验证（客户未登录或网站未提供签名身份；不关联历史记录）")
+    lines = [f"<p class='xb-line'><b>{names.get(m.role, m.role)}</b>：<span class='xb-plain'>{plain(m.content)}</span></p>"
+             for m in view.transcript]
+    earlier = "、".join(html.escape(t.id) for t in view.earlier_tickets) or "无"
+    return (f"<div class='xb-ticket'><h3>工单 {html.escape(ticket.id)}</h3>"
+            f"<p>原因：{html.escape(reason_label(ticket.reason))} · 优先级：{priority_label(ticket.priority)} · "
+            f"状态：{status_label(ticket.status)} · 处理人：{html.escape(ticket.owner or '—')} · "
+            f"时限：{deadline_text(ticket.deadline)}</p>"
+            f"<p><b>客户身份</b>：{identity}</p>"
+            f"<p><b>摘要</b><br><span class='xb-plain'>{plain(ticket.summary)}</span></p>"
+            f"<p><b>该客户的其他工单</b>：{earlier}</p><hr>" + "".join(lines) + "</div>")
 
 
 def format_suggestion(suggestion) -> str:
@@ -143,7 +154,7 @@ def build_queue_tab(console: gr.Blocks, desk: Desk, access: StaffAccess) -> None
         view_button = gr.Button("查看", variant="primary", elem_id="xb-view")
         claim_button = gr.Button("认领", elem_id="xb-claim")
     with gr.Row():
-        transcript = gr.Markdown(elem_id="xb-transcript")
+        transcript = gr.HTML(elem_id="xb-transcript")
         suggestion = gr.Markdown(elem_id="xb-suggestion")
     draft = gr.Textbox(label="回复草稿", lines=4, elem_id="xb-draft")
     with gr.Row():

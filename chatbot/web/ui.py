@@ -1,13 +1,22 @@
-"""Gradio customer chat, in Simplified Chinese. Formatting helpers are pure and unit-tested."""
+"""Gradio customer chat, in Simplified Chinese. Formatting helpers are pure and unit-tested.
+
+The conversation is the server's: every handler finds it from the signed session cookie that the app
+sets on the page (web/sessions.py), so a reload, a restart or another worker shows the same chat with
+its sources and 👍/👎; 清空对话 asks the server for a new session cookie. Nothing of the conversation is
+kept in the browser's storage.
+"""
 
 
 import html
+import json
 import logging
-import uuid
 
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
-from ..payloads import Answer
+from ..payloads import Answer, Citation
+from ..text import clean_text
+from .guards import RateLimiter
+from .sessions import COOKIE_NAME, SessionSigner
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +47,19 @@ def format_answer(answer: Answer) -> str:
         parts.append(f"\n\n<details class=\"xb-sources\"><summary>参考依据（{len(answer.citations)}）</summary>"
                      f"<ol>{items}</ol></details>")
     return "".join(parts)
+
+
+def format_stored(message: Message) -> str:
+    """A stored assistant message as it was first shown: the text and its sources."""
+    try:
+        citations = [Citation(**c) for c in json.loads(message.citations or "[]")]
+    except (TypeError, ValueError):
+        citations = []
+    return format_answer(Answer(message.outcome or "answered", message.content, citations))
+
+
+def feedback_label(value: int | None) -> str | None:
+    return {1: "Like", -1: "Dislike"}.get(value)
 
 
 def format_expert(message: Message) -> str:
@@ -72,34 +94,53 @@ def _feedback_target(stored: list[Message], ids: list, index: int) -> int | None
     return None
 
 
-def build_ui(service: ChatService):
+TOO_FAST = "您发送得太快了，请稍后再试。"
+# 清空对话: the server replaces the session cookie, then the page reloads into the new, empty session.
+NEW_SESSION_JS = """() => { fetch('api/session/reset', {method: 'POST', credentials: 'same-origin'})
+  .then(() => window.location.reload()); }"""
+
+
+def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter | None = None):
     import gradio as gr
 
     settings = service.settings
     limit = settings.max_message_chars
+    limiter = limiter or RateLimiter("")
 
-    def restore(session_id: str | None):
-        session_id = session_id or uuid.uuid4().hex
+    def session_of(request: gr.Request) -> str | None:
+        """The session of the page's signed cookie; None when the browser sent none (no cookies)."""
+        cookies = getattr(request, "cookies", None) or {}
+        return signer.verify(cookies.get(COOKIE_NAME))
+
+    def restore(session_id: str | None, request: gr.Request):
+        session_id = session_of(request) or session_id or signer.issue()[0]
         chat = [{"role": "assistant", "content": welcome_text(settings.bank_name)}]
         ids: list[int | None] = [None]
+        feedback: list[str | None] = [None]
         last_seen = 0
         for message in service.conversations.messages(session_id):
             last_seen = message.id
             if message.role == "user":
                 chat.append({"role": "user", "content": html.escape(message.content)})
-            elif message.role == "expert":
-                chat.append({"role": "assistant", "content": format_expert(message)})
             else:
-                chat.append({"role": "assistant", "content": html.escape(message.content).replace("\n", "  \n")})
+                content = format_expert(message) if message.role == "expert" else format_stored(message)
+                chat.append({"role": "assistant", "content": content})
+                feedback.append(feedback_label(message.feedback))
             ids.append(message.id)
-        return session_id, session_id, chat, ids, last_seen
+        return session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen
 
-    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int):
+    def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+        message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
             gr.Warning(problem)
             yield chat, ids, message, last_seen
             return
+        if not limiter.allow(_address(request)):
+            gr.Warning(TOO_FAST)
+            yield chat, ids, message, last_seen
+            return
+        session_id = session_of(request) or session_id
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         ids = ids + [None, None]
         shown = ""
@@ -116,12 +157,16 @@ def build_ui(service: ChatService):
                 chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             yield chat, ids, "", last_seen
 
-    def handoff(chat: list, ids: list, session_id: str, last_seen: int):
-        turn = service.request_human(session_id)
+    def handoff(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
+        if not limiter.allow(_address(request)):
+            gr.Warning(TOO_FAST)
+            return chat, ids, last_seen
+        turn = service.request_human(session_of(request) or session_id)
         chat = chat + [{"role": "assistant", "content": format_answer(turn.answer)}]
         return chat, ids + [turn.answer_message_id], max(last_seen, turn.answer_message_id or 0)
 
-    def on_like(ids: list, session_id: str, data: gr.LikeData):
+    def on_like(ids: list, session_id: str, data: gr.LikeData, request: gr.Request):
+        session_id = session_of(request) or session_id
         index = data.index if isinstance(data.index, int) else data.index[0]
         message_id = _feedback_target(service.conversations.messages(session_id), ids, index)
         logger.info("feedback index=%s message=%s liked=%s", index, message_id, data.liked)
@@ -130,8 +175,9 @@ def build_ui(service: ChatService):
         service.feedback(message_id, 1 if data.liked else -1, session_id)
         gr.Info("感谢您的反馈！" if data.liked else "感谢反馈，我们会改进。如需人工帮助，请点击“转人工”。")
 
-    def poll(chat: list, ids: list, session_id: str, last_seen: int):
+    def poll(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
         """Expert replies arrive in the customer's chat by polling."""
+        session_id = session_of(request) or session_id
         new = [m for m in service.conversations.messages(session_id, after_id=last_seen) if m.role == "expert"]
         if not new:
             return gr.skip(), gr.skip(), gr.skip()
@@ -139,8 +185,7 @@ def build_ui(service: ChatService):
         return chat, ids + [m.id for m in new], max(m.id for m in new)
 
     with gr.Blocks(title=f"{settings.bank_name} · 消保智答") as demo:
-        stored_session = gr.BrowserState(None, storage_key="xiaobao_session")
-        session = gr.State(None)
+        session = gr.State(None)  # only when the browser sends no cookie: then the chat lasts as long as the page
         ids = gr.State([])
         last_seen = gr.State(0)
         gr.Markdown(f"## {settings.bank_name} · 消保智答\n金融消费者权益保护咨询 · 回答均注明依据")
@@ -152,14 +197,22 @@ def build_ui(service: ChatService):
             send = gr.Button("发送", variant="primary", scale=1, elem_id="xb-send")
         with gr.Row(elem_id="xb-actions"):
             human = gr.Button("转人工", variant="secondary", elem_id="xb-human")
+            clear = gr.Button("清空对话", variant="secondary", elem_id="xb-clear")
         gr.Examples(EXAMPLES, inputs=box, label="常见问题")
         gr.Markdown(f"<small>人工服务时间：{service.policy.office_hours_text()}；24小时客服热线"
                     f"{settings.hotline}。本助手的回答仅供参考，以{settings.bank_name}正式公告为准。</small>")
 
-        demo.load(restore, [stored_session], [session, stored_session, chatbot, ids, last_seen])
+        demo.load(restore, [session], [session, chatbot, ids, last_seen])
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen])
         human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
+        clear.click(None, None, None, js=NEW_SESSION_JS)
+        chatbot.clear(None, None, None, js=NEW_SESSION_JS)  # the chat's own 🗑 does the same
         chatbot.like(on_like, [ids, session], None)
         gr.Timer(5).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
     return demo
+
+
+def _address(request) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
