@@ -92,6 +92,10 @@ def _child(path: str, memory_mb: int, cpu_s: int) -> int:
         output = {"blocks": [[block.kind, block.text] for block in blocks]}
     except MemoryError:
         return _MEMORY_EXIT
+    except ImportError as error:  # the parser's native library could not be mapped under the limit
+        if "failed to map segment" in str(error) or "Cannot allocate memory" in str(error):
+            return _MEMORY_EXIT
+        output = {"error": f"cannot read {Path(path).suffix[1:].upper()} file (ImportError: {error})"[:500]}
     except LoaderError as error:
         output = {"error": error.reason}
     except Exception as error:  # a parser's own exception: reported with the file, like in-process
