@@ -182,3 +182,20 @@ def chroma_server(request):
     from tests.servers import ChromaServer
 
     return _server(request, ChromaServer)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (playwright's sync API allows one driver at a time per thread,
+    so the browser tests and the red-team suite share it)."""
+    from tests.server import CHROMIUM, CHROMIUM_ARGS
+
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed (make test installs it)")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_small_kb
-from tests.server import CHROMIUM_ARGS, get_json as _get, serve
+from tests.server import CHROMIUM, get_json as _get, serve
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (make test installs it)")
 
@@ -43,15 +42,6 @@ def app_url(demo_data_dir, tmp_path_factory):
 
     with _serve(data_dir, CHATBOT_STAFF_USERS=f"wang:expert:{hash_password('expert-pass', iterations=1000)}") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path):

@@ -4,7 +4,6 @@ knowledge, attacked over HTTP (httpx) and, where a browser is needed, headless C
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -14,9 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import KNOWLEDGE
-from tests.server import CHROMIUM_ARGS, serve
+from tests.server import serve
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORDS = {"wang": "expert-pass", "zhao": "expert2-pass", "li": "km-pass", "root": "admin-pass",
              "lockme": "lock-pass"}
 ROLES = {"wang": "expert", "zhao": "expert", "li": "knowledge_manager", "root": "admin", "lockme": "expert"}
@@ -85,17 +83,6 @@ def app(demo_data_dir, tmp_path_factory) -> App:
     data_dir, knowledge_dir = copy_app_dirs(demo_data_dir, tmp_path_factory.mktemp("redteam"))
     with serve(data_dir, **app_env(CHATBOT_KNOWLEDGE_DIR=str(knowledge_dir))) as url:
         yield App(url, data_dir, knowledge_dir)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if CHROMIUM is None and not os.environ.get("CI"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def gradio_call(client: httpx.Client, mount: str, api_name: str, data: list, *, headers: dict | None = None) -> dict:
