@@ -64,8 +64,9 @@ def check_topology(proxy: str, replicas: list[Replica], knowledge: Path, staff: 
     assert claimed[0] == 200, claimed
     lines.append(f"hand-off through nginx: ticket {ticket}, claimed on replica 2 by {claimed[1]['owner']}")
     with urllib.request.urlopen(proxy + "/", timeout=30) as response:
-        cookie = response.headers.get("Set-Cookie", "")
-        assert response.status == 200 and cookie.startswith("xb_route="), cookie
+        cookies = response.headers.get_all("Set-Cookie") or []  # nginx's route, the app's signed session
+        cookie = next((c for c in cookies if c.startswith("xb_route=")), "")
+        assert response.status == 200 and cookie and any(c.startswith("xb_session=") for c in cookies), cookies
     lines.append(f"chat page through nginx: 200, sticky cookie {cookie.split(';')[0][:20]}…")
 
     card = knowledge / "cards" / "card-credit-interest-free.yaml"
