@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api_load import run_level  # noqa: E402
+from chatbot.sealing import new_key  # noqa: E402
 from tests.servers import (  # noqa: E402
     ChromaServer, PostgresServer, Process, Replica, free_port, get_json, request_json, wait_until)
 
@@ -120,6 +121,7 @@ def main() -> int:
                # One secret for every replica (a session issued by one opens on the other); one load
                # generator is one client address, so the per-client rate limit is off for the measurement.
                "CHATBOT_SESSION_SECRET": secrets.token_hex(32), "CHATBOT_RATE_LIMIT": "",
+               "CHATBOT_DATA_KEY": new_key(),  # callback numbers sealed by one replica open on the other
                "CHATBOT_STAFF_USERS": ";".join(f"{name}:{role}:{hash_password(pw, iterations=1000)}"
                                                for role, (name, pw) in staff.items())}
         started = time.monotonic()

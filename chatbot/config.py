@@ -42,9 +42,13 @@ class Settings(BaseSettings):
                          "serve any turn. One is enough to use every core: requests embed in parallel threads.")
     staff_users: str = Field(
         "",
-        description="Staff accounts: 'name:role:hash' separated by ';' or ','; role is expert, knowledge_manager "
-        "or admin; hash from `python -m chatbot hash-password`.",
+        description="Staff accounts: 'name:role:hash[:display name]' separated by ';' or ','; role is expert, "
+        "knowledge_manager or admin; hash from `python -m chatbot hash-password`; the display name is what "
+        "customers see (default: the name).",
     )
+    data_key: str | None = Field(
+        None, description="Fernet key that encrypts callback numbers at rest (`python -m chatbot data-key`); "
+        "unset = a key generated once into data_dir/data.key (0600). Replicas sharing a database need the same key.")
 
     llm_timeout_s: float = Field(20.0, description="Seconds before an LLM request is abandoned (then approved answer).")
     llm_max_retries: int = Field(1, description="Retries of a failed LLM request (connection errors, 5xx).")
@@ -58,6 +62,12 @@ class Settings(BaseSettings):
     deadline_hours_high: float = Field(24, description="Hand-off deadline for high-priority tickets.")
     deadline_hours_normal: float = Field(48, description="Hand-off deadline for normal tickets.")
     complaint_decision_days: int = Field(15, description="A complaint's decision limit (regulation: 15 days).")
+    expert_online_seconds: float = Field(
+        60, description="An expert counts as online while their console checked in within this many seconds.")
+    customer_away_seconds: float = Field(
+        45, description="A customer in a hand-off counts as gone when their page sent no heartbeat for this long.")
+    callback_retention_days: int = Field(
+        30, description="Days a callback number is kept after its ticket is closed (then erased).")
 
     max_message_chars: int = Field(1000, description="Longer customer messages are refused with a clear message.")
     chunk_tokens: int = Field(256, description="Target chunk size in cl100k tokens.")
@@ -103,7 +113,7 @@ class Settings(BaseSettings):
     frame_ancestors: str = Field("'self'", description="CSP frame-ancestors of the customer page (the bank's sites, "
                                  "space-separated); the staff console may never be framed.")
     parse_timeout_s: float = Field(60, description="Seconds a DOCX/PDF/HTML file may take to parse (then quarantined).")
-    parse_memory_mb: int = Field(1024, description="Address-space limit of the process that parses a DOCX/PDF/HTML file.")
+    parse_memory_mb: int = Field(1024, description="Memory (MB of address space) that parsing one DOCX/PDF/HTML file may add.")
     archive_max_mb: int = Field(100, description="Largest unpacked size of a DOCX (a zip); larger = quarantined.")
     archive_max_entries: int = Field(2000, description="Most entries a DOCX may hold; more = quarantined.")
 

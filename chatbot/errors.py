@@ -40,3 +40,7 @@ class DeskError(ChatbotError):
 
 class CaseError(ChatbotError):
     """An evaluation case file holds a line that is not a valid case (the message names the line)."""
+
+
+class CallbackError(ChatbotError):
+    """A callback request that cannot be stored (no consent, not a phone number, no open ticket); Chinese."""

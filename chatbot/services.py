@@ -85,8 +85,8 @@ def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetr
     assistant = build_assistant(settings, embeddings=embeddings, retriever=retriever, llm=llm,
                                 auto_ingest=auto_ingest)
     database = Database.from_settings(settings)
-    chat = ChatService(assistant, database, settings)
-    return Services(settings, assistant, database, chat, Desk(chat), staff,
+    chat = ChatService(assistant, database, settings, expert_names=staff.display_name)
+    return Services(settings, assistant, database, chat, Desk(chat, staff), staff,
                     KnowledgeAdmin(settings, assistant.retriever), GapReporter(database, assistant.retriever, settings),
                     DataEraser(database), LoginThrottle.from_settings(settings))
 

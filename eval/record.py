@@ -43,6 +43,9 @@ class CaseRecorder:
         for turn in case.history or []:
             if turn.role == "user":
                 self.service.chat(session_id, turn.content)
+        # A history turn that handed off would give the conversation to an expert; the case asks the
+        # assistant, so the simulated customer goes back to it first.
+        self.service.return_to_assistant(session_id)
         history = [m.as_turn() for m in self.service.conversations.messages(session_id)]
         turn = self.service.chat(session_id, case.question)
         self._answers[case.id] = (session_id, turn.answer_message_id)

@@ -27,6 +27,8 @@ class FakeLLMServer:
     def __init__(self):
         self.replies: list[Reply] = [Reply("你好")]
         self.requests: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most delayed requests held at once: did callers wait for each other?
         self._lock = threading.Lock()
         server = self
 
@@ -42,7 +44,11 @@ class FakeLLMServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 reply = server._next(body)
                 if reply.delay_s:
-                    time.sleep(reply.delay_s)
+                    server._enter()
+                    try:
+                        time.sleep(reply.delay_s)
+                    finally:
+                        server._leave()
                 if reply.status != 200:
                     self._json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
                     return
@@ -93,6 +99,16 @@ class FakeLLMServer:
         with self._lock:
             self.replies = list(replies)
             self.requests.clear()
+            self.max_in_flight = 0
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _next(self, body: dict) -> Reply:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -34,14 +35,30 @@ def _serve(data_dir: Path, **env_overrides):
         yield url
 
 
+def _staff_users() -> str:
+    from chatbot.staff.accounts import hash_password
+
+    return ";".join(f"{name}:{role}:{hash_password(password, iterations=1000)}:{display}"
+                    for name, role, password, display in [("wang", "expert", "expert-pass", "王芳"),
+                                                          ("zhao", "expert", "expert2-pass", "赵强")])
+
+
+# Experts are at work whenever the tests run (the callback test has its own server, outside office hours).
+ALWAYS_OPEN = {"CHATBOT_OFFICE_WEEKDAYS": "1234567", "CHATBOT_OFFICE_OPEN": "00:00", "CHATBOT_OFFICE_CLOSE": "24:00"}
+
+
 @pytest.fixture(scope="module")
 def app_url(demo_data_dir, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(demo_data_dir, data_dir)
-    from chatbot.staff.accounts import hash_password
-
-    with _serve(data_dir, CHATBOT_STAFF_USERS=f"wang:expert:{hash_password('expert-pass', iterations=1000)}") as url:
+    with _serve(data_dir, CHATBOT_STAFF_USERS=_staff_users(), **ALWAYS_OPEN) as url:
         yield url
+
+
+def _screenshot(page, tmp_path: Path, name: str, **options) -> None:
+    page.screenshot(path=str(tmp_path / name), **options)
+    if os.environ.get("XB_SCREENSHOT_DIR"):
+        shutil.copy(tmp_path / name, Path(os.environ["XB_SCREENSHOT_DIR"]) / name)
 
 
 def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path):
@@ -70,9 +87,7 @@ def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path)
 
     page.click("#xb-human")
     page.wait_for_selector("text=工单号", timeout=30000)
-    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
-    if os.environ.get("XB_SCREENSHOT_DIR"):
-        shutil.copy(tmp_path / "chat.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "chat.png")
+    _screenshot(page, tmp_path, "chat.png", full_page=True)
 
     # A reload keeps the conversation (the session lives in the browser, the transcript on the server).
     page.reload(wait_until="domcontentloaded")
@@ -96,36 +111,38 @@ def _post(url: str, payload: dict) -> dict:
         return json.loads(response.read())
 
 
+def _open_ticket(page, ticket_id: str) -> None:
+    """Click the ticket's row in the queue (it arrives there by the console's timer)."""
+    page.locator(f"#xb-queue >> text={ticket_id} >> visible=true").first.click(timeout=60000)
+    page.wait_for_selector(f"#xb-ticket-info >> text=工单 {ticket_id}", timeout=60000)
+    page.wait_for_selector("#xb-suggestion >> text=建议回复", timeout=60000)
+
+
+def _toast(page, text: str) -> None:
+    page.locator(f"text={text} >> visible=true").first.wait_for(timeout=30000)
+
+
 def test_expert_desk(app_url, browser, tmp_path):
     customer = _post(app_url + "/api/chat", {"message": "我刚把8万块转进了一个安全账户"})
     ticket_id = customer["ticket_id"]
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(app_url + "/staff/", wait_until="domcontentloaded")
-    page.wait_for_selector("input[type=password]", timeout=60000)
-    page.locator("input").nth(0).fill("wang")
-    page.locator("input[type=password]").fill("expert-pass")
-    page.keyboard.press("Enter")
-    page.locator(f"#xb-queue >> text={ticket_id} >> visible=true").first.wait_for(timeout=60000)
-    page.wait_for_selector("text=当前用户：wang", timeout=30000)
-
-    page.locator("#xb-ticket input").fill(ticket_id)
-    page.keyboard.press("Enter")
-    page.click("#xb-view")
-    page.wait_for_selector("text=建议回复", timeout=60000)
+    _sign_in(page, app_url, "wang", "expert-pass")
+    _open_ticket(page, ticket_id)
+    draft = page.input_value("#xb-draft textarea")  # the suggested reply, ready to edit
+    assert "止付" in draft and "转接" not in draft
     page.click("#xb-claim")
-    page.wait_for_selector("#xb-transcript >> text=处理中", timeout=30000)
+    page.wait_for_selector("#xb-ticket-info >> text=处理中", timeout=30000)
 
     page.fill("#xb-draft textarea", "您好，这款理财保本，您放心。")
     page.click("#xb-check")
     page.wait_for_selector("text=未通过合规检查", timeout=30000)
-    page.fill("#xb-draft textarea", "您好，我是专家小王，已为您联系紧急止付，请同时拨打110报警。")
+    page.fill("#xb-draft textarea", "您好，我是专家王芳，已为您联系紧急止付，请同时拨打110报警。")
     page.click("#xb-send-reply")
     page.wait_for_selector("text=回复已发送给客户", timeout=30000)
-    page.screenshot(path=str(tmp_path / "desk.png"))
-    if os.environ.get("XB_SCREENSHOT_DIR"):
-        shutil.copy(tmp_path / "desk.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "desk.png")
+    _screenshot(page, tmp_path, "desk.png", full_page=True)
     messages = _get(f"{app_url}/api/messages?session_id={customer['session_id']}")["messages"]
     assert messages[-1]["role"] == "expert" and "紧急止付" in messages[-1]["content"]
+    assert messages[-1]["expert"] == "王芳"
     page.close()
 
 
@@ -168,10 +185,126 @@ def test_knowledge_manager_uploads_validates_and_publishes(browser, tmp_path):
         page.wait_for_selector("#xb-kb-status >> text=导入任务 #1（li）已完成：已发布", timeout=30000)
         [(status, attempts, report_text)] = _query(url, "SELECT status, attempts, report_text FROM ingest_jobs")
         assert (status, attempts) == ("done", 1) and "已发布第 2 版索引" in report_text
-        page.screenshot(path=str(tmp_path / "knowledge.png"), full_page=True)
-        if os.environ.get("XB_SCREENSHOT_DIR"):
-            shutil.copy(tmp_path / "knowledge.png", Path(os.environ["XB_SCREENSHOT_DIR"]) / "knowledge.png")
+        _screenshot(page, tmp_path, "knowledge.png", full_page=True)
         page.close()
         answer = _post(url + "/api/chat", {"session_id": "kb-2", "message": "跨行取钱要收费吗"})["answer"]
         assert "3元" in answer and "2元" not in answer
 
+
+
+def _ask(page, text: str) -> None:
+    page.fill("#xb-input textarea", text)
+    page.keyboard.press("Enter")
+
+
+def _ticket_of(page) -> str:
+    return re.search(r"XB\d{6}-[0-9A-F]+", page.inner_text("#xb-agent")).group(0)
+
+
+def _roles(app_url: str, ticket_id: str) -> list[str]:
+    return [role for (role,) in _query(app_url, "SELECT role FROM messages WHERE session_id = (SELECT session_id "
+                                                f"FROM tickets WHERE id = '{ticket_id}') ORDER BY id")]
+
+
+def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
+    expert = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    customer = browser.new_context(viewport={"width": 400, "height": 900}).new_page()  # a phone
+    _sign_in(expert, app_url, "wang", "expert-pass")
+    assert expert.locator("role=tab").all_inner_texts() == ["工单队列", "智能助手"]  # no 知识库 for an expert
+
+    customer.goto(app_url + "/", wait_until="domcontentloaded")
+    customer.wait_for_selector("#xb-input textarea", timeout=60000)
+    _ask(customer, "信用卡免息期最长多少天？")
+    customer.wait_for_selector("text=参考依据", timeout=60000)
+    _ask(customer, "我要投诉你们网点的柜员态度太差")
+    customer.wait_for_selector("#xb-agent >> text=正在为您转接人工专家", timeout=60000)
+    ticket_id = _ticket_of(customer)
+
+    _open_ticket(expert, ticket_id)  # the row arrived without pressing 刷新队列
+    suggestion = expert.inner_text("#xb-suggestion")
+    assert "投诉受理专员王芳" in suggestion and "我已为您转接" not in suggestion
+    assert "我要投诉你们网点的柜员态度太差" in expert.inner_text("#xb-transcript .xb-trigger")
+    expert.click("#xb-claim")
+    expert.wait_for_selector("#xb-ticket-info >> text=处理中", timeout=30000)
+    expert.locator(f"#xb-queue >> text=王芳 >> visible=true").first.wait_for(timeout=30000)  # the queue shows the owner
+    customer.wait_for_selector("#xb-agent >> text=专家 王芳 正在为您服务", timeout=30000)
+    assert customer.is_visible("#xb-back") and not customer.is_visible("#xb-human")
+
+    expert.fill("#xb-draft textarea", "您好，我是王芳，已为您登记投诉。请问是哪个网点、什么时间办理的业务？")
+    expert.click("#xb-send-reply")
+    expert.wait_for_selector("text=回复已发送给客户", timeout=30000)
+    assert expert.input_value("#xb-draft textarea") == ""  # the draft is cleared after sending
+    customer.wait_for_selector("#xb-chat .xb-expert >> text=请问是哪个网点", timeout=30000)
+    assert "人工专家 · 王芳" in customer.inner_text("#xb-chat .xb-expert")
+
+    customer.locator("#xb-input textarea").press_sequentially("城东支行，昨天下午。那大概什么时候能有结果？", delay=150)
+    expert.wait_for_selector("#xb-ticket-info >> text=客户正在输入…", timeout=30000)
+    customer.keyboard.press("Enter")
+    expert.wait_for_selector("#xb-transcript >> text=城东支行，昨天下午", timeout=30000)  # no manual refresh
+    time.sleep(2)
+    assert _roles(app_url, ticket_id)[-3:] == ["assistant", "expert", "user"]  # the assistant said nothing
+    chat = customer.inner_text("#xb-chat")
+    assert chat.rstrip().endswith("那大概什么时候能有结果？") or "那大概什么时候能有结果？" in chat[-80:]
+    _screenshot(customer, tmp_path, "handoff-customer.png", full_page=True)
+    _screenshot(expert, tmp_path, "handoff-expert.png", full_page=True)
+
+    expert.click("#xb-resolve")
+    _toast(expert, "请选择处理结果")
+    expert.locator("#xb-resolution input").fill("已登记投诉")
+    expert.keyboard.press("Enter")
+    expert.click("#xb-resolve")
+    _toast(expert, "投诉工单办结时必须填写处理说明")
+    expert.fill("#xb-resolve-note textarea, #xb-resolve-note input", "已登记投诉，转城东支行负责人核查，3日内回复客户")
+    expert.click("#xb-resolve")
+    expert.wait_for_selector("#xb-ticket-info >> text=已解决", timeout=30000)
+
+    customer.wait_for_selector("#xb-agent >> text=本次人工服务已结束", timeout=30000)
+    _ask(customer, "信用卡免息期最长多少天？")  # back with the assistant
+    customer.wait_for_function("document.querySelector('#xb-chat').innerText.split('56天').length >= 3",
+                               timeout=60000)  # a second answer with the figure
+    assert not customer.is_visible("#xb-agent")
+
+    expert.click("#xb-logout")
+    expert.wait_for_selector("input[type=password]", timeout=30000)  # signed out: the login form again
+    expert.context.close()
+    customer.context.close()
+
+
+def test_callback_number_reaches_the_assigned_expert_and_nobody_else(demo_data_dir, browser, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    phone = "13812345678"
+    with _serve(data_dir, CHATBOT_STAFF_USERS=_staff_users(), CHATBOT_OFFICE_WEEKDAYS="") as url:  # never open
+        customer = browser.new_context(viewport={"width": 400, "height": 900}).new_page()
+        customer.goto(url + "/", wait_until="domcontentloaded")
+        customer.wait_for_selector("#xb-input textarea", timeout=60000)
+        _ask(customer, "我要转人工")
+        customer.wait_for_selector("#xb-agent >> text=非工作时间", timeout=60000)
+        ticket_id = _ticket_of(customer)
+        customer.fill("#xb-callback-phone input", phone)
+        customer.click("#xb-callback-submit")
+        _toast(customer, "请先勾选同意")
+        assert "仅用于就本次咨询回电联系我" in customer.inner_text("#xb-callback")
+        customer.check("#xb-callback-consent input")
+        customer.click("#xb-callback-submit")
+        customer.wait_for_selector("#xb-agent >> text=已收到您的回电号码 138****5678", timeout=30000)
+        assert phone not in customer.inner_text("#xb-chat") and not customer.is_visible("#xb-callback")
+
+        other = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        _sign_in(other, url, "zhao", "expert2-pass")
+        _open_ticket(other, ticket_id)
+        assert "客户留下了回电号码" in other.inner_text("#xb-ticket-info")
+        owner = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        _sign_in(owner, url, "wang", "expert-pass")
+        _open_ticket(owner, ticket_id)
+        owner.click("#xb-claim")
+        owner.wait_for_selector(f"#xb-ticket-info >> text=回电号码：{phone}", timeout=30000)
+        _open_ticket(other, ticket_id)
+        other.wait_for_selector("#xb-ticket-info >> text=处理中", timeout=30000)
+        assert phone not in other.content() and "仅负责本工单的专家可见" in other.inner_text("#xb-ticket-info")
+
+        with sqlite3.connect(data_dir / "xiaobao.sqlite") as connection:  # encrypted at rest
+            assert phone not in "\n".join(connection.iterdump())
+        assert phone not in (data_dir / "app.log").read_text()  # and masked in the log
+        for page in (customer, other, owner):
+            page.context.close()  # open pages keep the server's event streams open

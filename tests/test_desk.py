@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from chatbot.conversations.handoff import HandoffPolicy
 from chatbot.conversations.models import utcnow
 from chatbot.conversations.service import ChatService
 from chatbot.conversations.tickets import TicketStore
-from chatbot.staff.accounts import StaffDirectory, hash_password, verify_password
+from chatbot.staff.accounts import StaffDirectory, StaffUser, hash_password, verify_password
 from chatbot.staff.compliance import check_draft
 from chatbot.staff.desk import Desk
 from chatbot.web.api import create_api
@@ -48,7 +49,8 @@ def service(demo_assistant, settings, db_url):
 @pytest.fixture
 def client(service, settings):
     app = create_api(service)
-    app.include_router(staff_router(Desk(service), StaffDirectory.from_settings(settings)))
+    staff = StaffDirectory.from_settings(settings)
+    app.include_router(staff_router(Desk(service, staff), staff))
     return TestClient(app)
 
 
@@ -171,7 +173,8 @@ def test_desk_flow_reply_reaches_the_customer(client, service):
     item = next(t for t in queue["tickets"] if t["id"] == ticket_id)
     assert (item["priority"], item["reason"], item["status"], item["owner"]) == ("高", "客户投诉", "待认领", "")
     assert (item["priority_code"], item["reason_code"], item["status_code"]) == ("high", "complaint", "open")
-    assert item["deadline"] == f"{item['deadline_utc'][:10]} {item['deadline_utc'][11:16]} UTC"
+    utc = dt.datetime.fromisoformat(item["deadline_utc"]).replace(tzinfo=dt.timezone.utc)
+    assert item["deadline"] == f"{utc.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}"  # the office's time
     view = client.get(f"/api/staff/tickets/{ticket_id}", auth=_auth("wang")).json()
     assert view["transcript"][0]["content"] == "我要投诉你们网点的柜员"
     assert view["suggestion"]["answer"]
@@ -203,7 +206,7 @@ def test_customer_history_shows_earlier_tickets(service):
     first = service.chat("h1", "我要投诉你们网点", customer_id="cust-7").answer.ticket_id
     service.chat("h2", "我的卡被盗刷了", customer_id="cust-7")
     second = service.tickets.open_for_session("h2").id
-    view = Desk(service).view(second)
+    view = Desk(service).view(second, StaffUser("wang", "expert"))
     assert first in [t.id for t in view.earlier_tickets]
     assert "h1" in view.earlier_sessions
 
@@ -240,24 +243,33 @@ def test_deadline_stored_for_complaints(service):
 
 
 def test_console_redraws_a_ticket_without_asking_the_engine_again(service, settings, monkeypatch):
-    # Opening a ticket asks the engine for a suggested reply; claiming, sending and resolving only redraw
-    # what the database holds (they re-ran up to three questions each).
+    # Opening a ticket (clicking its row) asks the engine for a suggested reply; claiming, sending and
+    # resolving only redraw what the database holds, and each redraws the queue as well.
     import types
+
+    import gradio as gr
 
     from chatbot.web.staff_ui import build_staff_ui
 
-    console = build_staff_ui(Desk(service), StaffDirectory.from_settings(settings))
+    staff = StaffDirectory.from_settings(settings)
+    console = build_staff_ui(Desk(service, staff), staff)
     handlers = {function.name: function.fn for function in console.fns.values()}
     ticket_id = service.chat("c-redraw", "我要投诉你们网点的柜员").answer.ticket_id
     request = types.SimpleNamespace(username="wang")
     asked = []
     ask = service.assistant.ask
     monkeypatch.setattr(service.assistant, "ask", lambda *args, **kwargs: asked.append(args) or ask(*args, **kwargs))
-    transcript, suggestion, draft = handlers["open_ticket"](ticket_id, request)
-    assert asked and "建议回复" in suggestion and draft
+    row = gr.SelectData(None, {"index": [0, 1], "value": "高", "row_value": [ticket_id, "高", "客户投诉"]})
+    current, info, transcript, events, suggestion, draft, findings = handlers["select"](row, request)
+    assert current == ticket_id and asked and "建议回复" in suggestion and draft
     asked.clear()
-    assert "状态：处理中" in handlers["claim"](ticket_id, request)
-    sent, transcript = handlers["send"](ticket_id, "您好，您的投诉已登记，我们会在15日内答复。", request)
-    assert "已发送" in sent and "投诉已登记" in transcript
-    assert "状态：已解决" in handlers["resolve"](ticket_id, "已解答", "", "", request)
+    counts, rows, info, transcript, events = handlers["claim"](ticket_id, request)
+    assert "状态：处理中" in info and [r[3:5] for r in rows if r[0] == ticket_id] == [["处理中", "wang"]]
+    findings, draft, counts, rows, info, transcript, events = handlers["send"](
+        ticket_id, "您好，您的投诉已登记，我们会在15日内答复。", request)
+    assert "已发送" in findings and draft == "" and "投诉已登记" in transcript  # the draft is cleared
+    with pytest.raises(gr.Error, match="处理说明"):
+        handlers["resolve"](ticket_id, "已登记投诉", "", "", request)
+    counts, rows, info, transcript, events = handlers["resolve"](ticket_id, "已登记投诉", "已转网点负责人", "", request)
+    assert "状态：已解决" in info and ticket_id not in [r[0] for r in rows]
     assert asked == []

@@ -241,10 +241,14 @@ def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):
         {"id": "wrong", "question": "信用卡年费怎么免？", "expect": {"outcome": "answered", "facts": [["不存在的事实"]]}},
         {"id": "follow", "question": "那要多久？", "history": [{"role": "user", "content": "征信异议怎么提"}],
          "expect": {"outcome": "answered"}},
+        # A hand-off in the history would give the conversation to an expert: the case still asks the assistant.
+        {"id": "after-handoff", "question": "信用卡免息期最长多少天？",
+         "history": [{"role": "user", "content": "我要投诉你们网点"}], "expect": {"outcome": "answered"}},
     ]]
     recorder = CaseRecorder(demo_assistant, str(tmp_path / "dev.sqlite"), run_id="t")
     results = [run_case(demo_assistant, case, recorder) for case in cases]
     assert [r.outcome for r in results][:3] == ["answered", "handoff", "answered"]
+    assert results[4].outcome == "answered" and "56天" in results[4].answer
     assert recorder.thumbs_down_wrong(cases, results) == 1
     found = {q.text: q.kinds for q in gap_questions(Database(f"sqlite:///{tmp_path / 'dev.sqlite'}"))}
     assert found == {"示例银行支持开通数字人民币钱包吗？": ("low_confidence",), "信用卡年费怎么免？": ("thumbs_down",)}

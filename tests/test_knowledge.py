@@ -195,6 +195,16 @@ def test_report_tells_stale_content_from_phrasings_answered_by_another_card():
     assert "旧内容核验 未通过（旧内容仍可检索）：card-b" in text
 
 
+def test_report_names_evaluation_figures_in_chinese():
+    from chatbot.publishing.report import GateEvaluation, PublishReport, format_report
+
+    figures = {"outcome": 0.99, "facts": 0.98, "hit@1": 0.95, "hit@3": 0.99}
+    text = format_report(PublishReport(generation=2, published=True,
+                                       evaluation=GateEvaluation(figures, figures | {"outcome": 0.97}, 0.02)))
+    assert "结论准确率 0.990 → 0.970" in text and "事实准确率" in text and "首位来源命中率" in text
+    assert "outcome" not in text and "hit@1" not in text
+
+
 def test_the_json_summary_keeps_the_shape_ingest_py_prints():
     # `ingest.py --json` is a stable interface: the typed report must print exactly what the old dict did.
     from chatbot.index.report import FileReport, IndexReport

@@ -141,7 +141,7 @@ def test_ticket_summary_is_written_by_the_llm(assistant, llm_server, tmp_path, d
     llm_server.script(Reply("客户称其网点柜员态度恶劣，要求正式投诉并得到答复。"))
     ticket_id = service.chat("sum-1", "我要投诉你们网点的柜员").answer.ticket_id
     summary = service.tickets.get(ticket_id).summary
-    assert "对话摘要：客户称其网点柜员态度恶劣" in summary and "客户：我要投诉你们网点的柜员" in summary
+    assert "对话摘要：客户称其网点柜员态度恶劣" in summary and "触发消息：我要投诉你们网点的柜员" in summary
     llm_server.script(Reply(status=500))
     fallback = service.tickets.get(service.chat("sum-2", "我要投诉你们网点").answer.ticket_id).summary
-    assert "对话摘要" not in fallback and "客户：我要投诉你们网点" in fallback
+    assert "对话摘要" not in fallback and "触发消息：我要投诉你们网点" in fallback

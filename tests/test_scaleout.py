@@ -27,6 +27,8 @@ from tests.servers import Process, Replica, get_json, request_json, wait_until
 
 QUESTION = "跨行取钱要收费吗"
 FRAUD = "有人在电话里让我把验证码告诉他"
+DATA_KEY = "c2NhbGUtb3V0LXRlc3RzLWRhdGEta2V5LTAwMDAwMDA="  # a Fernet key (32 bytes, url-safe base64)
+PHONE = "13812345678"
 
 
 def test_postgres_claims_skip_locked_rows_and_the_advisory_lock_spans_connections(postgres, tmp_path):
@@ -111,6 +113,8 @@ def cluster(postgres, chroma_server, embeddings, tmp_path_factory):
            # One session secret for all replicas (a token issued by A opens the conversation on B); the
            # tests' polling chats from one address stay under a per-replica limit of this size.
            "CHATBOT_SESSION_SECRET": "scale-out-tests-" + "0" * 32, "CHATBOT_RATE_LIMIT": "600/minute",
+           # One data key as well: a callback number sealed by A is opened by B for the ticket's owner.
+           "CHATBOT_DATA_KEY": DATA_KEY,
            "CHATBOT_STAFF_USERS": ";".join(f"{n}:{r}:{hash_password('pw-' + n, iterations=1000)}" for n, r in STAFF)}
     settings = make_settings(root / "ingest-data", knowledge, database_url=database, chroma_url=chroma_server.url,
                              collection="cluster")
@@ -149,6 +153,17 @@ def test_concurrent_claims_through_both_replicas_exactly_one_wins(cluster):
     winners = [user for (status, _), user in results if status == 200]
     assert len(winners) == 1 and sorted(status for (status, _), _ in results) == [200] + [409] * 7
     assert cluster.staff("a", "GET", f"/tickets/{ticket}", "wang")[1]["owner"] == winners[0]
+
+
+def test_a_callback_left_through_replica_a_is_read_by_its_owner_through_replica_b(cluster):
+    handoff = cluster.chat("a", "scale-callback", FRAUD)
+    session, ticket = handoff["session_id"], handoff["ticket_id"]
+    status, left = request_json("POST", cluster.replicas["a"].url + "/api/callback",
+                                {"session_id": session, "phone": PHONE, "consent": True})
+    assert status == 200 and "138****5678" in left["answer"], left
+    assert cluster.staff("b", "POST", f"/tickets/{ticket}/claim", "wang")[0] == 200
+    status, view = cluster.staff("b", "GET", f"/tickets/{ticket}", "wang")
+    assert status == 200 and view["callback"]["phone"] == PHONE, view  # no key file: both use CHATBOT_DATA_KEY
 
 
 def test_a_publish_by_the_worker_is_answered_by_both_replicas_within_5_s(cluster):

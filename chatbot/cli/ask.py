@@ -30,11 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the ingest worker (python -m chatbot worker --help)")
     hashing = commands.add_parser("hash-password", help="hash a staff password for CHATBOT_STAFF_USERS")
     hashing.add_argument("--password", help="the password (prompted when omitted)")
+    commands.add_parser("data-key", help="print a new key for CHATBOT_DATA_KEY (encrypts callback numbers)")
     privacy.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command in privacy.COMMANDS:
         configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
         return privacy.run(args)
+    if args.command == "data-key":
+        from ..sealing import new_key
+
+        print(new_key())
+        return 0
     if args.command == "hash-password":
         import getpass
 

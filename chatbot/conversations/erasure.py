@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from .db import Database
 from .models import Conversation, ErasureRecord, Message, Ticket, utcnow
+from .personal_data import HANDOFF_DATA
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def _erase_conversations(db: Session, sessions: list[str], customer: str | None)
 register(PersonalData("messages", _erase_messages))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
 register(PersonalData("conversations", _erase_conversations))
+# The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.
+for _name, _erase, _expire in HANDOFF_DATA:
+    register(PersonalData(_name, _erase, _expire))
 
 
 class DataEraser:

@@ -65,11 +65,17 @@ class HandoffPolicy:
             span = "、".join("周" + names[int(d) - 1] for d in days)
         return f"{span} {self.settings.office_open}–{self.settings.office_close}"
 
-    def next_steps(self, ticket_id: str, priority: str, now_utc: dt.datetime) -> str:
-        """What happens next, told to the customer with the ticket number."""
+    def next_steps(self, ticket_id: str, priority: str, now_utc: dt.datetime, *, experts_online: bool = True) -> str:
+        """What happens next, told to the customer with the ticket number. When no expert can answer now,
+        the customer is asked for a number (the chat shows the callback form) instead of being promised
+        a call nobody can make."""
         hotline = self.settings.hotline
-        if self.in_office_hours(now_utc):
-            wait = "人工专家会优先处理，请留在本页面" if priority == "urgent" else "人工专家会尽快在此对话中回复您"
-            return f"工单号：{ticket_id}。{wait}；如情况紧急，也可拨打客服热线{hotline}。"
-        return (f"工单号：{ticket_id}。当前为非工作时间（人工服务时间：{self.office_hours_text()}），"
-                f"紧急情况请拨打24小时客服热线{hotline}；我们会在下一个工作时间回电联系您。")
+        if not self.in_office_hours(now_utc):
+            return (f"工单号：{ticket_id}。当前为非工作时间（人工服务时间：{self.office_hours_text()}），"
+                    f"紧急情况请拨打24小时客服热线{hotline}。如需回电，请在下方留下您的电话号码，"
+                    "专家会在下一个工作时间回电联系您。")
+        if not experts_online:
+            return (f"工单号：{ticket_id}。人工专家暂时都不在线，您可以留在本页面等待，或在下方留下电话号码，"
+                    f"专家会尽快回电；如情况紧急，请拨打客服热线{hotline}。")
+        wait = "人工专家会优先处理，请留在本页面" if priority == "urgent" else "人工专家会尽快在此对话中回复您"
+        return f"工单号：{ticket_id}。{wait}；如情况紧急，也可拨打客服热线{hotline}。"

@@ -1,6 +1,9 @@
 """The SQL tables of conversations, messages and hand-off tickets, on one declarative base.
 
 Every table is defined here, so creating the schema (`db.Database`) needs nothing but this module.
+The live hand-off keeps its state in tables of its own (takeovers, ticket events, presence, callbacks)
+keyed by ticket or session id: `create_all` adds them to an existing database, and every replica
+reads the same state.
 """
 
 from __future__ import annotations
@@ -75,6 +78,70 @@ class Ticket(Base):
     @property
     def source_list(self) -> list[dict]:
         return json.loads(self.sources or "[]")
+
+
+class Takeover(Base):
+    """A ticket's live hand-off: the message that triggered it, which role's queue may claim it, and
+    whether the customer was told that their messages now go to the expert."""
+
+    __tablename__ = "takeovers"
+
+    ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    trigger_message_id: Mapped[int | None] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(32), default="expert")  # the role whose members may claim it
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class TicketEvent(Base):
+    """What happened to a ticket, by whom and when: created, escalated, claimed, transferred, resolved…"""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # a staff name, "customer" or "assistant"
+    kind: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.detail or "{}")
+
+
+class CustomerPresence(Base):
+    """The customer's page during a hand-off: its last heartbeat and when the customer last typed."""
+
+    __tablename__ = "customer_presence"
+
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    typing_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class StaffPresence(Base):
+    """When a staff member's console last checked in (an expert is online while it keeps doing so)."""
+
+    __tablename__ = "staff_presence"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Callback(Base):
+    """A callback number the customer left with consent, for one ticket; the number is encrypted."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(32), index=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    phone_sealed: Mapped[str] = mapped_column(Text)  # Fernet token of the number
+    phone_masked: Mapped[str] = mapped_column(String(32))  # what may be shown anywhere else
+    consent_text: Mapped[str] = mapped_column(Text)  # the wording the customer agreed to
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ErasureRecord(Base):

@@ -2,7 +2,7 @@
 
 A 300 KB .docx can unpack to ~100 MB of XML and hold the serving process for a minute and gigabytes of
 memory. So a DOCX's zip directory is checked first (unpacked size, entry count), then the file is
-parsed by `python -m chatbot.knowledge.sandbox`, which limits its own address space (RLIMIT_AS) and
+parsed by `python -m chatbot.knowledge.sandbox`, which limits the address space parsing may add (RLIMIT_AS) and
 CPU time (RLIMIT_CPU) before it imports a parser; the parent also stops waiting after the timeout.
 A file that breaks a limit raises `QuarantineError`: the ingest moves it to `knowledge/_quarantine/`
 (with a reason file) and goes on with the others.
@@ -84,7 +84,15 @@ def _child(path: str, memory_mb: int, cpu_s: int) -> int:
     """In the child: limit this process, then parse and print the blocks as JSON."""
     import resource
 
-    limit = memory_mb * 1024 * 1024
+    # The parsers' own code is loaded first and the limit is on what parsing adds to the address space:
+    # an absolute limit made the interpreter's own start-up (which varies with the environment: thread
+    # pools, allocator arenas) decide whether lxml could still be mapped.
+    import bs4  # noqa: F401
+    import docx  # noqa: F401
+    import lxml.etree  # noqa: F401
+    import pypdf  # noqa: F401
+
+    limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
     try:
@@ -92,15 +100,20 @@ def _child(path: str, memory_mb: int, cpu_s: int) -> int:
         output = {"blocks": [[block.kind, block.text] for block in blocks]}
     except MemoryError:
         return _MEMORY_EXIT
-    except ImportError as error:  # the parser's native library could not be mapped under the limit
-        if "failed to map segment" in str(error) or "Cannot allocate memory" in str(error):
-            return _MEMORY_EXIT
-        output = {"error": f"cannot read {Path(path).suffix[1:].upper()} file (ImportError: {error})"[:500]}
     except LoaderError as error:
         output = {"error": error.reason}
     except Exception as error:  # a parser's own exception: reported with the file, like in-process
         output = {"error": f"cannot read {Path(path).suffix[1:].upper()} file ({type(error).__name__}: {error})"[:500]}
     sys.stdout.write(json.dumps(output, ensure_ascii=False))
+    return 0
+
+
+def _address_space() -> int:
+    """This process's virtual memory size in bytes (VmSize)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..index.report import FileReport, IndexReport
+from .gate import FIGURE_LABELS
 from .probe import ProbeResult
 
 FILE_STATUS = {"added": "新增", "updated": "更新", "deleted": "删除", "unchanged": "未变", "error": "失败"}
@@ -98,8 +99,8 @@ def format_report(report: PublishReport) -> str:
     if evaluation:
         previous, current = evaluation.previous or {}, evaluation.current
         lines.append("  评测（上次 → 本次）：" + "，".join(
-            f"{name} {_figure(previous.get(name))} → {_figure(current.get(name))}"
-            for name in ("outcome", "facts", "hit@1", "hit@3")))
+            f"{label} {_figure(previous.get(name))} → {_figure(current.get(name))}"
+            for name, label in FIGURE_LABELS.items()))
     if report.generation is None:
         lines.append("没有需要写入的变更，当前索引保持不变。")
     elif report.published:

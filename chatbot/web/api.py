@@ -15,7 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
-from ..conversations.service import ChatService
+from ..conversations.callbacks import consent_text
+from ..conversations.service import ChatService, Turn
+from ..errors import CallbackError
 from .identity import verify_identity
 from .sessions import SessionSigner
 
@@ -58,6 +60,27 @@ class HandoffRequest(BaseModel):
     customer_id: Annotated[Text, Field(max_length=128)] | None = Field(None, description="Ignored (see /api/chat).")
 
 
+class SessionRequest(BaseModel):
+    session_id: Token
+
+
+class CallbackRequest(BaseModel):
+    session_id: Token
+    phone: Annotated[Text, Field(max_length=32, description="A mobile number, or a landline with its area code.")]
+    consent: bool = Field(description="The customer ticked the consent text (GET /api/agent returns it).")
+
+
+class PresenceRequest(BaseModel):
+    session_id: Token
+    typing: bool = Field(False, description="The customer is typing (shown to the expert as 客户正在输入…).")
+
+
+def turn_response(turn: Turn, token: str) -> dict:
+    """`/api/chat`'s shape plus the stored message id, the session token and, during a hand-off, `agent`."""
+    return turn.answer.to_api() | {"message_id": turn.answer_message_id, "session_id": token,
+                                   "agent": turn.agent.to_api() if turn.agent else None}
+
+
 def create_api(service: ChatService, signer: SessionSigner | None = None) -> FastAPI:
     # No public schema or docs: they would list the staff endpoints to anyone.
     app = FastAPI(title="消保智答 XiaoBao", docs_url=None, redoc_url=None, openapi_url=None)
@@ -91,8 +114,7 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
         session_id, token = session_of(request.session_id)
         customer = verify_identity(request.identity_token, settings)
         turn = service.chat(session_id, request.message, customer_id=customer)
-        return turn.answer.to_api() | {"message_id": turn.answer_message_id, "session_id": token,
-                                       "identity_verified": customer is not None}
+        return turn_response(turn, token) | {"identity_verified": customer is not None}
 
     @app.post("/api/feedback")
     def feedback(request: FeedbackRequest) -> dict:
@@ -105,17 +127,53 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
         session_id, token = session_of(request.session_id)
         customer = verify_identity(request.identity_token, settings)
         turn = service.request_human(session_id, customer_id=customer)
-        return turn.answer.to_api() | {"message_id": turn.answer_message_id, "session_id": token}
+        return turn_response(turn, token)
+
+    @app.post("/api/handoff/return")
+    def return_to_assistant(request: SessionRequest) -> dict:
+        """"返回智能助手": closes the session's open hand-off request; the assistant answers again."""
+        turn = service.return_to_assistant(existing_session(request.session_id))
+        if turn is None:
+            raise HTTPException(404, "没有正在进行的人工服务请求")
+        return turn_response(turn, request.session_id)
+
+    @app.post("/api/callback")
+    def callback(request: CallbackRequest) -> dict:
+        session_id = existing_session(request.session_id)
+        try:
+            turn = service.leave_callback(session_id, request.phone, consent=request.consent)
+        except CallbackError as error:
+            raise HTTPException(422, str(error)) from error
+        return turn_response(turn, request.session_id)
+
+    @app.get("/api/agent")
+    def agent(session_id: Annotated[str, Query(min_length=1, max_length=256)]) -> dict:
+        """The hand-off state (null when the assistant serves the session) and the callback consent text."""
+        state = service.live.state(existing_session(session_id))
+        return {"agent": state.to_api() if state else None, "callback_consent": consent_text(service.settings)}
+
+    @app.post("/api/presence")
+    def presence(request: PresenceRequest) -> dict:
+        """A heartbeat from the customer's page during a hand-off (the expert sees 客户已离开 without one)."""
+        session_id = existing_session(request.session_id)
+        if request.typing:
+            service.live.customer_typing(session_id)
+        elif service.tickets.open_for_session(session_id):
+            service.live.customer_seen(session_id)
+        return {"ok": True}
 
     @app.get("/api/messages")
     def messages(session_id: Annotated[str, Query(min_length=1, max_length=256)],
                  after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict:
-        """The conversation (for reloads) and new expert replies (for polling)."""
-        found = service.conversations.messages(existing_session(session_id), after_id=after_id)
+        """The conversation (for reloads) and new expert replies (for polling), with the hand-off state."""
+        session = existing_session(session_id)
+        names = service.live.expert_names
+        state = service.live.state(session)
         return {"messages": [
-            {"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "feedback": m.feedback}
-            for m in found
-        ]}
+            {"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "feedback": m.feedback,
+             "expert": names(m.author) if m.role == "expert" and m.author else None}
+            for m in service.conversations.messages(session, after_id=after_id)
+        ], "agent": state.to_api() if state else None}
 
     @app.get("/api/health")
     def health() -> dict:

@@ -7,10 +7,11 @@ import contextlib
 
 from fastapi import Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..services import Services
 from .api import create_api
+from .desk_format import CSS as STAFF_CSS
 from .guards import (BodyLimit, CrossSiteGuard, CustomerFileGuard, CustomerRateLimit, RateLimiter, SecurityHeaders,
                      StaffLoginGuard)
 from .sessions import PageSession, SessionSigner, set_session_cookie
@@ -40,11 +41,17 @@ def create_app(services: Services, *, background_jobs: bool = False):
     # origin send credentials).
     api.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     directory = services.staff
+
+    @api.get("/staff", include_in_schema=False)
+    def staff_root():
+        """Where Gradio's /logout of the console sends the browser: the console (and its login)."""
+        return RedirectResponse("/staff/")
+
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
     staff = build_staff_ui(services.desk, directory, knowledge=services.knowledge, gaps=services.gaps)
     staff.queue(default_concurrency_limit=settings.ui_concurrency)
     # /staff is mounted before / so that the customer app's catch-all does not shadow it.
-    api = gr.mount_gradio_app(api, staff, path="/staff", theme=theme, run_history=False,
+    api = gr.mount_gradio_app(api, staff, path="/staff", css=STAFF_CSS, theme=theme, run_history=False,
                               footer_links=[], max_file_size=int(settings.upload_max_mb * 1024 * 1024),
                               auth=lambda name, password: directory.authenticate(name, password) is not None,
                               auth_message="消保智答员工工作台：请使用员工账号登录")

@@ -30,7 +30,7 @@ LOGIN_BLOCKED = "登录尝试过于频繁，请稍后再试。"
 STAFF_PREFIXES = ("/staff", "/api/staff")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UPLOAD_PATHS = ("/api/staff/knowledge/upload", "/staff/gradio_api/upload")
-RATE_LIMITED_PATHS = {"/api/chat", "/api/handoff", "/api/feedback"}
+RATE_LIMITED_PATHS = {"/api/chat", "/api/handoff", "/api/feedback", "/api/handoff/return", "/api/callback"}
 # Routes of Gradio's that the customer page never needs: uploads, and files (the staff console's exports
 # live in the same cache) — refused on the customer mount.
 CUSTOMER_BLOCKED = ("/gradio_api/upload", "/gradio_api/file=", "/file=", "/gradio_api/runs")

@@ -14,7 +14,7 @@ from ..conversations.models import Ticket
 from ..errors import DeskError
 from ..publishing.admin import KnowledgeAdmin
 from ..staff.accounts import StaffDirectory, StaffUser
-from ..staff.desk import Desk, deadline_text, priority_label, status_label
+from ..staff.desk import PRESENCE_LABELS, Desk, TicketView, priority_label, status_label
 from ..staff.gaps import GapReporter
 from ..staff.throttle import LoginThrottle
 from .gaps_api import add_gap_routes
@@ -30,9 +30,15 @@ class DraftRequest(BaseModel):
 
 
 class ResolveRequest(BaseModel):
-    resolution: str
-    note: str = Field("", max_length=5000)
+    resolution: str = Field(description="answered | complaint_registered | referred | no_response | other")
+    note: str = Field("", max_length=5000, description="Required for urgent and complaint tickets.")
     care_gesture: str | None = Field(None, max_length=500)
+
+
+class TransferRequest(BaseModel):
+    to_expert: str | None = Field(None, max_length=64, description="The staff name who owns the ticket next.")
+    to_queue: str | None = Field(None, description="Or a role's queue: expert | admin (the ticket is open again).")
+    note: str = Field(max_length=5000, description="Why (required, kept in the ticket's record).")
 
 
 class CopilotRequest(BaseModel):
@@ -77,26 +83,23 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
 
     @router.get("/queue")
     def queue(current: StaffUser = Depends(needs("desk"))) -> dict:
+        """The open and claimed tickets; polling it counts as being online (no callback is offered then)."""
+        desk.heartbeat(current)
         tickets, counts = desk.queue()
-        return {"counts": counts, "tickets": [_queue_item(t) for t in tickets]}
+        queues = desk.tickets.queues([t.id for t in tickets])
+        return {"counts": counts, "tickets": [_queue_item(desk, t, queues[t.id]) for t in tickets]}
 
     @router.get("/tickets/{ticket_id}")
     def view(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
-        found = run(lambda: desk.open(ticket_id))
-        ticket = found.ticket
-        return {
-            "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
-            "owner": ticket.owner, "summary": ticket.summary, "deadline": ticket.deadline.isoformat(),
-            "customer_id": found.customer_id, "identity_verified": found.customer_id is not None,
-            "transcript": [{"role": m.role, "content": m.content, "outcome": m.outcome} for m in found.transcript],
-            "earlier_tickets": [t.id for t in found.earlier_tickets],
-            "earlier_sessions": found.earlier_sessions,
-            "suggestion": found.suggestion.answer.to_api() | {"reminders": found.suggestion.reminders},
+        found = run(lambda: desk.open(ticket_id, current))
+        suggestion = found.suggestion
+        return _ticket_view(desk, found) | {
+            "suggestion": suggestion.answer.to_api() | {"answer": suggestion.text, "reminders": suggestion.reminders},
         }
 
     @router.post("/tickets/{ticket_id}/claim")
     def claim(ticket_id: str, current: StaffUser = Depends(needs("desk"))) -> dict:
-        ticket = run(lambda: desk.claim(ticket_id, current.name))
+        ticket = run(lambda: desk.claim(ticket_id, current))
         return {"id": ticket.id, "status": ticket.status, "owner": ticket.owner}
 
     @router.post("/tickets/{ticket_id}/check")
@@ -106,21 +109,28 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
 
     @router.post("/tickets/{ticket_id}/reply")
     def reply(ticket_id: str, request: DraftRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
-        findings = run(lambda: desk.reply(ticket_id, current.name, request.draft))
+        findings = run(lambda: desk.reply(ticket_id, current, request.draft))
         if findings:
             raise HTTPException(422, {"message": "回复未通过合规检查", "findings": [f.__dict__ for f in findings]})
         return {"sent": True}
 
+    @router.post("/tickets/{ticket_id}/transfer")
+    def transfer(ticket_id: str, request: TransferRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
+        ticket = run(lambda: desk.transfer(ticket_id, current, note=request.note, to_expert=request.to_expert,
+                                           to_queue=request.to_queue))
+        return {"id": ticket.id, "status": ticket.status, "owner": ticket.owner,
+                "queue": desk.tickets.queue_of(ticket.id)}
+
     @router.post("/tickets/{ticket_id}/resolve")
     def resolve(ticket_id: str, request: ResolveRequest, current: StaffUser = Depends(needs("desk"))) -> dict:
-        ticket = run(lambda: desk.resolve(ticket_id, current.name, request.resolution, request.note,
+        ticket = run(lambda: desk.resolve(ticket_id, current, request.resolution, request.note,
                                           request.care_gesture))
         return {"id": ticket.id, "status": ticket.status, "resolution": ticket.resolution}
 
     @router.post("/copilot")
     def copilot(request: CopilotRequest, current: StaffUser = Depends(needs("copilot"))) -> dict:
-        suggestion = desk.copilot(request.question, request.as_of)
-        return suggestion.answer.to_api() | {"reminders": suggestion.reminders,
+        suggestion = desk.copilot(request.question, request.as_of, current)
+        return suggestion.answer.to_api() | {"answer": suggestion.text, "reminders": suggestion.reminders,
                                              "as_of": (request.as_of or dt.date.today()).isoformat()}
 
     if knowledge is not None:
@@ -133,9 +143,32 @@ def staff_router(desk: Desk, directory: StaffDirectory, knowledge: KnowledgeAdmi
     return router
 
 
-def _queue_item(ticket: Ticket) -> dict:
-    """A queue entry: the labels the console shows (Chinese) and the codes behind them."""
+def _queue_item(desk: Desk, ticket: Ticket, queue: str) -> dict:
+    """A queue entry: the labels the console shows (Chinese, times in the office time zone) and the codes
+    behind them."""
     return {"id": ticket.id, "priority": priority_label(ticket.priority), "reason": reason_label(ticket.reason),
             "status": status_label(ticket.status), "owner": ticket.owner or "",
-            "deadline": deadline_text(ticket.deadline), "priority_code": ticket.priority, "reason_code": ticket.reason, "status_code": ticket.status,
-            "deadline_utc": ticket.deadline.isoformat()}
+            "owner_name": desk.staff.display_name(ticket.owner) if ticket.owner else "",
+            "deadline": desk.local(ticket.deadline), "priority_code": ticket.priority, "reason_code": ticket.reason,
+            "status_code": ticket.status, "queue": queue, "deadline_utc": ticket.deadline.isoformat()}
+
+
+def _ticket_view(desk: Desk, view: TicketView) -> dict:
+    ticket, callback = view.ticket, view.callback
+    return {
+        "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "reason": ticket.reason,
+        "owner": ticket.owner, "queue": view.queue, "summary": ticket.summary,
+        "customer_id": view.customer_id, "identity_verified": view.customer_id is not None,
+        "deadline": ticket.deadline.isoformat(), "deadline_local": desk.local(ticket.deadline),
+        "transcript": [{"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "author": m.author,
+                        "trigger": m.id in view.trigger_ids} for m in view.transcript],
+        "customer": {"presence": view.presence, "label": PRESENCE_LABELS[view.presence]},
+        # The number in clear only for the ticket's owner or an admin; others learn that one was left.
+        "callback": None if callback is None else {"requested": True, "phone": callback.phone,
+                                                   "consented_at": callback.consented_at.isoformat()
+                                                   if callback.consented_at else None},
+        "events": [{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "note": e.note, "detail": e.details}
+                   for e in view.events],
+        "earlier_tickets": [t.id for t in view.earlier_tickets],
+        "earlier_sessions": view.earlier_sessions,
+    }

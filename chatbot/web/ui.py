@@ -17,15 +17,18 @@ from ..payloads import Answer, Citation
 from ..text import clean_text
 from .guards import RateLimiter
 from .sessions import COOKIE_NAME, SessionSigner
+from .takeover_ui import CSS as TAKEOVER_CSS
+from .takeover_ui import TakeoverPanel, format_expert
 
 logger = logging.getLogger(__name__)
 
+POLL_SECONDS = 3  # expert replies and the hand-off state reach the customer's page this often
 EXAMPLES = ["信用卡免息期最长多少天？", "银行卡丢了怎么挂失？", "投诉多久能有处理结果？", "理财产品保证本金吗？"]
 CSS = """
 .gradio-container { max-width: 860px !important; margin: auto; }
 #xb-chat { min-height: 420px; }
 @media (max-width: 600px) { #xb-actions button { min-width: 0; } }
-"""
+""" + TAKEOVER_CSS
 
 
 def welcome_text(bank_name: str) -> str:
@@ -60,10 +63,6 @@ def format_stored(message: Message) -> str:
 
 def feedback_label(value: int | None) -> str | None:
     return {1: "Like", -1: "Dislike"}.get(value)
-
-
-def format_expert(message: Message) -> str:
-    return f"**人工专家回复：**  \n{html.escape(message.content)}"
 
 
 def limit_message(message: str, limit: int) -> str | None:
@@ -106,11 +105,14 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
     settings = service.settings
     limit = settings.max_message_chars
     limiter = limiter or RateLimiter("")
+    expert_name = service.live.expert_names
 
     def session_of(request: gr.Request) -> str | None:
         """The session of the page's signed cookie; None when the browser sent none (no cookies)."""
         cookies = getattr(request, "cookies", None) or {}
         return signer.verify(cookies.get(COOKIE_NAME))
+
+    panel = TakeoverPanel(service, session_of)
 
     def restore(session_id: str | None, request: gr.Request):
         session_id = session_of(request) or session_id or signer.issue()[0]
@@ -123,22 +125,23 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
             if message.role == "user":
                 chat.append({"role": "user", "content": html.escape(message.content)})
             else:
-                content = format_expert(message) if message.role == "expert" else format_stored(message)
+                content = (format_expert(message, expert_name(message.author or "")) if message.role == "expert"
+                           else format_stored(message))
                 chat.append({"role": "assistant", "content": content})
                 feedback.append(feedback_label(message.feedback))
             ids.append(message.id)
-        return session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen
+        return (session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen) + panel.refresh(session_id)
 
     def respond(message: str, chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
         message = clean_text(message)  # a lone surrogate would stop Gradio's event stream (never answered)
         problem = limit_message(message, limit)
         if problem:
             gr.Warning(problem)
-            yield chat, ids, message, last_seen
+            yield (chat, ids, message, last_seen) + (gr.skip(),) * len(panel.outputs)
             return
         if not limiter.allow(_address(request)):
             gr.Warning(TOO_FAST)
-            yield chat, ids, message, last_seen
+            yield (chat, ids, message, last_seen) + (gr.skip(),) * len(panel.outputs)
             return
         session_id = session_of(request) or session_id
         chat = chat + [{"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
@@ -146,24 +149,29 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         shown = ""
         for item in service.stream(session_id, message):
             if isinstance(item, Turn):
-                chat[-1] = {"role": "assistant", "content": format_answer(item.answer)}
                 ids[-2], ids[-1] = item.user_message_id, item.answer_message_id
                 last_seen = max(last_seen, item.answer_message_id or 0)
-            elif item.kind == "replace":
+                if item.answer.text:
+                    chat[-1] = {"role": "assistant", "content": format_answer(item.answer)}
+                else:  # an expert has the conversation: the assistant says nothing
+                    chat, ids = chat[:-1], ids[:-1]
+                yield (chat, ids, "", last_seen) + panel.updates(item.agent)
+                return
+            if item.kind == "replace":
                 shown = item.text
-                chat[-1] = {"role": "assistant", "content": html.escape(shown)}
             else:
                 shown += item.text
-                chat[-1] = {"role": "assistant", "content": html.escape(shown)}
-            yield chat, ids, "", last_seen
+            chat[-1] = {"role": "assistant", "content": html.escape(shown)}
+            yield (chat, ids, "", last_seen) + (gr.skip(),) * len(panel.outputs)
 
     def handoff(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
         if not limiter.allow(_address(request)):
             gr.Warning(TOO_FAST)
-            return chat, ids, last_seen
+            return (chat, ids, last_seen) + (gr.skip(),) * len(panel.outputs)
         turn = service.request_human(session_of(request) or session_id)
         chat = chat + [{"role": "assistant", "content": format_answer(turn.answer)}]
-        return chat, ids + [turn.answer_message_id], max(last_seen, turn.answer_message_id or 0)
+        return (chat, ids + [turn.answer_message_id], max(last_seen, turn.answer_message_id or 0)) \
+            + panel.updates(turn.agent)
 
     def on_like(ids: list, session_id: str, data: gr.LikeData, request: gr.Request):
         session_id = session_of(request) or session_id
@@ -176,40 +184,43 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         gr.Info("感谢您的反馈！" if data.liked else "感谢反馈，我们会改进。如需人工帮助，请点击“转人工”。")
 
     def poll(chat: list, ids: list, session_id: str, last_seen: int, request: gr.Request):
-        """Expert replies arrive in the customer's chat by polling."""
+        """Expert replies and the hand-off's state arrive in the customer's chat by polling (which is
+        also the page's heartbeat while an expert has the conversation)."""
         session_id = session_of(request) or session_id
+        state = panel.refresh(session_id)
         new = [m for m in service.conversations.messages(session_id, after_id=last_seen) if m.role == "expert"]
         if not new:
-            return gr.skip(), gr.skip(), gr.skip()
-        chat = chat + [{"role": "assistant", "content": format_expert(m)} for m in new]
-        return chat, ids + [m.id for m in new], max(m.id for m in new)
+            return (gr.skip(), gr.skip(), gr.skip()) + state
+        chat = chat + [{"role": "assistant", "content": format_expert(m, expert_name(m.author or ""))} for m in new]
+        return (chat, ids + [m.id for m in new], max(m.id for m in new)) + state
 
     with gr.Blocks(title=f"{settings.bank_name} · 消保智答") as demo:
         session = gr.State(None)  # only when the browser sends no cookie: then the chat lasts as long as the page
         ids = gr.State([])
         last_seen = gr.State(0)
         gr.Markdown(f"## {settings.bank_name} · 消保智答\n金融消费者权益保护咨询 · 回答均注明依据")
+        panel.render_banner()
         chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", height=480, feedback_options=("Like", "Dislike"),
                              buttons=["copy"], layout="bubble", group_consecutive_messages=False)
         with gr.Row():
             box = gr.Textbox(placeholder="请输入您的问题，例如：信用卡免息期最长多少天？", show_label=False,
                              scale=5, max_lines=4, elem_id="xb-input")
             send = gr.Button("发送", variant="primary", scale=1, elem_id="xb-send")
-        with gr.Row(elem_id="xb-actions"):
-            human = gr.Button("转人工", variant="secondary", elem_id="xb-human")
-            clear = gr.Button("清空对话", variant="secondary", elem_id="xb-clear")
+        human, clear = panel.render_actions()
         gr.Examples(EXAMPLES, inputs=box, label="常见问题")
         gr.Markdown(f"<small>人工服务时间：{service.policy.office_hours_text()}；24小时客服热线"
                     f"{settings.hotline}。本助手的回答仅供参考，以{settings.bank_name}正式公告为准。</small>")
 
-        demo.load(restore, [session], [session, chatbot, ids, last_seen])
+        demo.load(restore, [session], [session, chatbot, ids, last_seen] + panel.outputs)
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen])
-        human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
+            trigger(respond, [box, chatbot, ids, session, last_seen], [chatbot, ids, box, last_seen] + panel.outputs)
+        human.click(handoff, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs)
         clear.click(None, None, None, js=NEW_SESSION_JS)
         chatbot.clear(None, None, None, js=NEW_SESSION_JS)  # the chat's own 🗑 does the same
         chatbot.like(on_like, [ids, session], None)
-        gr.Timer(5).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen])
+        panel.wire(box, chatbot, ids, session, last_seen)
+        gr.Timer(POLL_SECONDS).tick(poll, [chatbot, ids, session, last_seen], [chatbot, ids, last_seen] + panel.outputs,
+                                    show_progress="hidden", concurrency_limit=None)  # every page's poll at once
     return demo
 
 

@@ -67,8 +67,10 @@ def client(demo_assistant, demo_data_dir, tmp_path_factory):
 
 
 @FUZZ
-@given(path=st.sampled_from(["/api/chat", "/api/feedback", "/api/handoff"]),
-       payload=body("session_id", "message", "message_id", "value", "identity_token", "customer_id"))
+@given(path=st.sampled_from(["/api/chat", "/api/feedback", "/api/handoff", "/api/handoff/return", "/api/callback",
+                             "/api/presence"]),
+       payload=body("session_id", "message", "message_id", "value", "identity_token", "customer_id", "phone",
+                    "consent", "typing"))
 def test_customer_endpoints_never_fail(client, path, payload):
     assert post(client, path, payload).status_code < 500
 
@@ -84,11 +86,13 @@ def test_raw_bodies_never_fail(client, raw):
 def test_messages_query_never_fails(client, session_id, after_id):
     response = client.get(f"/api/messages?session_id={raw_quote(session_id)}&after_id={raw_quote(after_id)}")
     assert response.status_code < 500
+    assert client.get(f"/api/agent?session_id={raw_quote(session_id)}").status_code < 500
 
 
 @FUZZ
 @given(ticket=wild_text.filter(lambda t: t not in {"", ".", ".."}).map(raw_quote),
-       action=st.sampled_from(["claim", "check", "reply", "resolve"]), payload=body("draft", "resolution", "note"))
+       action=st.sampled_from(["claim", "check", "reply", "resolve", "transfer"]),
+       payload=body("draft", "resolution", "note", "to_expert", "to_queue"))
 def test_staff_endpoints_never_fail(client, ticket, action, payload):
     auth = ("root", "admin-pass")
     assert client.get(f"/api/staff/tickets/{ticket}", auth=auth).status_code < 500

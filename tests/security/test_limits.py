@@ -19,6 +19,7 @@ from tests.security.conftest import app_env, copy_app_dirs, gradio_call
 from tests.server import serve
 
 SLOW_LLM_S = 1.5
+_SLOW_LLM: list[FakeLLMServer] = []  # the tight server's LLM, to see how many turns it served at once
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,7 @@ def tight(demo_data_dir, tmp_path_factory):
     data_dir, knowledge_dir = copy_app_dirs(demo_data_dir, tmp_path_factory.mktemp("tight"))
     with FakeLLMServer() as llm:
         llm.script(Reply("示例银行信用卡的免息还款期最长为56天[1]。", delay_s=SLOW_LLM_S))
+        _SLOW_LLM.append(llm)
         env = app_env(CHATBOT_KNOWLEDGE_DIR=str(knowledge_dir), CHATBOT_RATE_LIMIT="5/minute",
                       CHATBOT_LOGIN_LIMIT_ADDRESS="3/minute", CHATBOT_LLM_BASE_URL=llm.base_url,
                       CHATBOT_LLM_MODEL="fake-model", CHATBOT_LLM_TIMEOUT_S="10")
@@ -46,7 +48,8 @@ def _from(address: str) -> dict:
 def test_page_chat_runs_turns_concurrently(tight):
     """Before: Gradio's default concurrency of 1 ran one page turn at a time (one slow LLM turn blocked
     every customer)."""
-    results, started = [], time.monotonic()
+    results = []
+    _SLOW_LLM[-1].script(Reply("示例银行信用卡的免息还款期最长为56天[1]。", delay_s=SLOW_LLM_S))
 
     def turn(number: int) -> None:
         with tight.client(headers=_from(f"10.0.0.{number}")) as client:
@@ -58,9 +61,9 @@ def test_page_chat_runs_turns_concurrently(tight):
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
     assert all("output" in r for r in results), results
-    assert elapsed < 3 * SLOW_LLM_S, f"4 turns took {elapsed:.1f} s: they ran one after another"
+    # Not a wall-clock bound (this machine is shared): the LLM server saw turns waiting on it at once.
+    assert _SLOW_LLM[-1].max_in_flight >= 2, "the page's turns reached the LLM one after another"
 
 
 # --- 13. request limits ---------------------------------------------------------------------------------

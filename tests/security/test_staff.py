@@ -56,14 +56,13 @@ def test_desk_shows_customer_markdown_as_text_and_the_browser_keeps_nothing(app,
     page.locator("input[type=password]").fill(PASSWORDS["wang"])
     page.keyboard.press("Enter")
     page.wait_for_selector("text=当前用户：wang", timeout=60000)
-    page.locator("#xb-ticket input").fill(ticket_id)
-    page.keyboard.press("Enter")
-    page.click("#xb-view")
-    page.wait_for_selector("text=建议回复", timeout=60000)
-    transcript = page.locator("#xb-transcript")
+    page.locator(f"#xb-queue >> text={ticket_id} >> visible=true").first.click(timeout=60000)  # its row
+    page.wait_for_selector("#xb-suggestion >> text=建议回复", timeout=60000)
+    transcript, ticket = page.locator("#xb-transcript"), page.locator("#xb-ticket-info")
     assert "![x](" in transcript.inner_text() and "[点我领取补偿](http://evil.example/)" in transcript.inner_text()
-    assert transcript.locator("img").count() == 0 and transcript.locator("a").count() == 0
-    assert "客户身份：未验证" in transcript.inner_text()
+    for shown in (transcript, ticket):  # the transcript, and the summary quoting the customer
+        assert shown.locator("img").count() == 0 and shown.locator("a").count() == 0
+    assert "客户身份：未验证" in ticket.inner_text()
     time.sleep(1)
     assert hits == []
     stored = page.evaluate("JSON.stringify(Object.assign({}, window.localStorage, window.sessionStorage))")

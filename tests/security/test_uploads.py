@@ -159,7 +159,7 @@ def test_parsing_runs_in_a_child_held_to_memory_and_time(tmp_path):
     docx = KNOWLEDGE / "docs" / "anti-fraud.docx"
     assert parse_blocks(docx, "docs/anti-fraud.docx", ParseLimits())  # the limits leave a normal file alone
     with pytest.raises(QuarantineError, match="内存或时间"):
-        parse_blocks(docx, "docs/anti-fraud.docx", ParseLimits(memory_mb=40))
+        parse_blocks(docx, "docs/anti-fraud.docx", ParseLimits(memory_mb=1))
     with pytest.raises(QuarantineError, match="解析超时"):
         parse_blocks(KNOWLEDGE / "docs" / "wealth.pdf", "docs/wealth.pdf", ParseLimits(timeout_s=0.05))
     many = tmp_path / "many.docx"
