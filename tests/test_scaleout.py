@@ -164,6 +164,19 @@ def test_a_callback_left_through_replica_a_is_read_by_its_owner_through_replica_
     assert cluster.staff("b", "POST", f"/tickets/{ticket}/claim", "wang")[0] == 200
     status, view = cluster.staff("b", "GET", f"/tickets/{ticket}", "wang")
     assert status == 200 and view["callback"]["phone"] == PHONE, view  # no key file: both use CHATBOT_DATA_KEY
+    assert [e["kind"] for e in view["events"]][-2:] == ["callback_left", "claimed"]
+
+
+def test_presence_heartbeats_through_both_replicas_at_once(cluster):
+    # The first heartbeats of a customer and of an expert race to create their rows in PostgreSQL.
+    handoff = cluster.chat("b", "scale-presence", FRAUD)
+    session, ticket = handoff["session_id"], handoff["ticket_id"]
+    beats = at_once(lambda n: request_json("POST", cluster.replicas["ab"[n % 2]].url + "/api/presence",
+                                           {"session_id": session})[0])
+    polls = at_once(lambda n: cluster.staff("ab"[n % 2], "GET", "/queue", "zhao")[0])
+    assert beats == [200] * 8 and polls == [200] * 8
+    view = cluster.staff("a", "GET", f"/tickets/{ticket}", "zhao")[1]
+    assert view["customer"]["presence"] == "online"
 
 
 def test_a_publish_by_the_worker_is_answered_by_both_replicas_within_5_s(cluster):
