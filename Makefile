@@ -15,12 +15,18 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 
-# Browser tests need Debian's chromium and CJK fonts; installed when we can (root + apt).
+# Browser tests need Debian's chromium and CJK fonts; the scale-out tests the PostgreSQL 15 server binaries
+# (tests/servers.py starts a throwaway server from them). Installed when we can (root + apt).
+PG_BIN ?= /usr/lib/postgresql/15/bin
 system-deps:
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "noto.*cjk" || missing="$$missing fonts-noto-cjk"; \
+	[ -x $(PG_BIN)/initdb ] || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "note: install chromium and fonts-noto-cjk for the browser tests"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "note: install$$missing for the browser and scale-out tests"; fi
 
 run: install
 	$(BIN)/python app.py

@@ -1,8 +1,10 @@
 """/api/chat requests per second and p50/p95 latency at several concurrency levels (approved mode).
 
-Run: python bench/api_load.py [--clients 1 10 50] [--requests 200] [--data-dir DIR]
+Run: python bench/api_load.py [--clients 1 10 50] [--requests 200] [--data-dir DIR | --url URL]
 Starts `python app.py` on a free loopback port with the index in DIR (default ./data, built on first
-start), sends dev-set questions from N concurrent clients (bounded count, loopback only), prints a table.
+start), or measures a running deployment at URL (e.g. the proxy of compose.yaml, http://127.0.0.1:8080);
+sends dev-set questions from N concurrent clients (bounded count, loopback only), prints a table.
+bench/cluster.py runs it against one replica and two behind nginx, side by side.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument("--url", help="a running deployment to measure instead of starting app.py (loopback only; "
+                        "start it with CHATBOT_RATE_LIMIT= as below)")
     args = parser.parse_args()
 
     questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").read_text("utf-8").splitlines()]
@@ -106,11 +110,11 @@ def main() -> int:
     # One load generator is one client address: the per-client rate limit is off for the measurement.
     env = dict(os.environ, CHATBOT_DATA_DIR=str(args.data_dir), CHATBOT_QUERY_CACHE_SIZE="0", CHATBOT_RATE_LIMIT="")
     env.pop("CHATBOT_LLM_BASE_URL", None)
-    with running_app(env) as base:
+    with contextlib.nullcontext(args.url.rstrip("/")) if args.url else running_app(env) as base:
         post(base + "/api/chat", {"message": "预热"})
-        workers = env.get("CHATBOT_WORKERS", "1")
+        workers = args.url or f'{env.get("CHATBOT_WORKERS", "1")} worker(s)'
         # The machine is shared: the load average says how much of it the figures had.
-        print(f"/api/chat, approved mode, {workers} worker(s), {args.requests} requests per level, dev-set questions, "
+        print(f"/api/chat, approved mode, {workers}, {args.requests} requests per level, dev-set questions, "
               f"load average {os.getloadavg()[0]:.2f}")
         print(f"{'clients':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'errors':>8}")
         for clients in args.clients:

@@ -34,8 +34,7 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     from chromadb.config import Settings as ChromaSettings
 
     from chatbot.config import Settings
-    from chatbot.index.generations import read_current
-    from chatbot.index.manifest import Manifest
+    from chatbot.index.generations import numbered_generation, read_current, set_pointer
     from chatbot.index.store import MODEL_KEY
     from chatbot.text import tokenize
 
@@ -68,10 +67,8 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     for start in range(0, len(ids), 5000):
         collection.add(ids=ids[start:start + 5000], documents=docs[start:start + 5000],
                        metadatas=metas[start:start + 5000], embeddings=vectors[start:start + 5000])
-    (target / "index").mkdir()
-    Manifest(target / "index" / "g00001.sqlite").close()
-    (target / "index" / "current.json").write_text(json.dumps(
-        {"number": 1, "collection": "xiaobao-g00001", "state": "index/g00001.sqlite"}), encoding="utf-8")
+    target_settings = Settings(_env_file=None, data_dir=target)
+    set_pointer(target_settings, "current", numbered_generation(target_settings, 1))
     return time.perf_counter() - started
 
 

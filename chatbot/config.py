@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,10 @@ class Settings(BaseSettings):
     query_cache_size: int = Field(2048, description="Query embeddings kept in memory (0 = no cache).")
     chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded store under data_dir.")
     collection: str = Field("xiaobao", description="Chroma collection name (3-512 chars of [a-zA-Z0-9._-]).")
-    database_url: str | None = Field(None, description="SQLAlchemy URL for tickets/conversations; unset = SQLite in data_dir.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the system of record (conversations, tickets, the served index "
+        "pointer, publish log, manifest, ingest jobs), e.g. postgresql+psycopg://user:pw@host/db; "
+        "unset = SQLite in data_dir.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = approved-answer mode.")
     llm_model: str = Field("qwen2.5-7b-instruct", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
@@ -70,11 +74,24 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(0, description="Sentences repeated at the start of the next chunk.")
     lexical_tokenizer: str = Field("bigram", description="BM25 tokens: 'bigram' (character bigrams) or 'jieba'.")
     retrieval_k: int = Field(20, description="Candidates taken from each retriever before fusion.")
+    dense_search: Literal["exact", "hnsw"] = Field(
+        "exact", description="'exact' = every replica holds every vector and searches them all (deterministic; "
+        "right up to a few hundred thousand units); 'hnsw' = Chroma's HNSW query for dense_candidates "
+        "neighbours, re-ranked by exact cosine (for millions of units; see README 'Sizing').")
+    dense_candidates: int = Field(100, description="hnsw mode: neighbours fetched from Chroma and re-ranked.")
     eval_gate_cases: Path | None = Field(
         Path("eval/cases/dev.jsonl"),
         description="Evaluation cases run after each re-ingest; empty = no gate.",
     )
     eval_gate_margin: float = Field(0.02, description="Largest drop in outcome or fact accuracy that may publish.")
+    ingest_worker: Literal["embedded", "external"] = Field(
+        "embedded", description="Who runs re-ingest jobs: 'embedded' = a background thread of the app (one host); "
+        "'external' = a separate `python -m chatbot worker` process, the app replicas only queue jobs.")
+    job_lease_s: float = Field(60, description="A running ingest job whose worker stopped renewing its lease "
+                               "for this long (a crashed worker) is run again.")
+    job_max_attempts: int = Field(3, description="Runs of one ingest job before it is marked failed.")
+    job_poll_s: float = Field(1.0, description="How often an idle worker looks for jobs, and the console for "
+                              "a job's progress.")
     upload_max_mb: float = Field(20, description="Largest knowledge file a manager may upload.")
     answer_threshold: float = Field(0.5, description="Calibrated confidence below which the assistant hands off.")
 

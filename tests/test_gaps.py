@@ -261,15 +261,18 @@ def test_recorded_dev_cases_feed_the_report(demo_assistant, tmp_path):
 
 def test_cli_prints_the_report_and_writes_csv_and_draft(service, settings, tmp_path):
     env = dict(os.environ, CHATBOT_DATA_DIR=str(settings.data_dir), CHATBOT_KNOWLEDGE_DIR=str(tmp_path / "kb"),
-               CHATBOT_DATABASE_URL=f"sqlite:///{service.db_path}", HF_HUB_OFFLINE="1")
+               HF_HUB_OFFLINE="1")
     out = tmp_path / "gaps.csv"
-    result = subprocess.run([sys.executable, "ingest.py", "--gaps", "--since", "30", "--csv", str(out), "--draft", "1"],
+    result = subprocess.run([sys.executable, "ingest.py", "--gaps", "--records", str(service.db_path), "--since", "30",
+                             "--csv", str(out), "--draft", "1"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "3 次，3 个会话" in result.stdout and "卡片草稿已保存" in result.stdout
+    assert "最接近：card-" in result.stdout  # the records come from --records, the index from the deployment
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     drafts = list((tmp_path / "kb" / "_drafts").glob("card-draft-*.yaml"))
     assert len(drafts) == 1 and yaml.safe_load(drafts[0].read_text(encoding="utf-8"))["question"] in DCEP
-    bad = subprocess.run([sys.executable, "ingest.py", "--gaps", "--draft", "99"], cwd=ROOT, env=env,
+    bad = subprocess.run([sys.executable, "ingest.py", "--gaps", "--records", str(service.db_path), "--draft", "99"],
+                         cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "没有第 99 个问题簇" in bad.stderr

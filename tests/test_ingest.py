@@ -96,7 +96,7 @@ def test_rebuild_reindexes_everything(tmp_path, small_kb, embeddings):
 
 def test_second_ingest_at_once_is_refused(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb)
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings):
         with pytest.raises(IngestBusyError, match="正在进行"):
             run_ingest(settings, embeddings, show_bar=False)
 

@@ -15,6 +15,7 @@ from chatbot.index.locks import ingest_lock
 from chatbot.knowledge.uploads import safe_name, save_upload
 from chatbot.publishing.admin import KnowledgeAdmin
 from chatbot.publishing.pipeline import run_ingest, validate
+from chatbot.publishing.worker import IngestWorker
 from chatbot.services import build_assistant
 from chatbot.staff.accounts import StaffDirectory, hash_password
 from chatbot.staff.desk import Desk
@@ -91,11 +92,11 @@ def knowledge_client(tmp_path, small_kb, embeddings):
     app = create_api(service)
     app.include_router(staff_router(Desk(service), StaffDirectory.from_settings(settings),
                                     KnowledgeAdmin(settings, assistant.retriever)))
-    return TestClient(app), settings
+    return TestClient(app), settings, IngestWorker(settings, embeddings, client=assistant.retriever.client)
 
 
 def test_knowledge_api_roles_and_a_whole_change(knowledge_client, small_kb):
-    client, settings = knowledge_client
+    client, settings, worker = knowledge_client
     km, expert = ("li", "pw-li"), ("wang", "pw-wang")
     assert client.get("/api/staff/knowledge/status", auth=expert).status_code == 403
     assert client.post("/api/staff/knowledge/ingest", json={}, auth=expert).status_code == 403
@@ -109,8 +110,14 @@ def test_knowledge_api_roles_and_a_whole_change(knowledge_client, small_kb):
     checked = client.post("/api/staff/knowledge/validate", auth=km).json()
     assert checked == {"changed": ["cards/card-test-atm-fee.yaml"], "deleted": [], "errors": []}
 
+    # The web process only queues the re-ingest; the worker runs it and writes the report into the job.
+    queued = client.post("/api/staff/knowledge/ingest", json={}, auth=km)
+    assert queued.status_code == 202 and queued.json()["job"]["status"] == "queued"
+    assert worker.run_once().id == queued.json()["job"]["id"]
+    job = client.get(f"/api/staff/knowledge/jobs/{queued.json()['job']['id']}", auth=km).json()["job"]
+    assert job["status"] == "done" and job["progress"]["text"].startswith("核验旧内容")
     # The document still says 2元: the probe refuses to publish a card that contradicts it.
-    report = client.post("/api/staff/knowledge/ingest", json={}, auth=km).json()
+    report = job["report"]
     assert not report["published"] and "旧内容仍可被检索到" in report["blocked"][0]
     assert "2元" in client.post("/api/chat", json={"session_id": "s1", "message": "跨行取钱要收费吗"}).json()["answer"]
     status = client.get("/api/staff/knowledge/status", auth=km).json()
@@ -128,9 +135,13 @@ def test_knowledge_api_roles_and_a_whole_change(knowledge_client, small_kb):
     log = client.get("/api/staff/knowledge/status", auth=km).json()["log"]
     assert log[-1]["override_by"] == "li" and log[-1]["override_reason"] == "文档另行修订"
 
-    with ingest_lock(settings.data_dir):
-        busy = client.post("/api/staff/knowledge/ingest", json={}, auth=km)
-    assert busy.status_code == 409 and "正在进行" in busy.json()["detail"]
+    with ingest_lock(settings):  # e.g. `python ingest.py` at the same time: the job waits its turn
+        busy = client.post("/api/staff/knowledge/ingest", json={}, auth=km).json()["job"]
+        assert worker.run_once().status == "queued"
+    assert worker.run_once().id == busy["id"]
+    done = client.get(f"/api/staff/knowledge/jobs/{busy['id']}", auth=km).json()["job"]
+    assert done["status"] == "done" and done["attempts"] == 1 and done["report"]["generation"] is None
+    assert client.get("/api/staff/knowledge/jobs/999", auth=km).status_code == 404
 
 
 def test_cli_validate_upload_status_and_ask_as_of(tmp_path):

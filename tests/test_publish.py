@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from chatbot.index.generations import publish_log, read_current, read_staged
+from chatbot.index.generations import numbered_generation, publish_log, read_current, read_staged
 from chatbot.publishing.pipeline import publish_staged, run_ingest
 from chatbot.publishing.report import Override
 from chatbot.services import build_assistant
-from tests.conftest import ROOT, make_settings, write_small_kb
+from tests.conftest import ROOT, make_settings, write_bulk_docs, write_small_kb
 
 
 def _ask(settings, embeddings, question, as_of=None):
@@ -127,23 +127,17 @@ def test_unchanged_reingest_builds_no_generation_and_a_live_retriever_follows_pu
 def test_kill_9_mid_ingest_leaves_the_served_index_answering(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb)
     run_ingest(settings, embeddings, show_bar=False)
-    bulk = small_kb / "docs" / "bulk"
-    bulk.mkdir()
-    for number in range(150):  # enough to keep the ingest writing for a while
-        bulk.joinpath(f"b{number}.md").write_text(
-            f"---\nid: doc-bulk-{number}\ntitle: 分行补充细则{number}\neffective_date: 2024-01-01\n---\n"
-            + "".join(f"第{i}条 第{number}分行第{i}项服务收费{i + number}元，按月结算。\n" for i in range(1, 30)),
-            encoding="utf-8")
+    bulk = write_bulk_docs(small_kb / "docs" / "bulk", 150)
     write_small_kb(small_kb, fee="4")
     env = dict(os.environ, CHATBOT_DATA_DIR=str(settings.data_dir), CHATBOT_KNOWLEDGE_DIR=str(small_kb),
                CHATBOT_EVAL_GATE_CASES="")
     process = subprocess.Popen([sys.executable, "ingest.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
-    staging = settings.data_dir / "index" / "g00002.sqlite"
+    staging = numbered_generation(settings, 2).manifest(settings)
     deadline = time.monotonic() + 120
-    while not staging.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)  # well into writing the new generation
+    while not staging.sources() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the first files are written into the new generation
+    time.sleep(2)  # well into writing the new generation
     assert process.poll() is None, process.stderr.read().decode()
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -158,3 +152,37 @@ def test_kill_9_mid_ingest_leaves_the_served_index_answering(tmp_path, small_kb,
     report = run_ingest(settings, embeddings, show_bar=False)
     assert report.published and read_current(settings).number == 2
     assert "4元" in _ask(settings, embeddings, "跨行取钱要收费吗").text
+
+
+def test_an_index_from_before_the_state_moved_into_sql_keeps_serving(tmp_path, small_kb, embeddings):
+    # Before: data/index/current.json named the served generation, data/index/g00001.sqlite held its
+    # manifest and record manager. The upgrade imports them instead of re-indexing from nothing.
+    import shutil
+    import sqlite3
+
+    built = make_settings(tmp_path / "built", small_kb)
+    run_ingest(built, embeddings, show_bar=False)
+    old = tmp_path / "data"  # the installation being upgraded: the Chroma store and the old state files
+    shutil.copytree(built.chroma_dir, old / "chroma")
+    (old / "index").mkdir()
+    old_state = sqlite3.connect(old / "index" / "g00001.sqlite")
+    old_state.execute("ATTACH DATABASE ? AS db", (str(built.data_dir / "xiaobao.sqlite"),))
+    old_state.execute("CREATE TABLE files AS SELECT source, digest, pipeline, ids FROM db.index_manifest")
+    old_state.execute("CREATE TABLE archive AS SELECT source, item_id, version, ids, in_force_until, archived_at "
+                      "FROM db.index_archive")
+    old_state.execute("CREATE TABLE upsertion_record AS SELECT * FROM db.upsertion_record")
+    old_state.commit()
+    old_state.close()
+    (old / "index" / "current.json").write_text(json.dumps(
+        {"number": 1, "collection": "xiaobao-g00001", "state": "index/g00001.sqlite"}), encoding="utf-8")
+    (old / "index" / "publish.log").write_text(
+        json.dumps({"time": "2026-01-01T00:00:00+00:00", "event": "published", "generation": 1}) + "\n")
+
+    upgraded = make_settings(old, small_kb)
+    assert read_current(upgraded).number == 1 and publish_log(upgraded)[0]["generation"] == 1
+    assert "2元" in _ask(upgraded, embeddings, "跨行取钱要收费吗").text
+    assert run_ingest(upgraded, embeddings, show_bar=False).generation is None  # the manifest came along
+    write_small_kb(small_kb, fee="4")
+    changed = run_ingest(upgraded, embeddings, show_bar=False).summary()
+    assert (changed["updated"], changed["added"]) == (2, 0) and changed["chunks"]["deleted"] > 0  # the records too
+    assert "4元" in _ask(upgraded, embeddings, "跨行取钱要收费吗").text

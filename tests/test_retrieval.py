@@ -179,3 +179,24 @@ def test_dense_search_finds_the_exact_nearest_units(demo_assistant):
         # every unit clearly inside the true top 30 is found (ties at the edge may go either way)
         assert set(keys[scores > thirtieth + 1e-5]) <= set(found), question
         assert found[0] == keys[np.argmax(scores)], question
+
+
+def test_hnsw_mode_keeps_no_vectors_and_reranks_chroma_candidates_exactly(demo_data_dir, demo_assistant, embeddings):
+    # dense_search=hnsw is for indexes too large for every replica to hold every vector: the replica
+    # loads none, asks Chroma's HNSW index for candidates and orders them by exact cosine.
+    import json
+
+    from chatbot.retrieval.retriever import HybridRetriever
+    from tests.conftest import ROOT, make_settings
+
+    hnsw = HybridRetriever(make_settings(demo_data_dir, dense_search="hnsw", dense_candidates=100), embeddings)
+    assert hnsw._vectors.size == 0 and hnsw.size == demo_assistant.retriever.size
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").open(encoding="utf-8")]
+    agree = 0
+    for question in questions[:60]:
+        exact = demo_assistant.retriever._dense(question, 10)
+        approximate = hnsw._dense(question, 10)
+        assert [score for _, score in approximate] == sorted((score for _, score in approximate), reverse=True)
+        assert approximate[0][0] == exact[0][0], question
+        agree += [key for key, _ in approximate] == [key for key, _ in exact]
+    assert agree >= 57  # the pool of 100 holds the true top 10 (ties at the edge may differ)

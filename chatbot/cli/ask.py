@@ -15,6 +15,11 @@ from . import explain, privacy
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["worker"]:  # the ingest worker: cli/worker.py
+        from . import worker
+
+        return worker.main(arguments[1:])
     parser = argparse.ArgumentParser(prog="python -m chatbot", description="消保智答 command line")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="ask one question")
@@ -22,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="print the /api/chat response as JSON")
     ask.add_argument("--history", help="JSON list of earlier turns [{role, content}]")
     ask.add_argument("-v", "--verbose", action="store_true")
+    commands.add_parser("worker", help="run the ingest worker (python -m chatbot worker --help)")
     hashing = commands.add_parser("hash-password", help="hash a staff password for CHATBOT_STAFF_USERS")
     hashing.add_argument("--password", help="the password (prompted when omitted)")
     commands.add_parser("data-key", help="print a new key for CHATBOT_DATA_KEY (encrypts callback numbers)")

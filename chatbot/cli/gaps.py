@@ -1,6 +1,8 @@
-"""`python ingest.py --gaps [--since DAYS] [--csv FILE] [--draft N] [--json]` — the knowledge-gap report.
+"""`python ingest.py --gaps [--since DAYS] [--csv FILE] [--draft N] [--json] [--records DB]` — the
+knowledge-gap report.
 
-Reads the conversation records of `CHATBOT_DATABASE_URL` (SQLite in the data dir by default).
+Reads the conversation records of `CHATBOT_DATABASE_URL` (SQLite in the data dir by default), or those
+of `--records` (e.g. the evaluation's `--record-db`); the nearest cards come from the served index.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="write a card draft from cluster N (its rank) to knowledge/_drafts/")
     parser.add_argument("--top", type=int, default=20, help="clusters printed (default 20; the CSV has all)")
     parser.add_argument("--json", action="store_true", help="print the clusters as JSON")
+    parser.add_argument("--records", metavar="DB", help="read the conversations of this database (a SQLAlchemy URL "
+                        "or a SQLite file) instead of the deployment's")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     configure_logging(logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     try:
-        reporter = _reporter(settings)
+        reporter = _reporter(settings, args.records)
         report = reporter.report(since_days=args.since or None)
         if args.draft is not None and not 1 <= args.draft <= len(report.clusters):
             print(f"错误：没有第 {args.draft} 个问题簇（共 {len(report.clusters)} 个）", file=sys.stderr)
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _reporter(settings: Settings):
+def _reporter(settings: Settings, records: str | None):
     from ..conversations.db import Database
     from ..index.embeddings import build_embeddings
     from ..retrieval.retriever import HybridRetriever
@@ -73,4 +77,6 @@ def _reporter(settings: Settings):
 
     retriever = HybridRetriever(settings, build_embeddings(settings.embeddings, query_cache_size=0))
     retriever.refresh()  # an empty index only means no nearest cards
-    return GapReporter(Database.from_settings(settings), retriever, settings)
+    database = Database.from_settings(settings) if records is None else Database(
+        records if "://" in records else f"sqlite:///{Path(records).resolve()}")
+    return GapReporter(database, retriever, settings)

@@ -8,6 +8,7 @@
     python ingest.py --status                         served generation, held-back one, recent publications
     python ingest.py --ask "问题" [--as-of 2025-06-01] answer as of a date (audits)
     python ingest.py --gaps [--csv FILE] [--draft N]  knowledge-gap report (chatbot/cli/gaps.py)
+    python ingest.py --worker [--once]                the ingest worker (chatbot/cli/worker.py)
 
 Exit codes: 0 done; 1 some files failed (the others are indexed); 2 an error stopped the run;
 3 the new index was built but not published (the report says why).
@@ -31,8 +32,13 @@ from . import gaps as gaps_cli
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
-    if "--gaps" in (sys.argv[1:] if argv is None else argv):  # the knowledge-gap report: cli/gaps.py
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--gaps" in arguments:  # the knowledge-gap report: cli/gaps.py
         return gaps_cli.main(argv)
+    if "--worker" in arguments:  # the ingest worker: cli/worker.py
+        from . import worker
+
+        return worker.main([a for a in arguments if a != "--worker"])
     parser = argparse.ArgumentParser(description="导入知识库 (incremental ingest, atomic publish)")
     parser.add_argument("path", nargs="?", help="knowledge directory (default: CHATBOT_KNOWLEDGE_DIR)")
     parser.add_argument("--rebuild", action="store_true", help="build the index from nothing")
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="date for --ask (YYYY-MM-DD)")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--gaps", action="store_true", help="knowledge-gap report instead (ingest.py --gaps --help)")
+    parser.add_argument("--worker", action="store_true", help="run the ingest worker instead (--worker --help)")
     args = parser.parse_args(argv)
     configure_logging(logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     settings = Settings()

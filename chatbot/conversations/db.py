@@ -1,60 +1,21 @@
-"""SQL storage: SQLite in the data dir by default, PostgreSQL (or any SQLAlchemy URL) by setting."""
+"""SQL storage of conversations and tickets: SQLite in the data dir by default, PostgreSQL (or any
+SQLAlchemy URL) by setting (the engine comes from `chatbot/sql.py`)."""
 
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from ..config import Settings
 from . import ops_models  # noqa: F401  (the operations tables join the schema)
+from ..sql import create_tables, database_url, make_engine
 from .models import Base
 
+__all__ = ["Database", "database_url", "make_engine"]
+
 logger = logging.getLogger(__name__)
-
-
-def database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(settings.data_dir / 'xiaobao.sqlite').resolve()}"
-
-
-def private_sqlite_file(url: str) -> None:
-    """The SQLite file (and its WAL files, which SQLite creates with the same mode) readable by its owner only."""
-    path = url.removeprefix("sqlite:///")
-    if not url.startswith("sqlite:///") or path in ("", ":memory:") or path.startswith("file:"):
-        return  # in memory, or a URI (e.g. read-only) that opens an existing file
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    if not file.exists():
-        os.close(os.open(file, os.O_WRONLY | os.O_CREAT, 0o600))
-    for candidate in (file, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if candidate.exists() and candidate.stat().st_mode & 0o077:
-            candidate.chmod(0o600)
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-            # With WAL, NORMAL syncs at checkpoints instead of on every commit: a power cut may lose the
-            # last turns but never corrupts the database (an application crash loses nothing).
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
 
 
 class Database:
@@ -63,7 +24,7 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine, Base.metadata)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

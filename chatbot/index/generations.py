@@ -1,10 +1,11 @@
 """Generations of the index and the pointer to the served one.
 
-A generation is a Chroma collection (`<collection>-g00007`) plus its state file (`data/index/g00007.sqlite`:
-manifest and record manager). `data/index/current.json` names the served generation; it is replaced
-atomically, so readers (the retriever in every worker) see the old or the new one, never half. A
-generation the evaluation gate held back is named by `staged.json`. `publish.log` records every
-publication and override, one JSON object per line.
+A generation is a Chroma collection (`<collection>-g00007`) plus its bookkeeping (manifest and record
+manager) under the namespace `chroma/<collection>-g00007` in the deployment's SQL database
+(`index/state.py`). The `index_pointer` row `current` names the served generation; it is replaced in
+one transaction, so readers (the retriever in every replica) see the old or the new one, never half.
+A generation the evaluation gate held back is the row `staged`. The publish log records every
+publication and override.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, insert, select
 
 from ..config import Settings
-from .manifest import copy_state_file
+from .legacy import import_legacy_index
+from .manifest import Manifest, copy_namespace, drop_namespace, record_namespace
+from .state import pointers, publish_events, state_engine
 from .store import open_collection
 
 logger = logging.getLogger(__name__)
@@ -32,94 +35,101 @@ Progress = Callable[[int, int, str], None]
 class Generation:
     number: int
     collection: str
-    state: str  # the state file, relative to the data directory
+    state: str  # the namespace of its manifest and record manager
     published_at: str | None = None
     evaluation: dict | None = None  # the evaluation figures it was published with
     previous: dict | None = None  # the generation it replaced (kept until the next publish)
-
-    def state_path(self, settings: Settings) -> Path:
-        return settings.data_dir / self.state
 
     @property
     def key(self) -> tuple[int, str]:
         return self.number, self.collection
 
-
-def index_dir(settings: Settings) -> Path:
-    return settings.data_dir / "index"
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+    def manifest(self, settings: Settings) -> Manifest:
+        return Manifest(state_engine(settings), self.state)
 
 
-def _read(path: Path) -> Generation | None:
-    data = _read_json(path)
-    return None if data is None else _generation(data)
+_upgraded: set[int] = set()
+
+
+def _state(settings: Settings):
+    """The state engine; on its first use in this process, an index from before the state moved into SQL
+    (data/index/current.json) is imported when the database has no pointer yet."""
+    engine = state_engine(settings)
+    if id(engine) not in _upgraded:
+        with engine.connect() as connection:
+            empty = connection.scalar(select(pointers.c.name).limit(1)) is None
+        if empty:
+            import_legacy_index(settings, engine)
+        _upgraded.add(id(engine))
+    return engine
 
 
 def _generation(data: dict) -> Generation:
     return Generation(**{k: v for k, v in data.items() if k in Generation.__dataclass_fields__})
 
 
+def _pointer(settings: Settings, name: str) -> dict | None:
+    with _state(settings).connect() as connection:
+        raw = connection.scalar(select(pointers.c.generation).where(pointers.c.name == name))
+    return None if raw is None else json.loads(raw)
+
+
 def read_current(settings: Settings) -> Generation | None:
-    """The served generation; an index built before generations existed counts as generation 0."""
-    found = _read(index_dir(settings) / "current.json")
-    if found is None and (settings.data_dir / "records.sqlite").exists():
-        return Generation(0, settings.collection, "records.sqlite")
-    return found
+    """The served generation (None before the first publish)."""
+    data = _pointer(settings, "current")
+    return None if data is None else _generation(data)
 
 
 def read_staged(settings: Settings) -> Generation | None:
     """A generation the evaluation gate held back, waiting for a manager's decision."""
-    return _read(index_dir(settings) / "staged.json")
+    data = _pointer(settings, "staged")
+    return None if data is None else _generation(data)
 
 
 def staged_report(settings: Settings) -> dict | None:
     """The ingest report of the held-back generation (why it was blocked, its figures)."""
-    data = _read_json(index_dir(settings) / "staged.json")
+    data = _pointer(settings, "staged")
     return None if data is None else data.get("report")
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    """Write, flush to disk, then rename over the old file: readers see the old or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+def _event_row(event: dict) -> dict:
+    event = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **event}
+    return {"event": json.dumps(event, ensure_ascii=False)}
+
+
+def set_pointer(settings: Settings, name: str, generation: Generation | None, *, event: dict | None = None,
+                extra: dict | None = None, clear: tuple[str, ...] = ()) -> None:
+    """Point `name` at `generation` (None: remove it), remove the `clear` pointers and log `event`, all in
+    one transaction: a reader sees the state before or after, never between."""
+    with _state(settings).begin() as connection:
+        connection.execute(delete(pointers).where(pointers.c.name.in_((name, *clear))))
+        if generation is not None:
+            data = asdict(generation) | (extra or {})
+            connection.execute(insert(pointers).values(name=name, generation=json.dumps(data, ensure_ascii=False)))
+        if event is not None:
+            connection.execute(insert(publish_events).values(**_event_row(event)))
 
 
 def append_publish_log(settings: Settings, event: dict) -> None:
-    """Append-only log of publications and overrides (data/index/publish.log, one JSON per line)."""
-    index_dir(settings).mkdir(parents=True, exist_ok=True)
-    event = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **event}
-    with open(index_dir(settings) / "publish.log", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+    """Append-only log of publications and overrides (the `index_publish_log` table)."""
+    with state_engine(settings).begin() as connection:
+        connection.execute(insert(publish_events).values(**_event_row(event)))
 
 
-def publish_log(settings: Settings) -> list[dict]:
-    path = index_dir(settings) / "publish.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def publish_log(settings: Settings, *, last: int | None = None) -> list[dict]:
+    query = select(publish_events.c.event).order_by(publish_events.c.id.desc())
+    if last is not None:
+        query = query.limit(last)
+    with _state(settings).connect() as connection:
+        return [json.loads(raw) for raw in reversed(list(connection.scalars(query)))]
 
 
 # --- generations in the store ---------------------------------------------------------------------
 
 def numbered_generation(settings: Settings, number: int) -> Generation:
-    """Generation `number`'s collection and state file names."""
-    return Generation(number, f"{settings.collection}-g{number:05d}", f"index/g{number:05d}.sqlite")
+    """Generation `number`'s collection and namespace."""
+    collection = f"{settings.collection}-g{number:05d}"
+    return Generation(number, collection, record_namespace(collection))
 
 
 def _collections(client) -> list[str]:
@@ -133,9 +143,7 @@ def drop_generation(settings: Settings, client, generation: Generation | dict | 
         generation = _generation(generation)
     with contextlib.suppress(Exception):
         client.delete_collection(generation.collection)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(generation.state_path(settings)) + suffix).unlink()
+    drop_namespace(state_engine(settings), generation.state)
 
 
 def discard_unpublished(settings: Settings, client, current: Generation | None) -> None:
@@ -149,13 +157,15 @@ def discard_unpublished(settings: Settings, client, current: Generation | None) 
         if match and name not in keep:
             logger.info("discarding unpublished generation %s", name)
             drop_generation(settings, client, numbered_generation(settings, int(match.group(1))))
-    with contextlib.suppress(FileNotFoundError):
-        (index_dir(settings) / "staged.json").unlink()
+    # A crash between writing the bookkeeping and creating the collection leaves rows with no collection.
+    number = (current.number if current else 0) + 1
+    drop_namespace(state_engine(settings), numbered_generation(settings, number).state)
+    set_pointer(settings, "staged", None)
 
 
 def copy_generation(settings: Settings, client, source: Generation, target: Generation, embeddings,
-                     progress: Progress | None) -> None:
-    """Copy the served collection and state into a new generation (vectors copied, not recomputed)."""
+                    progress: Progress | None) -> None:
+    """Copy the served collection and bookkeeping into a new generation (vectors copied, not recomputed)."""
     origin = open_collection(client, source.collection, embeddings.model_id, create=False)
     copy = open_collection(client, target.collection, embeddings.model_id)
     total = origin.count() if origin is not None else 0
@@ -166,4 +176,4 @@ def copy_generation(settings: Settings, client, source: Generation, target: Gene
                  embeddings=batch["embeddings"])
         if progress:
             progress(min(offset + page, total), total, "")
-    copy_state_file(source.state_path(settings), target.state_path(settings), target.collection)
+    copy_namespace(state_engine(settings), source.state, target.state)

@@ -11,11 +11,9 @@ force from the day the new version takes effect. Which generation is served is `
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from ..config import Settings
 from .manifest import Manifest, open_record_manager
@@ -28,11 +26,13 @@ FLUSH_UNITS = 256  # units loaded before they are indexed together
 
 
 class Indexer:
-    """Writes one generation: a Chroma collection plus its state file (manifest + record manager)."""
+    """Writes one generation: a Chroma collection plus its bookkeeping (manifest + record manager) under
+    `namespace` in the shared SQL database."""
 
-    def __init__(self, settings: Settings, embeddings, *, client, collection: str, state_path: Path):
+    def __init__(self, settings: Settings, embeddings, *, client, collection: str, namespace: str):
         from langchain_chroma import Chroma
 
+        from .state import state_engine
         from .store import MODEL_KEY, open_collection
 
         self.settings = settings
@@ -43,14 +43,13 @@ class Indexer:
             client=client, collection_name=collection, embedding_function=embeddings,
             collection_metadata={MODEL_KEY: embeddings.model_id, "hnsw:space": "cosine"},
         )
-        self.record_manager = open_record_manager(collection, state_path)
-        self.manifest = Manifest(state_path)
+        engine = state_engine(settings)
+        self.record_manager = open_record_manager(engine, namespace)
+        self.manifest = Manifest(engine, namespace)
         self.pipeline = pipeline_of(settings, embeddings.model_id)
 
     def close(self) -> None:
-        self.manifest.close()
-        with contextlib.suppress(Exception):
-            self.record_manager.engine.dispose()
+        self.manifest.close()  # the engine is shared: nothing else to release
 
     # --- phase 2: write ----------------------------------------------------------------------------
 

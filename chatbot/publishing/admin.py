@@ -1,6 +1,6 @@
 """The knowledge manager's functions, shared by the staff console, the staff API and `ingest.py`:
-upload, validate, re-ingest (validate → build → probe → gate → publish), publish a held-back
-generation, and status."""
+upload, validate, queue a re-ingest (validate → build → probe → gate → publish, run by the worker) and
+follow its job, publish a held-back generation, and status."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from ..index.generations import Progress, publish_log, read_current, read_staged
 from ..index.plan import Plan
 from ..knowledge.uploads import UploadResult, save_upload
 from ..staff.audit import StaffAuditLog
-from .pipeline import publish_staged, run_ingest, validate
-from .report import Override, PublishReport
+from .jobs import Job, JobQueue
+from .pipeline import publish_staged, validate
+from .report import Override
 
 
 @dataclass
@@ -21,13 +22,16 @@ class KnowledgeStatus:
     staged: dict | None
     staged_blocked: list[str]
     log: list[dict]
+    job: dict | None = None  # the latest ingest job (`Job.to_api()`)
 
 
 class KnowledgeAdmin:
-    def __init__(self, settings: Settings, retriever, *, audit: StaffAuditLog | None = None):
+    def __init__(self, settings: Settings, retriever, *, audit: StaffAuditLog | None = None,
+                 jobs: JobQueue | None = None):
         self.settings = settings
         self.retriever = retriever  # the served one: its embeddings and client are reused
         self.audit = audit  # the staff action log (None: not recorded, e.g. `ingest.py`)
+        self.jobs = jobs or JobQueue(settings)
 
     def upload(self, name: str, data: bytes, *, user: str = "") -> UploadResult:
         result = save_upload(self.settings, name, data)
@@ -37,16 +41,15 @@ class KnowledgeAdmin:
     def validate(self, progress: Progress | None = None) -> Plan:
         return validate(self.settings, self.retriever.embeddings, progress=progress, show_bar=False)
 
-    def reingest(self, user: str, *, override_reason: str = "", progress: Progress | None = None) -> PublishReport:
-        override = Override(by=user, reason=override_reason.strip()) if override_reason.strip() else None
-        report = run_ingest(self.settings, self.retriever.embeddings, progress=progress, show_bar=False,
-                            client=self.retriever.client, override=override, user=user)
-        self.retriever.refresh(force=True)
-        summary = report.summary()
-        self._record(user, "override" if override else "publish", "reingest",
-                     **{k: summary.get(k) for k in ("added", "updated", "deleted", "published", "generation")
-                        if k in summary}, reason=override_reason.strip())
-        return report
+    def reingest(self, user: str, *, override_reason: str = "") -> Job:
+        """Queue a re-ingest for the worker; follow it with `job()`. The web process never runs it."""
+        job = self.jobs.enqueue(user, override_reason=override_reason.strip())
+        self._record(user, "override" if override_reason.strip() else "publish", f"reingest job {job.id}",
+                     reason=override_reason.strip())
+        return job
+
+    def job(self, job_id: int) -> Job | None:
+        return self.jobs.get(job_id)
 
     def publish_staged(self, user: str, reason: str) -> int:
         staged = publish_staged(self.settings, Override(by=user, reason=reason), client=self.retriever.client)
@@ -59,11 +62,14 @@ class KnowledgeAdmin:
             self.audit.record(user, action, target, **detail)
 
     def status(self) -> KnowledgeStatus:
-        return knowledge_status(self.settings)
+        status = knowledge_status(self.settings)
+        latest = self.jobs.latest()
+        status.job = latest.to_api() if latest else None
+        return status
 
 
 def knowledge_status(settings: Settings, *, last: int = 10) -> KnowledgeStatus:
     """The served and held-back generations, and the last publications."""
     current, staged = read_current(settings), read_staged(settings)
     return KnowledgeStatus(current.__dict__ if current else None, staged.__dict__ if staged else None,
-                           (staged_report(settings) or {}).get("blocked", []), publish_log(settings)[-last:])
+                           (staged_report(settings) or {}).get("blocked", []), publish_log(settings, last=last))

@@ -2,18 +2,17 @@
 
 A re-ingest copies the served generation (vectors included, nothing is re-embedded), writes the
 changes into the copy, probes it for stale content, runs the evaluation gate, and only then publishes
-it by atomically replacing `data/index/current.json` (index/generations.py). A crash or `kill -9`
-before that rename leaves the served generation untouched; the next ingest discards the leftovers.
-Readers (the retriever in every worker) follow `current.json`. The previous generation is kept, so a
-worker that has not yet noticed the switch still answers from an intact index.
+it by replacing the `current` pointer row in one transaction (index/generations.py). A crash or
+`kill -9` before that commit leaves the served generation untouched; the next ingest discards the
+leftovers. Readers (the retriever in every replica) follow the pointer. The previous generation is
+kept, so a replica that has not yet noticed the switch still answers from an intact index.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,17 @@ from ..errors import ChatbotError, LoaderError
 from ..index.generations import (
     Generation,
     Progress,
-    append_publish_log,
     copy_generation,
     discard_unpublished,
     drop_generation,
-    index_dir,
     numbered_generation,
     read_current,
     read_staged,
+    set_pointer,
     staged_report,
-    write_atomic,
 )
 from ..index.indexer import Indexer
 from ..index.locks import ingest_lock
-from ..index.manifest import Manifest
 from ..index.plan import Plan, pipeline_of, plan_changes
 from ..index.report import Change, IndexReport
 from ..index.store import make_client
@@ -70,12 +66,12 @@ class IngestRun:
 def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebuild: bool = False,
                progress: Progress | None = None, show_bar: bool | None = None, client=None,
                override: Override | None = None, user: str = "cli") -> PublishReport:
-    """Validate, build a new generation, probe it, gate it, publish it; holding the data-dir lock."""
+    """Validate, build a new generation, probe it, gate it, publish it; holding the ingest lock."""
     root = Path(root or settings.knowledge_dir)
     if not root.exists():
         raise LoaderError(str(root), "knowledge directory not found")
     steps = _Steps(progress)
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings):
         client = client or make_client(settings)
         current = read_current(settings)
         discard_unpublished(settings, client, current)
@@ -88,7 +84,7 @@ def run_ingest(settings: Settings, embeddings, *, root: Path | None = None, rebu
         if base:
             copy_generation(settings, client, base, target, embeddings, steps("复制当前索引"))
         indexer = Indexer(settings, embeddings, client=client, collection=target.collection,
-                          state_path=target.state_path(settings))
+                          namespace=target.state)
         try:
             index_report, changes = indexer.apply(plan, progress=steps("写入索引"), show_bar=show_bar)
         finally:
@@ -110,13 +106,9 @@ def validate(settings: Settings, embeddings, *, root: Path | None = None, progre
 def _plan(settings: Settings, embeddings, base: Generation | None, root: Path, progress: Progress | None,
           show_bar: bool | None) -> Plan:
     """Validate the knowledge directory against `base` (None: against nothing indexed)."""
-    manifest = Manifest(base.state_path(settings)) if base else None
-    try:
-        return plan_changes(settings, pipeline_of(settings, embeddings.model_id), manifest, root,
-                            progress=progress, show_bar=show_bar)
-    finally:
-        if manifest:
-            manifest.close()
+    manifest = base.manifest(settings) if base else None
+    return plan_changes(settings, pipeline_of(settings, embeddings.model_id), manifest, root,
+                        progress=progress, show_bar=show_bar)
 
 
 def _check_and_publish(run: IngestRun, report: PublishReport, changes: list[Change]) -> PublishReport:
@@ -145,9 +137,9 @@ def _check_and_publish(run: IngestRun, report: PublishReport, changes: list[Chan
         report.blocked += compare(previous, figures, settings.eval_gate_margin)
     target.evaluation = report.evaluation.current if report.evaluation else None
     if report.blocked and run.override is None:
-        write_atomic(index_dir(settings) / "staged.json", asdict(target) | {"report": report.summary()})
-        append_publish_log(settings, {"event": "blocked", "generation": target.number, "by": run.user,
-                                      "reasons": report.blocked})
+        set_pointer(settings, "staged", target, extra={"report": report.summary()},
+                    event={"event": "blocked", "generation": target.number, "by": run.user,
+                           "reasons": report.blocked})
         logger.warning("generation %s not published: %s", target.number, "; ".join(report.blocked))
         return report
     if report.blocked:
@@ -164,9 +156,6 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
     target.published_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     target.previous = ({"number": current.number, "collection": current.collection, "state": current.state}
                        if current else None)
-    write_atomic(index_dir(settings) / "current.json", asdict(target))
-    with contextlib.suppress(FileNotFoundError):
-        (index_dir(settings) / "staged.json").unlink()
     event = {"event": "published", "generation": target.number, "collection": target.collection, "by": user,
              "evaluation": target.evaluation}
     if override is not None:
@@ -174,7 +163,7 @@ def _publish(settings: Settings, client, current: Generation | None, target: Gen
                   "blocked": blocked}
         logger.warning("generation %s published over the gate by %s: %s", target.number, override.by,
                        override.reason)
-    append_publish_log(settings, event)
+    set_pointer(settings, "current", target, event=event, clear=("staged",))
     if current and current.previous:  # two back: no reader can still be on it
         drop_generation(settings, client, current.previous)
     logger.info("published generation %s (%s)", target.number, target.collection)
@@ -184,7 +173,7 @@ def publish_staged(settings: Settings, override: Override, *, client=None) -> Ge
     """Publish the generation the gate held back, on a manager's responsibility (logged)."""
     if not override.reason.strip():
         raise ChatbotError("请填写强制发布的原因。")
-    with ingest_lock(settings.data_dir):
+    with ingest_lock(settings):
         staged = read_staged(settings)
         if staged is None:
             raise ChatbotError("没有等待发布的索引版本。")

@@ -76,6 +76,8 @@ class HybridRetriever:
         version = generation.key if generation else (0, "")
         if not force and version == self._version:
             return
+        if not force and self._version is not None and self._lock.locked():
+            return  # another thread is reloading: answer from the loaded generation meanwhile
         with self._lock:
             if not force and version == self._version:
                 return
@@ -89,17 +91,18 @@ class HybridRetriever:
             token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
             vectors = None
+            exact = self.settings.dense_search == "exact"  # else the vectors stay in Chroma (hnsw mode)
             # Small pages: Chroma's native side keeps its peak allocation, and 5,000-row pages cost
             # 2–3x the memory of 1,000-row pages at 20k chunks (measured with bench/scale.py).
             page = 1000
             for offset in range(0, total, page):
-                batch = self.collection.get(include=["documents", "metadatas", "embeddings"], limit=page,
-                                            offset=offset)
-                page_vectors = np.asarray(batch["embeddings"], dtype=np.float32)
-                page_vectors /= np.maximum(np.linalg.norm(page_vectors, axis=1, keepdims=True), 1e-12)
-                if vectors is None:
-                    vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
-                vectors[offset:offset + len(page_vectors)] = page_vectors
+                batch = self.collection.get(include=["documents", "metadatas", *(["embeddings"] if exact else [])],
+                                            limit=page, offset=offset)
+                if exact:
+                    page_vectors = _unit_rows(np.asarray(batch["embeddings"], dtype=np.float32))
+                    if vectors is None:
+                        vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
+                    vectors[offset:offset + len(page_vectors)] = page_vectors
                 for key, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                     # Tokens become integer ids, and the document body is sliced from the text when
                     # needed: at 100k chunks, kept strings would cost more than everything else.
@@ -172,6 +175,11 @@ class HybridRetriever:
     def size(self) -> int:
         return len(self._units)
 
+    @property
+    def generation(self) -> int | None:
+        """The number of the generation loaded (None before the first publish)."""
+        return self._version[0] if self._version and self._version[1] else None
+
     def _unit(self, key: str) -> tuple[str, dict]:
         """A unit's text and metadata ("" and {} for a key no longer loaded)."""
         position = self._units.position(key)
@@ -226,8 +234,10 @@ class HybridRetriever:
         Chroma's HNSW index is approximate, and in chromadb 1.5.9 the neighbours it misses vary from
         process to process (chroma-core/chroma#7758), so two workers could answer one question
         differently. Exact search is deterministic and cheap here (~12 ms at 100k units)."""
-        vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-        scores = self._vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))  # cosine
+        vector = _unit_rows(np.asarray(self.embeddings.embed_query(query), dtype=np.float32)[None, :])[0]
+        if self.settings.dense_search == "hnsw":
+            return self._dense_hnsw(vector, k)
+        scores = self._vectors @ vector  # cosine
         n = min(k, len(scores))
         if n == 0:
             return []
@@ -235,6 +245,23 @@ class HybridRetriever:
         top = top[np.lexsort((top, -scores[top]))]  # by score, ties in load order
         keys = self._units.keys
         return [(keys[p], float(scores[p])) for p in top]
+
+    def _dense_hnsw(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """For an index too large for every replica to hold every vector (`dense_search=hnsw`): Chroma's
+        HNSW query for `dense_candidates` neighbours, re-ranked by exact cosine over their stored vectors.
+        The order among the candidates is exact; a neighbour outside the pool can be missed (measured in
+        bench/ann_recall.py). With a Chroma server every replica queries the same HNSW index, so replicas
+        agree with each other."""
+        if self.collection is None or not len(self._units):
+            return []
+        found = self.collection.query(query_embeddings=[vector.tolist()], include=["embeddings"],
+                                      n_results=min(max(k, self.settings.dense_candidates), len(self._units)))
+        keys = found["ids"][0]
+        if not keys:
+            return []
+        scores = _unit_rows(np.asarray(found["embeddings"][0], dtype=np.float32)) @ vector
+        order = sorted(range(len(keys)), key=lambda i: (-scores[i], keys[i]))[:k]
+        return [(keys[i], float(scores[i])) for i in order if self._units.position(keys[i]) is not None]
 
     def _chunk(self, key: str, text: str, meta: dict, **scores) -> RetrievedChunk:
         return RetrievedChunk(
@@ -250,6 +277,12 @@ class HybridRetriever:
             metadata=meta,
             **scores,
         )
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (in place), so that a dot product is the cosine."""
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors
 
 
 def _rrf(rank: int | None) -> float:

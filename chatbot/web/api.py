@@ -187,6 +187,7 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
         return {
             "status": "ok" if units and llm != "degraded" and writable else "degraded",
             "index_units": units,
+            "index_generation": assistant.retriever.generation,
             "embeddings": assistant.retriever.embeddings.model_id,
             "llm": llm,
             "llm_error": assistant.llm_status.last_error if assistant.llm_status else None,

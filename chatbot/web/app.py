@@ -3,9 +3,7 @@ wrapped in the security middleware of web/guards.py (README "Security")."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
+import contextlib
 
 from fastapi import Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,9 +23,6 @@ from .staff_ui import build_staff_ui
 from .chat_look import SCRIPT as CHAT_SCRIPT
 from .survey_api import add_survey_route
 from .ui import build_ui, page_style
-
-logger = logging.getLogger(__name__)
-RETENTION_EVERY_S = 24 * 3600
 
 
 def create_app(services: Services, *, background_jobs: bool = False):
@@ -90,8 +85,20 @@ def create_app(services: Services, *, background_jobs: bool = False):
     api.add_middleware(CrossSiteGuard)
     api.add_middleware(BodyLimit, settings=settings)
     api.add_middleware(SecurityHeaders, settings=settings)
-    if background_jobs:
-        start_retention_job(services)
+    serving = api.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        """While the server runs: follow publishes and (`ingest_worker=embedded`) run the ingest jobs and,
+        with `background_jobs`, the retention job; with an external worker, that process runs retention."""
+        services.start_background(retention=background_jobs)
+        try:
+            async with serving(app) as state:
+                yield state
+        finally:
+            services.stop_background()
+
+    api.router.lifespan_context = lifespan
     return api
 
 
@@ -105,19 +112,3 @@ def console_login(directory, audit):
         return user is not None
 
     return check
-
-
-def start_retention_job(services: Services) -> threading.Thread:
-    """Retention at start and then daily (every worker runs it; deleting what is already gone is a no-op)."""
-
-    def loop() -> None:
-        while True:
-            try:
-                services.erasure.enforce_retention(services.settings.retention_days)
-            except Exception as error:  # the job must not die; the next day tries again
-                logger.error("retention job failed error=%s", type(error).__name__)
-            time.sleep(RETENTION_EVERY_S)
-
-    thread = threading.Thread(target=loop, name="retention", daemon=True)
-    thread.start()
-    return thread

@@ -42,9 +42,17 @@ def add_knowledge_routes(router: APIRouter, knowledge: KnowledgeAdmin, needs) ->
         return {"changed": [p.source for p in plan.pending], "deleted": plan.deleted,
                 "errors": [{"path": f.path, "error": f.error} for f in plan.files if f.status == "error"]}
 
-    @router.post("/knowledge/ingest")
+    @router.post("/knowledge/ingest", status_code=202)
     def ingest(request: IngestRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:
-        return run(lambda: knowledge.reingest(current.name, override_reason=request.override_reason)).summary()
+        """Queue a re-ingest; the worker runs it. Poll `GET /knowledge/jobs/{id}` for progress and report."""
+        return {"job": knowledge.reingest(current.name, override_reason=request.override_reason).to_api()}
+
+    @router.get("/knowledge/jobs/{job_id}")
+    def job(job_id: int, current: StaffUser = Depends(needs("knowledge"))) -> dict:
+        found = knowledge.job(job_id)
+        if found is None:
+            raise HTTPException(404, "没有这个导入任务")
+        return {"job": found.to_api()}
 
     @router.post("/knowledge/publish-staged")
     def publish(request: PublishRequest, current: StaffUser = Depends(needs("knowledge"))) -> dict:

@@ -3,6 +3,7 @@ and the knowledge-gap panel (Gradio, Simplified Chinese)."""
 
 import html
 import stat
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -10,7 +11,8 @@ import gradio as gr
 from ..errors import ChatbotError
 from ..knowledge.uploads import ALLOWED_SUFFIXES
 from ..publishing.admin import KnowledgeAdmin, KnowledgeStatus
-from ..publishing.report import FILE_STATUS, format_report
+from ..publishing.jobs import Job
+from ..publishing.report import FILE_STATUS
 from ..staff.accounts import StaffUser
 from ..staff.gaps import GapReporter
 from .access import StaffAccess
@@ -18,6 +20,22 @@ from .gaps_ui import build_gap_panel
 
 EVENT_LABELS = {"published": "发布", "blocked": "拦截"}
 UPLOAD_LABELS = {"saved": "已保存", "replaced": "已替换", "rejected": "已拒绝"}
+JOB_WAIT_S = 3600  # the console follows a job this long; the job itself goes on regardless
+
+
+def job_progress_text(job: dict) -> str:
+    """One line on an ingest job: its number, state and current step (the worker writes it)."""
+    progress = job["progress"]
+    if job["status"] == "queued":
+        step = "等待导入进程" + (f"（第 {job['attempts'] + 1} 次尝试）" if job["attempts"] else "")
+    elif job["status"] == "running":
+        percent = f" {progress['done'] * 100 // max(progress['total'], 1)}%" if progress["total"] else ""
+        step = (progress["text"] or "开始") + percent
+    elif job["status"] == "failed":
+        step = job["error"] or ""
+    else:
+        step = "已发布" if (job["report"] or {}).get("published") else "已结束"
+    return f"导入任务 #{job['id']}（{html.escape(str(job['requested_by']))}）{job['status_label']}：{html.escape(step)}"
 
 
 def format_status(status: KnowledgeStatus) -> str:
@@ -31,7 +49,20 @@ def format_status(status: KnowledgeStatus) -> str:
         override = f" · 强制发布（{html.escape(entry.get('override_reason', ''))}）" if entry.get("override") else ""
         lines.append(f"- {entry['time']} {EVENT_LABELS.get(entry['event'], entry['event'])} 第 {entry['generation']} 版"
                      f" · {html.escape(str(entry.get('by')))}{override}")
+    if status.job:
+        lines.insert(2 if status.staged else 1, f"**最近的导入任务**：{job_progress_text(status.job)}")
     return "  \n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
+
+
+def job_outcome(job: Job) -> tuple[str, list[list]]:
+    """The finished job's report as the console shows it: the text, and the changed files' rows."""
+    if job.status == "failed":
+        raise gr.Error(f"导入任务 #{job.id} 失败：{job.error}")
+    if not job.finished:
+        return f"导入任务 #{job.id} 仍在进行，稍后刷新本页查看结果。", []
+    rows = [[f["path"], FILE_STATUS.get(f["status"], f["status"]), f["chunks_added"], f["chunks_deleted"],
+             f["error"] or ""] for f in job.report["files"] if f["status"] != "unchanged"]
+    return (job.report_text or "").replace("\n", "  \n"), rows
 
 
 def read_uploaded(path, limit: int, cache: Path | None = None) -> tuple[bytes, str | None]:
@@ -87,15 +118,15 @@ def build_knowledge_tab(console: gr.Blocks, knowledge: KnowledgeAdmin | None, ac
         return text, rows
 
     def run_reingest(reason: str, request: gr.Request, progress=gr.Progress()):
+        """Queue the re-ingest for the worker and follow its job row (any replica can show it)."""
         user = manager(request)
-        try:
-            report = knowledge.reingest(user.name, override_reason=reason or "",
-                                        progress=lambda done, total, text: progress(done / max(total, 1), desc=text))
-        except ChatbotError as error:
-            raise gr.Error(str(error))
-        rows = [[f.path, FILE_STATUS.get(f.status, f.status), f.chunks_added, f.chunks_deleted, f.error or ""]
-                for f in report.files if f.status != "unchanged"]
-        return format_report(report).replace("\n", "  \n"), rows, format_status(knowledge.status())
+        job = knowledge.reingest(user.name, override_reason=reason or "")
+        deadline = time.monotonic() + JOB_WAIT_S
+        while not job.finished and time.monotonic() < deadline:
+            progress(job.fraction if job.status == "running" else 0, desc=job_progress_text(job.to_api()))
+            time.sleep(knowledge.settings.job_poll_s)
+            job = knowledge.job(job.id) or job
+        return *job_outcome(job), format_status(knowledge.status())
 
     def publish(reason: str, request: gr.Request):
         user = manager(request)
