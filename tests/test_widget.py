@@ -19,7 +19,7 @@ import pytest
 
 from chatbot.web.embed import origin_patterns
 from demo.bank_site import CUSTOMER_ID, make_server, serve_in_thread
-from tests.conftest import CHROMIUM
+from tests.server import CHROMIUM
 from tests.server import free_port, serve
 
 SECRET = "bank-website-secret-for-the-widget-tests-0123456789"
