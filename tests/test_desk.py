@@ -67,7 +67,7 @@ def _auth(name):
     ("我今年78岁了，想把养老钱全部买理财", "vulnerable_decision", "high"),
     ("为什么冻结我的卡", "own_account", "normal"),
     ("我要转人工", "human_request", "normal"),
-    ("示例银行支持开通数字人民币钱包吗？", "low_confidence", "normal"),
+    ("示例银行支持开通数字人民币钱包吗？", "subject_not_in_knowledge", "normal"),
 ])
 def test_every_trigger_makes_a_ticket_with_its_priority(service, message, reason, priority):
     turn = service.chat("s-" + reason, message)

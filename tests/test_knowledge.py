@@ -230,5 +230,6 @@ def test_the_json_summary_keeps_the_shape_ingest_py_prints():
                    "new_answered": True, "old_gone": True, "removed": ["旧句子。"], "detail": "4/4 个问法得到新答案"}],
         "evaluation": {"previous": {"outcome": 1.0}, "current": {"outcome": 0.9}, "margin": 0.02},
         "override": {"by": "km1", "reason": "先发布"},
+        "consistency": [],
     }
     assert list(report.summary())[:5] == ["added", "updated", "deleted", "skipped", "errors"]

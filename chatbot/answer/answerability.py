@@ -70,14 +70,14 @@ class RetrievalVerdict:
 
 def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, calibration: Calibration, *,
            own_names: tuple[str, ...] = ()) -> RetrievalVerdict:
-    """The verdict on candidates retrieved for a query; `own_names` are this bank's names (never
+    """The verdict on candidates retrieved for a query; `own_names` are this bank's normalised names (never
     another institution)."""
     if not candidates:
         return RetrievalVerdict(candidates, None, 0.0)
     asking = query.asking or query.text
     ours = asking
-    for name in own_names:
-        ours = ours.replace(normalize(name), "本行")
+    for name in own_names:  # already normalised
+        ours = ours.replace(name, "本行")
     terms = tuple(open_world_for(vocabulary).terms(ours)) if vocabulary.units else ()
     top = candidates[0]
     matched = _normalized_passage(_matched_text(top))

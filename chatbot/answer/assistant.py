@@ -14,7 +14,7 @@ from ..payloads import Answer, Basis, Candidate, Citation, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..schema import Card
-from ..text import expand_english
+from ..text import expand_english, normalize
 from .condense import answers_what_is_asked
 from .answerability import CLARIFY_BAND, RetrievalVerdict, assess
 from .confidence import load_calibration
@@ -54,6 +54,8 @@ class Assistant:
         self.calibration = load_calibration()
         self.generator = generator  # None = approved-answer mode
         self.llm_status = generator.status if generator else None
+        # This bank's names as questions are normalised (never another institution), once per process.
+        self._own_names = tuple(normalize(name) for name in (settings.bank_name, DEMO_BANK_NAME))
 
     # --- public --------------------------------------------------------------------------------
 
@@ -122,7 +124,7 @@ class Assistant:
         if query.follow_up and candidates:
             candidates = self._demote_previous_answer(candidates, query)
         return assess(query, candidates, self.retriever.vocabulary, self.calibration,
-                      own_names=(self.settings.bank_name, DEMO_BANK_NAME))
+                      own_names=self._own_names)
 
     def _demote_previous_answer(self, candidates: list[Candidate], query: Query) -> list[Candidate]:
         """A follow-up asks for something beyond the previous answer: unless the follow-up alone
