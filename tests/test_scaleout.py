@@ -213,8 +213,12 @@ def test_kill_9_of_a_replica_or_of_the_worker_mid_ingest_loses_nothing(cluster):
     assert messages[1]["content"] == first["answer"]
     assert ticket in [t["id"] for t in cluster.staff("b", "GET", "/queue", "wang")[1]["tickets"]]
     cluster.start_replica("a").wait_ready()
-    again = cluster.chat("a", session, QUESTION)  # the restarted A continues it, from the served index
-    assert again["session_id"] == session and "4元" in again["answer"]
+    # The restarted A continues it: the hand-off (in PostgreSQL) holds, so the message goes to the ticket.
+    again = cluster.chat("a", session, QUESTION)
+    assert again["session_id"] == session and again["ticket_id"] == ticket and again["answer"] == ""
+    messages = get_json(cluster.replicas["b"].url + f"/api/messages?session_id={session}")["messages"]
+    assert (messages[-1]["role"], messages[-1]["content"]) == ("user", QUESTION)
+    assert "4元" in cluster.chat("a", "scale-restarted", QUESTION)["answer"]  # from the served index
 
     # The worker dies while it writes a new generation: the served answer stays, the job is run again.
     bulk = write_bulk_docs(cluster.knowledge / "docs" / "bulk", 20)
