@@ -73,7 +73,7 @@ class OpenWorld:
 
         pairs = [(word.word, word.flag) for word in jieba.posseg.lcut(text)]
         tokens = [word for word, _ in pairs]
-        self._tags = [flag for _, flag in pairs]
+        tags = [flag for _, flag in pairs]
         marked = self._mark(tokens)
         found: list[UnknownTerm] = []
         i = 0
@@ -84,7 +84,7 @@ class OpenWorld:
             j = i
             while j < len(tokens) and marked[j]:
                 j += 1
-            term = self._judge(tokens, i, j)
+            term = self._judge(tokens, tags, i, j)
             if term:
                 found.append(term)
             i = j
@@ -112,7 +112,7 @@ class OpenWorld:
                     marked[i] = marked[i + 1] = True
         return marked
 
-    def _judge(self, tokens: list[str], start: int, end: int) -> UnknownTerm | None:
+    def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
         # the span belongs to the name ("咕咕" + "贷").
         shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS
@@ -121,7 +121,7 @@ class OpenWorld:
         span = "".join(tokens[start:end])
         if _DETERMINERS.match(span):
             return None
-        named = end - start > 1 or self._tags[start] in _NAME_TAGS
+        named = end - start > 1 or tags[start] in _NAME_TAGS
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
         if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
