@@ -76,14 +76,15 @@ class Assistant:
         started = time.perf_counter()
         query = self._query(message, history, as_of)
         answer, verdict = self._answer(query, choice)
-        if self.generator and answer.outcome == "answered" and verdict is not None and choice is None \
-                and self.generator.judge(query.prompt_question, verdict.candidates) is False:
+        generate = self.generator is not None and answer.outcome == "answered" and verdict is not None
+        if generate and choice is None and self.generator.judge(query.prompt_question, verdict.candidates) is False:
             # One more signal, never the only guard: the LLM can stop an answer the other checks let through,
             # and cannot make one (a failed or unclear judgement leaves the answer to them).
             logger.info("handoff: the llm judged that the best source does not answer matched=%s", answer.matched_id)
             answer = replace(self._low_confidence(verdict, query, reason="llm_judged_unanswered"),
                              basis=answer.basis)
-        if self.generator and answer.outcome == "answered" and verdict is not None:
+            generate = False
+        if generate:
             events = self.generator.stream(query.prompt_question, verdict.candidates, answer)
         else:
             events = _stream_text(answer)
