@@ -112,6 +112,17 @@ def test_fraud_in_progress_is_still_handed_off_at_once(demo_assistant):
     assert answer.outcome == "handoff" and answer.priority == "urgent"
 
 
+def test_a_colloquial_fraud_report_and_a_demand_for_a_manager_go_to_a_person(demo_assistant):
+    """Before: 忽悠 and 俺 were not fraud words (an ordinary low-confidence hand-off), and 行长 was not a
+    banking word (the demand was refused as out of scope)."""
+    fraud = demo_assistant.ask("俺刚才被人忽悠着把三万块转过去了，咋办")
+    assert (fraud.outcome, fraud.handoff_reason, fraud.priority) == ("handoff", "fraud_in_progress", "urgent")
+    manager = demo_assistant.ask("叫你们行长出来跟我说")
+    assert (manager.outcome, manager.handoff_reason) == ("handoff", "human_request")
+    gold = demo_assistant.ask("你们行有黄金积存吗")  # a banking question the knowledge base does not answer
+    assert gold.outcome == "handoff", gold.text
+
+
 # --- 3. clarifying questions --------------------------------------------------------------------------
 
 def test_close_candidates_ask_which_question_was_meant_and_a_click_answers_it(demo_assistant):

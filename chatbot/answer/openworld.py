@@ -126,15 +126,17 @@ class OpenWorld:
         if shaped:
             end += 1
         span = "".join(tokens[start:end])
-        if _DETERMINERS.match(span) or self._phrase(span, tokens[start - 1] if start else ""):
+        if _DETERMINERS.match(span):
             return None
-        named = end - start > 1 or tags[start] in _NAME_TAGS
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
         if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
         if INSTITUTION_SUFFIX.fullmatch(after):
             return UnknownTerm(span + after, institution=True)
+        if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
+            return None
+        named = end - start > 1 or tags[start] in _NAME_TAGS
         # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
         counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
