@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from chatbot.answer.compound import split_compound
 from chatbot.answer.openworld import open_world_for
 from chatbot.answer.replies import CLARIFY_MESSAGE
 from chatbot.answer.wording import corrector_for
@@ -202,3 +203,30 @@ def test_a_card_edited_against_its_cited_article_is_not_published(tmp_path, demo
 
     publish_staged(settings, Override(by="km1", reason="年费政策已调整，条款随后更新"))
     assert "5次" in build_assistant(settings, embeddings=embeddings, auto_ingest=False).ask("信用卡年费怎么免").text
+
+
+# --- 5. questions about two things at once ----------------------------------------------------------------
+
+def test_a_question_about_two_things_is_answered_half_by_half(demo_assistant):
+    """Before: one card answered half (the credit card's annual fee) and the debit card was left out."""
+    answer = demo_assistant.ask("信用卡和借记卡的年费分别是多少")
+    assert answer.outcome == "answered"
+    assert "关于信用卡的年费" in answer.text and "首年免" in answer.text
+    assert "关于借记卡的年费" in answer.text and "免收借记卡年费" in answer.text
+    assert answer.basis.retrieved[0] == "card-credit-annual-fee" and len(set(answer.basis.retrieved)) == 2
+    assert answer.citations  # the sources of both halves are shown
+
+
+def test_two_things_are_answered_only_when_both_halves_are(demo_assistant):
+    answer = demo_assistant.ask("喵喵贷和咕咕贷的利率分别是多少")  # neither is a product the knowledge base names
+    assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge" and not answer.citations
+
+
+@pytest.mark.parametrize("question, halves", [
+    ("二类户和三类户的限额分别是多少？", ("二类户的限额是多少?", "三类户的限额是多少?")),
+    ("投诉处理的期限和征信异议的答复期限,分别是多少天?", ("投诉处理的期限是多少天?", "征信异议的答复期限是多少天?")),
+    ("存款和理财产品有什么风险提示", None),  # no comparison: one question about both
+])
+def test_how_a_comparison_question_is_split(question, halves):
+    found = split_compound(normalize(question))
+    assert (found.questions if found else None) == halves

@@ -17,6 +17,7 @@ from ..schema import Card
 from ..text import expand_english, normalize
 from .condense import answers_what_is_asked
 from .answerability import CLARIFY_BAND, RetrievalVerdict, assess
+from .compound import split_compound
 from .confidence import load_calibration
 from .generate import GroundedGenerator
 from .query import build_query
@@ -34,6 +35,7 @@ from .replies import (
     SUGGESTION_PREFIX,
     TOO_LONG_MESSAGE,
     UNKNOWN_TERM_MESSAGE,
+    COMPOUND_ANSWER,
 )
 from .wording import corrector_for
 
@@ -186,7 +188,37 @@ class Assistant:
             return self._rule_answer(rule, query.as_of), None
 
         verdict = self._retrieve(query)
-        return replace(self._retrieval_answer(verdict, query), basis=verdict.basis()), verdict
+        answer = replace(self._retrieval_answer(verdict, query), basis=verdict.basis())
+        if answer.outcome in ("answered", "handoff", "clarify") and not query.follow_up:
+            both = self._compound_answer(query)  # one card answers half of such a question at most
+            if both is not None:
+                return both, None
+        return answer, verdict
+
+    def _compound_answer(self, query: Query) -> Answer | None:
+        """A question about two things at once (compound.py), answered half by half: only when both halves
+        are answered, each from its own card; otherwise None and the single-question outcome stands."""
+        halves = split_compound(query.text)
+        if halves is None:
+            return None
+        answers = []
+        for question in halves.questions:
+            part = self._query(question, None, query.as_of)
+            verdict = self._retrieve(part)
+            answer = self._retrieval_answer(verdict, part)
+            if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
+                return None
+            answers.append(answer)
+        first, second = answers
+        if first.matched_id == second.matched_id:
+            return None
+        logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
+        text = COMPOUND_ANSWER.format(first=halves.first, first_answer=first.text, second=halves.second,
+                                      second_answer=second.text)
+        citations = first.citations + [c for c in second.citations if c not in first.citations]
+        return Answer("answered", text, citations=citations, confidence=min(first.confidence, second.confidence),
+                      topic=first.topic, matched_id=first.matched_id,
+                      basis=Basis("retrieval", retrieved=(first.matched_id, second.matched_id)))
 
     def _retrieval_answer(self, verdict: RetrievalVerdict, query: Query) -> Answer:
         if not verdict.candidates:
