@@ -152,7 +152,7 @@ def test_explain_names_the_generation_and_card_version_of_an_answer_given_before
                             env={"PATH": "/usr/bin:/bin", "CHATBOT_DATA_DIR": str(settings.data_dir)})
     assert result.returncode == 0, result.stderr
     assert "索引版本：第 1 代" in result.stdout and "知识卡片：card-test-atm-fee，第 1 版" in result.stdout
-    assert "2元" in result.stdout and "大模型：未使用" in result.stdout
+    assert "2元" in result.stdout and "生成方式：知识卡片原文（大模型未使用：未配置大模型" in result.stdout
     missing = subprocess.run([sys.executable, "-m", "chatbot", "explain", "999999"], cwd=ROOT, capture_output=True,
                              text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "CHATBOT_DATA_DIR": str(settings.data_dir)})
     assert missing.returncode == 1 and "没有找到" in missing.stderr
