@@ -164,6 +164,10 @@ class Answer:
     options: tuple[Option, ...] = ()  # the choices of a clarifying question (outcome "clarify")
     handoff_offer: bool = False  # answered, and a person is offered in the same reply (如需人工协助…)
     basis: Basis | None = field(default=None, compare=False, repr=False)
+    # Who wrote the text (the audit trail): the LLM model when its text was served, otherwise why not
+    # (answer/llm.py FALLBACK_LABELS: "disabled", "not_needed", "timeout", "blocked:<rule>", …).
+    generated_by: str | None = field(default=None, compare=False, repr=False)
+    llm_fallback: str | None = field(default=None, compare=False, repr=False)
 
     def to_api(self) -> dict:
         """The `/api/chat` response shape of the design."""

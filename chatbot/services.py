@@ -114,7 +114,7 @@ def build_assistant(settings: Settings, *, embeddings=None, retriever: HybridRet
     generator = None
     if model is not None:
         generator = GroundedGenerator(model, status, bank_name=settings.bank_name, hotline=settings.hotline,
-                                      budget_tokens=settings.llm_context_tokens)
+                                      budget_tokens=settings.llm_context_tokens, model_name=settings.llm_model)
     assistant = Assistant(settings, retriever=retriever, generator=generator)
     assistant.llm_status = status
     return assistant

@@ -5,6 +5,7 @@ record manager (`index/`), and the ingest jobs (`publishing/jobs.py`) all live t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -16,6 +17,11 @@ from .config import Settings
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive: how every table of the shared database stores a moment."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def database_url(settings: Settings) -> str:

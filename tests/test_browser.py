@@ -267,6 +267,20 @@ def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
     # if a poll read the state just before the question was stored.
     customer.wait_for_selector("#xb-agent", state="hidden", timeout=15000)
 
+    # 满意度评价: the resolved ticket makes the chat offer the survey (its timer checks every 10 s), once.
+    customer.wait_for_selector("#xb-survey", state="visible", timeout=30000)
+    customer.locator("#xb-stars label").first.click()  # ★★★★★
+    customer.fill("#xb-comment textarea", "王芳处理得很及时")
+    customer.click("#xb-survey-send")
+    customer.wait_for_selector("#xb-survey-note >> text=感谢您的评价", timeout=30000)
+    assert not customer.is_visible("#xb-survey")
+    customer.click("#xb-end")  # rating again is refused
+    customer.wait_for_selector("#xb-survey-note >> text=您已评价过本次服务", timeout=30000)
+    assert _query(app_url, f"SELECT stars, comment FROM surveys WHERE ticket_id = '{ticket_id}'") == \
+        [(5, "王芳处理得很及时")]
+    expert.wait_for_selector("#xb-ticket-info >> text=王芳处理得很及时", timeout=30000)  # the open ticket redraws
+    assert "客户评价：★★★★★（5星）" in expert.inner_text("#xb-ticket-info")
+
     expert.click("#xb-logout")
     expert.wait_for_selector("input[type=password]", timeout=30000)  # signed out: the login form again
     expert.context.close()

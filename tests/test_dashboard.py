@@ -10,8 +10,9 @@ import pytest
 from chatbot.conversations.db import Database
 from chatbot.conversations.models import Conversation, Message, Ticket
 from chatbot.conversations.ops_models import AnswerAudit, InspectionHit, Survey
-from chatbot.staff.dashboard import Period, compute, flat_figures, load
-from chatbot.web.dashboard_ui import change, kpi_markdown, outcome_rows, percent
+from chatbot.conversations.handoff import reason_label
+from chatbot.staff.dashboard import DashboardService, Period, compute, flat_figures, load
+from chatbot.web.dashboard_ui import bar_frame, change, kpi_markdown, outcome_rows, percent, reason_rows
 
 START = dt.datetime(2026, 11, 1)
 PERIOD = Period(START, START + dt.timedelta(days=7))
@@ -134,3 +135,28 @@ def test_csv_rows_and_console_formatting(rows):
     assert "【演示数据】本期含 1 个演示会话" in markdown
     assert outcome_rows(figures)[0] == ["已解决（客户确认）", 2, 0]
     assert percent(None) == "—" and change(3, 3) == "持平" and change(5, 2) == "↑3"
+
+
+def test_each_card_that_requires_a_hand_off_is_its_own_reason_on_the_chart(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'cards.sqlite'}")
+    with db.session.begin() as session:
+        b = Builder(session)
+        for session_id, day, reason in (("c1", 0, "card:card-stolen"), ("c2", 1, "card:card-fee"),
+                                        ("c3", 2, "card:card-stolen"), ("c4", 2, "complaint"),
+                                        ("p1", -2, "card:card-gone")):  # the previous period: a withdrawn card
+            b.conversation(session_id, day, [user(), answer(None, outcome="handoff", reason=reason)])
+    titles = {"card-stolen": "信用卡被盗刷（转人工）", "card-fee": "申请退还信用卡费用（转人工）"}
+    service = DashboardService(db, card_title=titles.get)
+    figures = service.figures(7, now=NOW)
+    assert figures["outcomes"]["current"]["handoff_by_reason"] == {"card:card-stolen": 2, "card:card-fee": 1,
+                                                                   "complaint": 1}
+    assert figures["labels"]["handoff_reasons"] == {
+        "card:card-stolen": "卡片规定转人工：信用卡被盗刷", "card:card-fee": "卡片规定转人工：申请退还信用卡费用",
+        "complaint": "客户投诉", "card:card-gone": "卡片规定转人工：card-gone"}
+    rows = reason_rows(figures)
+    assert sorted(rows) == sorted([["卡片规定转人工：信用卡被盗刷", 2, 0], ["卡片规定转人工：申请退还信用卡费用", 1, 0],
+                                   ["客户投诉", 1, 0], ["卡片规定转人工：card-gone", 0, 1]])
+    assert sorted(bar_frame(rows, "原因")["原因"]) == sorted(r[0] for r in rows)  # one bar each
+    csv = service.csv(figures).decode("utf-8-sig")
+    assert "handoff_by_reason.card:card-stolen,2," in csv and "信用卡被盗刷" not in csv  # the CSV keeps the codes
+    assert reason_label("card:card-stolen") == "知识卡片要求转人工"  # elsewhere (no titles) as before

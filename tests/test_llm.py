@@ -178,3 +178,47 @@ def test_the_llm_cannot_make_an_answer_the_checks_refused(assistant, llm_server)
     answer = assistant.ask("喵喵分期逾期了会冻结账户吗？")
     assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge"
     assert llm_server.requests == []
+
+
+# --- the audit trail names the LLM only when its text was served (issue 16, item 4) ---------------------
+
+def test_the_audit_trail_names_the_model_only_when_the_llms_text_was_served(llm_server, demo_data_dir, embeddings,
+                                                                            tmp_path, capsys):
+    import argparse
+
+    from chatbot.cli.explain import run as explain
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.service import ChatService
+
+    database_url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+
+    def service(timeout: float) -> ChatService:
+        settings = make_settings(demo_data_dir, llm_base_url=llm_server.base_url, llm_timeout_s=timeout,
+                                 llm_max_retries=1, llm_model="qwen-audit-test")
+        assistant = build_assistant(settings, embeddings=embeddings, auto_ingest=False)
+        return ChatService(assistant, Database(database_url), settings)
+
+    def explained(message_id: int) -> str:
+        settings = make_settings(tmp_path, database_url=database_url)
+        assert explain(argparse.Namespace(message_id=message_id, json=False), settings) == 0
+        return capsys.readouterr().out
+
+    served, slow = service(timeout=2.0), service(timeout=0.5)
+    llm_server.script(Reply("是"), Reply("示例银行信用卡的免息还款期最长为56天[1]。"))
+    generated = served.chat("audit-1", QUESTION)
+    assert generated.answer.text == "示例银行信用卡的免息还款期最长为56天[1]。"
+    assert served.trail.get(generated.answer_message_id).llm_model == "qwen-audit-test"
+    assert "生成方式：大模型 qwen-audit-test" in explained(generated.answer_message_id)
+
+    llm_server.script(Reply("是"), Reply("示例银行信用卡的免息还款期最长为56天[1]。", delay_s=2.0))
+    timed_out = slow.chat("audit-2", QUESTION)
+    assert APPROVED_FIGURE in timed_out.answer.text and timed_out.answer.text != generated.answer.text
+    assert slow.trail.get(timed_out.answer_message_id).llm_model is None
+    assert "生成方式：知识卡片原文（大模型未使用：超时）" in explained(timed_out.answer_message_id)
+
+    llm_server.script(Reply("是"), Reply("示例银行信用卡的免息还款期最长为60天[1]。"))  # a wrong figure
+    blocked = served.chat("audit-3", QUESTION)
+    assert served.trail.get(blocked.answer_message_id).llm_model is None
+    assert "大模型未使用：生成内容未通过核验（数字不在所引资料中）" in explained(blocked.answer_message_id)
+    handoff = served.chat("audit-4", "我刚把钱转到了安全账户")  # a rule: the LLM has no say
+    assert "（大模型未使用：此类回答不经大模型（规则" in explained(handoff.answer_message_id)

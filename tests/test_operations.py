@@ -127,6 +127,23 @@ def test_survey_is_stored_once_and_shown_on_the_ticket(chat):
     assert (counts["surveys"], counts["answer_audit"]) == (1, 1) and service.surveys.get(session_id) is None
 
 
+def test_the_survey_is_offered_once_after_the_ticket_is_resolved(chat):
+    service, ops = chat
+    desk, wang = Desk(service), StaffDirectory.from_settings(service.settings).get("wang")
+    ticket_id = service.chat("s-rate", "我要投诉你们网点的柜员态度太差").answer.ticket_id
+    assert not service.surveys.offered_after_resolution("s-rate")  # waiting for an expert
+    desk.claim(ticket_id, wang)
+    assert not service.surveys.offered_after_resolution("s-rate")  # being served
+    desk.resolve(ticket_id, wang, "complaint_registered", "已登记，转网点负责人")
+    assert service.surveys.offered_after_resolution("s-rate")
+    assert not service.surveys.offered_after_resolution("s-other")  # a conversation without a ticket
+    assert service.surveys.submit("s-rate", 5, "处理得很快") is True
+    assert not service.surveys.offered_after_resolution("s-rate")  # once per conversation
+    assert service.surveys.submit("s-rate", 1) is False
+    survey = ops.surveys.get("s-rate")
+    assert (survey.ticket_id, survey.stars, survey.comment) == (ticket_id, 5, "处理得很快")  # on the ticket
+
+
 def test_explain_names_the_generation_and_card_version_of_an_answer_given_before_a_reingest(tmp_path, embeddings):
     knowledge = write_small_kb(tmp_path / "knowledge")
     settings = make_settings(tmp_path / "data", knowledge)
@@ -152,7 +169,7 @@ def test_explain_names_the_generation_and_card_version_of_an_answer_given_before
                             env={"PATH": "/usr/bin:/bin", "CHATBOT_DATA_DIR": str(settings.data_dir)})
     assert result.returncode == 0, result.stderr
     assert "索引版本：第 1 代" in result.stdout and "知识卡片：card-test-atm-fee，第 1 版" in result.stdout
-    assert "2元" in result.stdout and "大模型：未使用" in result.stdout
+    assert "2元" in result.stdout and "生成方式：知识卡片原文（大模型未使用：未配置大模型" in result.stdout
     missing = subprocess.run([sys.executable, "-m", "chatbot", "explain", "999999"], cwd=ROOT, capture_output=True,
                              text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "CHATBOT_DATA_DIR": str(settings.data_dir)})
     assert missing.returncode == 1 and "没有找到" in missing.stderr

@@ -79,17 +79,19 @@ class Assistant:
         query = self._query(message, history, as_of)
         answer, verdict = self._answer(query, choice)
         generate = self.generator is not None and answer.outcome == "answered" and verdict is not None
+        # Why the LLM's text is not served, when it is not (the generator says why for its own fallbacks).
+        skipped = None if generate else "disabled" if self.generator is None else "not_needed"
         if generate and choice is None and self.generator.judge(query.prompt_question, verdict.candidates) is False:
             # One more signal, never the only guard: the LLM can stop an answer the other checks let through,
             # and cannot make one (a failed or unclear judgement leaves the answer to them).
             logger.info("handoff: the llm judged that the best source does not answer matched=%s", answer.matched_id)
             answer = replace(self._low_confidence(verdict, query, reason="llm_judged_unanswered"),
                              basis=answer.basis)
-            generate = False
+            generate, skipped = False, "judged_unanswered"
         if generate:
             events = self.generator.stream(query.prompt_question, verdict.candidates, answer)
         else:
-            events = _stream_text(answer)
+            events = _stream_text(replace(answer, llm_fallback=skipped))
         for event in events:
             if event.kind == "final":
                 final = event.answer

@@ -20,7 +20,7 @@ from ..knowledge.splitter import count_tokens
 from ..payloads import Answer, Candidate, Citation, Event, RetrievedChunk, article_title, card_source
 from ..pii import mask_pii
 from ..schema import Card
-from .llm import LLMStatus
+from .llm import LLMStatus, failure_kind
 from .prompts import (
     ANSWER_SYSTEM,
     ANSWER_USER,
@@ -98,8 +98,10 @@ def render_sources(sources: list[Source]) -> str:
 
 
 class GroundedGenerator:
-    def __init__(self, model, status: LLMStatus, *, bank_name: str, hotline: str, budget_tokens: int):
+    def __init__(self, model, status: LLMStatus, *, bank_name: str, hotline: str, budget_tokens: int,
+                 model_name: str = ""):
         self.model = model
+        self.model_name = model_name or getattr(model, "model_name", None) or type(model).__name__
         self.status = status
         self.bank_name = bank_name
         self.hotline = hotline
@@ -167,7 +169,7 @@ class GroundedGenerator:
         """Verified sentences as they come; on any failure the approved answer replaces them."""
         sources = sources_for(candidates, self.budget_tokens)
         if not sources:
-            yield from _approved(approved, shown=False)
+            yield from _approved(approved, "no_sources", shown=False)
             return
         texts = [s.text for s in sources]
         shown = False
@@ -185,16 +187,17 @@ class GroundedGenerator:
                 raise VerificationFailed(rule)
         except VerificationFailed as failure:
             logger.warning("llm answer blocked rule=%s answer=%s", failure.rule, mask_pii(answer_text)[:200])
-            yield from _approved(approved, shown=shown)
+            yield from _approved(approved, f"blocked:{failure.rule}", shown=shown)
             return
         except Exception as exc:  # connection refused, timeout, 5xx, malformed reply
             self.status.failed(f"{type(exc).__name__}: {exc}")
             logger.warning("llm failed error=%s detail=%s", type(exc).__name__, str(exc)[:200])
-            yield from _approved(approved, shown=shown)
+            yield from _approved(approved, failure_kind(exc), shown=shown)
             return
         self.status.ok()
         citations = [sources[n - 1].citation() for n in cited_indexes(answer_text)]
-        final = replace(approved, text=answer_text.strip(), citations=citations)
+        final = replace(approved, text=answer_text.strip(), citations=citations, generated_by=self.model_name,
+                        llm_fallback=None)
         yield Event("final", answer=final)
 
     def _sentences(self, question: str, sources: list[Source]) -> Iterator[str]:
@@ -229,9 +232,10 @@ class GroundedGenerator:
             raise RuntimeError("the LLM returned an empty reply")
 
 
-def _approved(approved: Answer, *, shown: bool) -> Iterator[Event]:
+def _approved(approved: Answer, fallback: str, *, shown: bool) -> Iterator[Event]:
+    """The approved answer instead of the LLM's, with why (`fallback`, a FALLBACK_LABELS code)."""
     if shown:
         yield Event("replace", approved.text)
     else:
         yield Event("delta", approved.text)
-    yield Event("final", answer=approved)
+    yield Event("final", answer=replace(approved, llm_fallback=fallback))

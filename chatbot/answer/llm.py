@@ -1,4 +1,5 @@
-"""The optional LLM: any OpenAI-compatible endpoint through langchain-openai's ChatOpenAI."""
+"""The optional LLM: any OpenAI-compatible endpoint through langchain-openai's ChatOpenAI, its health, and
+the reasons its text may not be served (the audit trail names them)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,32 @@ import time
 
 from ..config import Settings
 from ..errors import ConfigError
+from .verify import RULE_LABELS
 
 logger = logging.getLogger(__name__)
+
+# Why the LLM's text was not served (Answer.llm_fallback; "blocked:<rule>" names the verification rule).
+FALLBACK_LABELS = {
+    "disabled": "未配置大模型（审核答案模式）",
+    "not_needed": "此类回答不经大模型（规则、客户所选选项、澄清、转人工或拒答）",
+    "judged_unanswered": "大模型判断资料未回答客户的问题",
+    "no_sources": "没有可供生成的资料",
+    "timeout": "超时",
+    "error": "调用失败",
+    "blocked": "生成内容未通过核验",
+}
+
+
+def fallback_label(code: str) -> str:
+    """The Chinese reason of a fallback code; "blocked:number_not_in_sources" → 生成内容未通过核验（…）."""
+    kind, _, rule = code.partition(":")
+    label = FALLBACK_LABELS.get(kind, kind)
+    return f"{label}（{RULE_LABELS.get(rule, rule)}）" if rule else label
+
+
+def failure_kind(error: Exception) -> str:
+    """A failed call as a fallback code: "timeout" (the client gave up waiting) or "error"."""
+    return "timeout" if isinstance(error, TimeoutError) or "Timeout" in type(error).__name__ else "error"
 
 
 class LLMStatus:

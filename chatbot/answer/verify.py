@@ -15,6 +15,10 @@ from ..text import normalize
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Amounts, days, percentages, phone numbers: digit runs with their separators, e.g. 400-000-0000, 0.6, 13%.
 _NUMBER = re.compile(r"\d+(?:[.,\-]\d+)*")
+# The rules below, as staff read them (the audit trail of an answer the checks blocked).
+RULE_LABELS = {"forbidden_phrase": "含禁用表述", "unmasked_pii": "含未脱敏的个人信息",
+               "number_not_in_sources": "数字不在资料中", "number_not_in_cited_source": "数字不在所引资料中",
+               "empty_answer": "空回答", "no_citation": "未标注引用", "citation_out_of_range": "引用了不存在的资料"}
 
 
 def numbers_in(text: str) -> list[str]:

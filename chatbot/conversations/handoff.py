@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from ..config import Settings
@@ -31,11 +32,20 @@ GAP_HANDOFF_REASONS = ("low_confidence", "repeated_failure", "figure_not_in_know
                        "term_not_in_knowledge", "attribute_not_in_knowledge", "llm_judged_unanswered")
 
 
-def reason_label(reason: str | None) -> str:
+CARD_REASON = "card:"  # the reason of a card that requires a hand-off: card:<card id>
+CARD_HANDOFF = "知识卡片要求转人工"
+
+
+def reason_label(reason: str | None, card_title: Callable[[str], str | None] | None = None) -> str:
+    """The reason as staff read it. With `card_title` (card id -> title, None when unknown), a card's hand-off
+    names the card: 卡片规定转人工：信用卡被盗刷 (without it, every card reads 知识卡片要求转人工)."""
     if not reason:
         return ""
-    if reason.startswith("card:"):
-        return "知识卡片要求转人工"
+    if reason.startswith(CARD_REASON):
+        if card_title is None:
+            return CARD_HANDOFF
+        card_id = reason.removeprefix(CARD_REASON)
+        return f"卡片规定转人工：{(card_title(card_id) or card_id).removesuffix('（转人工）')}"
     return REASON_LABELS.get(reason, reason)
 
 

@@ -39,6 +39,10 @@ class SurveyStore:
         with self.db.session() as session:
             return session.get(Survey, session_id)
 
+    def offered_after_resolution(self, session_id: str) -> bool:
+        """The chat offers the survey now: the conversation's ticket is resolved and it was not rated yet."""
+        return self.get(session_id) is None and self.resolved_ticket(session_id)
+
     def resolved_ticket(self, session_id: str) -> bool:
         """The conversation has a resolved ticket (the survey is offered then)."""
         with self.db.session() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from ..answer.llm import fallback_label
 from ..payloads import Answer
 from .db import Database
 from .handoff import reason_label
@@ -38,16 +39,15 @@ class AnswerTrail:
                   "rule": basis.rule if basis else None,
                   "retrieved": list(basis.retrieved) if basis else [],
                   "signals": asdict(basis.signals) if basis and basis.signals else None,
-                  "priority": answer.priority}
+                  "priority": answer.priority, "llm_fallback": answer.llm_fallback}
         passages = [{"id": c.id, "title": c.title} for c in answer.citations if c.id != card_id]
-        uses_llm = self.assistant.generator is not None and answer.outcome == "answered" and checks["decided_by"] == "retrieval"
         with self.db.session.begin() as session:
             session.merge(AnswerAudit(
                 message_id=message_id, session_id=session_id, generation=generation or None,
                 collection=collection or None, card_id=card_id, card_version=card.version if card else None,
                 passages=json.dumps(passages, ensure_ascii=False), confidence=answer.confidence,
                 checks=json.dumps(checks, ensure_ascii=False), outcome=answer.outcome,
-                reason=answer.handoff_reason, llm_model=self.assistant.settings.llm_model if uses_llm else None))
+                reason=answer.handoff_reason, llm_model=answer.generated_by))
 
     def get(self, message_id: int) -> AnswerAudit | None:
         with self.db.session() as session:
@@ -89,5 +89,15 @@ def explain_text(audit: AnswerAudit, content: str | None = None) -> str:
     if checks.get("signals"):
         signals = checks["signals"]
         lines.append("检索信号：" + "，".join(f"{k}={v:.3f}" for k, v in signals.items()))
-    lines.append(f"大模型：{audit.llm_model}" if audit.llm_model else "大模型：未使用（审核答案模式）")
+    lines.append(f"生成方式：{generation_text(audit, details)}")
     return "\n".join(lines)
+
+
+def generation_text(audit: AnswerAudit, details: dict) -> str:
+    """Who wrote the served text: the LLM (its model), or the approved text and why the LLM's was not served."""
+    if audit.llm_model:
+        return f"大模型 {audit.llm_model}"
+    served = ("知识卡片原文" if audit.card_id else
+              "政策文件原文摘录" if audit.outcome == "answered" and details["passages"] else "固定话术")
+    fallback = details["checks"].get("llm_fallback")  # none: an answer of the service itself (转人工 button…)
+    return f"{served}（大模型未使用：{fallback_label(fallback)}）" if fallback else f"{served}（未经大模型）"

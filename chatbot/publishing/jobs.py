@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from ..config import Settings
 from ..index.state import state_engine
-from ..sql import create_tables, is_postgres
+from ..sql import create_tables, is_postgres, utcnow
 
 metadata = MetaData()
 
@@ -45,10 +45,6 @@ jobs = Table(
 )
 
 STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import datetime as dt
 import json
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 
 from ..conversations.db import Database
+from ..conversations.handoff import reason_label
 from ..conversations.models import Conversation, Message, Ticket, utcnow
 from ..conversations.ops_models import AnswerAudit, InspectionHit, Survey
 from ..spreadsheet import csv_bytes
@@ -274,18 +276,27 @@ def _spread(values: list[float]) -> dict:
 CSV_HEADERS = ["面板", "指标", "本期", "上期"]
 
 
+def reason_labels(figures: dict, card_title: Callable[[str], str | None] | None = None) -> dict[str, str]:
+    """The hand-off reasons of both periods as staff read them, each card that requires a hand-off by its
+    own title (the figures, the JSON and the CSV keep the codes)."""
+    reasons = figures["outcomes"]["current"]["handoff_by_reason"] | figures["outcomes"]["previous"]["handoff_by_reason"]
+    return {reason: reason_label(reason, card_title) for reason in reasons}
+
+
 class DashboardService:
     """The figures of the last `days` days against the `days` before, with the gap report's top clusters."""
 
-    def __init__(self, db: Database, gaps=None):
+    def __init__(self, db: Database, gaps=None, card_title: Callable[[str], str | None] | None = None):
         self.db = db
         self.gaps = gaps  # a GapReporter; None: no gap trends
+        self.card_title = card_title  # card id -> its title (None: unknown), to name the cards' hand-offs
 
     def figures(self, days: int = 7, *, now: dt.datetime | None = None) -> dict:
         period = Period.last_days(days, now)
         window = Period(period.previous().start, period.end)
         figures = compute(load(self.db, window), period, now=now)
         figures["gap_trends"] = self._gap_trends(period, window, now) if self.gaps is not None else []
+        figures["labels"] = {"handoff_reasons": reason_labels(figures, self.card_title)}
         return figures
 
     def _gap_trends(self, period: Period, window: Period, now: dt.datetime | None) -> list[dict]:

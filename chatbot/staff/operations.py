@@ -27,7 +27,14 @@ class Operations:
         """Operations over the chat service's database; from now on every message it stores is inspected."""
         inspector = Inspector(chat.db)
         chat.conversations.listeners.append(inspector.on_message)
-        return cls(DashboardService(chat.db, gaps), inspector, StaffAuditLog(chat.db), chat.trail, chat.surveys)
+        retriever = chat.assistant.retriever
+
+        def card_title(card_id: str) -> str | None:  # the version in force today (a withdrawn card: its id)
+            card = retriever.card(card_id)
+            return card.title if card else None
+
+        return cls(DashboardService(chat.db, gaps, card_title), inspector, StaffAuditLog(chat.db), chat.trail,
+                   chat.surveys)
 
     def save_rules(self, text: str, user: str, note: str = "") -> int:
         """A new version of the inspection rules (validated), recorded in the staff action log."""

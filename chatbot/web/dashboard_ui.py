@@ -86,8 +86,10 @@ def outcome_rows(figures: dict) -> list[list]:
 
 
 def reason_rows(figures: dict) -> list[list]:
+    """Hand-offs by reason, labelled as figures["labels"] says (each card hand-off by its card's title)."""
+    labels = figures.get("labels", {}).get("handoff_reasons", {})
     return comparison_table(figures["outcomes"]["current"]["handoff_by_reason"],
-                            figures["outcomes"]["previous"]["handoff_by_reason"], reason_label)
+                            figures["outcomes"]["previous"]["handoff_by_reason"], lambda r: labels.get(r) or reason_label(r))
 
 
 def star_rows(figures: dict) -> list[list]:

@@ -304,8 +304,7 @@ def build_survey(service: ChatService, session_of, session) -> None:
         return gr.update(visible=True), ""
 
     def after_resolution(session_id, request: gr.Request):
-        session_id = current(session_id, request)
-        if service.surveys.get(session_id) or not service.surveys.resolved_ticket(session_id):
+        if not service.surveys.offered_after_resolution(current(session_id, request)):
             return gr.skip(), gr.skip()
         return gr.update(visible=True), gr.Timer(active=False)
 
