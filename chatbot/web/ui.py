@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..answer.assistant import SUGGESTION_PREFIX
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
-from ..payloads import Answer, Citation
+from ..payloads import Answer, Citation, Option
 from ..text import clean_text
 from .chat_look import NO_FEEDBACK, footer_html, header_html, link_hotline, page_css, split_suggestions
 from .guards import RateLimiter
@@ -79,13 +79,14 @@ def answer_message(answer: Answer, hotline: str = "") -> dict:
     return message
 
 
-def stored_message(message: Message, hotline: str = "") -> dict:
-    """A stored assistant message as it was first shown: the text, its sources and suggestions."""
+def stored_message(message: Message, hotline: str = "", options: tuple[Option, ...] = ()) -> dict:
+    """A stored assistant message as it was first shown: the text, its sources, its suggestions and the
+    options of a clarifying question (stored beside it)."""
     try:
         citations = [Citation(**c) for c in json.loads(message.citations or "[]")]
     except (TypeError, ValueError):
         citations = []
-    return answer_message(Answer(message.outcome or "answered", message.content, citations), hotline)
+    return answer_message(Answer(message.outcome or "answered", message.content, citations, options=options), hotline)
 
 
 def welcome_message(bank_name: str) -> dict:
@@ -159,6 +160,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         ids: list[int | None] = [None]
         feedback: list[str | None] = [None]
         last_seen = 0
+        options = service.conversations.clarify_options(session_id)
         for message in service.conversations.messages(session_id):
             last_seen = message.id
             if message.role == "user":
@@ -167,7 +169,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
                 chat.append({"role": "assistant",
                              "content": NO_FEEDBACK + format_expert(message, expert_name(message.author or ""))})
             else:
-                chat.append(stored_message(message, hotline))
+                chat.append(stored_message(message, hotline, options.get(message.id, ())))
                 feedback.append(feedback_label(message.feedback))
             ids.append(message.id)
         return (session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen) + panel.refresh(session_id)
