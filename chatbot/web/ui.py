@@ -256,18 +256,21 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         last_seen = gr.State(0)
         # Set only by the website widget (web/embed.py, static/frame.js): the bank's signed customer identity.
         identity = gr.Textbox(visible="hidden", elem_id="xb-identity", max_length=4096)
-        gr.HTML(header_html(settings), padding=False, elem_classes=["xb-contained"])
-        panel.render_banner()
-        chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", show_label=False, height="calc(100dvh - 300px)",
-                             min_height=280, feedback_options=FEEDBACK_OPTIONS, buttons=["copy"], layout="bubble",
-                             group_consecutive_messages=False)
-        with gr.Row(elem_id="xb-chips"):  # quick replies, above the fold
-            chips = [gr.Button(question, size="sm", variant="secondary") for question in EXAMPLES]
-        with gr.Column(elem_id="xb-composer"):
-            with gr.Row():
-                box = gr.Textbox(placeholder="请输入您的问题", show_label=False, max_lines=4, elem_id="xb-input")
-                send = gr.Button("发送", variant="primary", elem_id="xb-send")
-            human, clear = panel.render_actions()
+        # The app's shell: one screen high, the chat takes what the header, the hand-off banner, the chips and
+        # the composer leave, so the input and the newest message stay on a phone's screen (chat_look.CSS).
+        with gr.Column(elem_id="xb-shell"):
+            gr.HTML(header_html(settings), padding=False, elem_classes=["xb-contained"])
+            panel.render_banner()
+            chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", show_label=False, min_height=120,
+                                 feedback_options=FEEDBACK_OPTIONS, buttons=["copy"], layout="bubble",
+                                 group_consecutive_messages=False)
+            with gr.Row(elem_id="xb-chips"):  # quick replies, above the fold
+                chips = [gr.Button(question, size="sm", variant="secondary") for question in EXAMPLES]
+            with gr.Column(elem_id="xb-composer"):
+                with gr.Row():
+                    box = gr.Textbox(placeholder="请输入您的问题", show_label=False, max_lines=4, elem_id="xb-input")
+                    send = gr.Button("发送", variant="primary", elem_id="xb-send")
+                human, clear = panel.render_actions()
         gr.HTML(footer_html(service.policy, settings), padding=False, elem_classes=["xb-contained"])
 
         demo.load(restore, [session], [session, chatbot, ids, last_seen] + panel.outputs)
