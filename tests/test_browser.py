@@ -266,6 +266,7 @@ def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
     # The banner goes with the answer's last update (the streamed text shows first), or with the next poll
     # if a poll read the state just before the question was stored.
     customer.wait_for_selector("#xb-agent", state="hidden", timeout=15000)
+    assert customer.is_visible("#xb-chips")  # the quick replies are back with the assistant
 
     expert.click("#xb-logout")
     expert.wait_for_selector("input[type=password]", timeout=30000)  # signed out: the login form again

@@ -84,7 +84,7 @@ CSS = """
 #xb-shell > * { flex: none !important; }
 #xb-shell > #xb-chat { flex: 1 1 0 !important; height: auto !important; min-height: 120px !important; }
 /* While an expert has the conversation the quick replies would go to the expert: they wait. */
-#xb-shell:has(#xb-agent:not(.xb-ended)) #xb-chips { display: none !important; }
+#xb-shell:has(#xb-agent.xb-active) #xb-chips { display: none !important; }
 .gradio-container .column { min-width: 0 !important; }
 .xb-contained { contain: inline-size; max-width: 100%; }
 #xb-footnote { overflow-wrap: anywhere; }

@@ -117,7 +117,8 @@ class TakeoverPanel:
         active = state is not None and state.state in ("waiting", "serving")
         ended = state is not None and state.state == "ended"
         form = state is not None and state.state == "waiting" and state.callback_offered and not state.callback_left
-        return (gr.Markdown(text, visible=bool(text), elem_classes=["xb-ended"] if ended else []),
+        classes = ["xb-ended"] if ended else ["xb-active"] if active else []
+        return (gr.Markdown(text, visible=bool(text), elem_classes=classes),
                 gr.Button(visible=not active), gr.Button(visible=active), gr.Accordion(visible=form))
 
     def refresh(self, session_id: str | None) -> tuple:
