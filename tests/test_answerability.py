@@ -8,11 +8,14 @@ import shutil
 
 import pytest
 
+from chatbot.answer.openworld import open_world_for
 from chatbot.answer.replies import CLARIFY_MESSAGE
+from chatbot.answer.wording import corrector_for
 from chatbot.index.generations import read_current
 from chatbot.publishing.pipeline import publish_staged, run_ingest
 from chatbot.publishing.report import Override, format_report
 from chatbot.services import build_assistant
+from chatbot.text import normalize
 from tests.conftest import KNOWLEDGE, make_settings
 
 
@@ -39,6 +42,27 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     answer = demo_assistant.ask(question)
     assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge", answer.text
     assert term in answer.text and not answer.citations
+
+
+@pytest.mark.parametrize("question", [
+    "刚开的借记卡能马上转账吗",  # adverb + verb (刚开), not a name
+    "帮人代办信用卡的中介靠谱吗",  # verb + object (帮人代办)
+    "信用卡先还个零头可以吗",  # a counted everyday noun (还个零头)
+    "买一份意外险算不算存款",  # a counted noun; 算不算 is an asking form
+    "储蓄型保险能随时取吗",  # a kind of a known thing (储蓄型)
+    "申请消费贷时被要求开信用卡合规吗",  # 消费贷 + 时, cut as 消费 + 贷时
+])
+def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):
+    """Before: each was handed off as term_not_in_knowledge (刚开, 帮人代办, 零头, 意外险算不算, 储蓄型, 贷时)."""
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert not [t.text for t in terms if t.subject or t.institution]
+
+
+@pytest.mark.parametrize("question, term", [("借呗逾期了被冻结了", "借呗"), ("提前还白条要利息吗", "白条"),
+                                            ("微粒贷额度怎么提高", "微粒贷"), ("借借花的额度怎么提高", "借借花")])
+def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert term in [t.text for t in terms if t.subject]
 
 
 def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assistant):
@@ -88,6 +112,17 @@ def test_fraud_in_progress_is_still_handed_off_at_once(demo_assistant):
     assert answer.outcome == "handoff" and answer.priority == "urgent"
 
 
+def test_a_colloquial_fraud_report_and_a_demand_for_a_manager_go_to_a_person(demo_assistant):
+    """Before: 忽悠 and 俺 were not fraud words (an ordinary low-confidence hand-off), and 行长 was not a
+    banking word (the demand was refused as out of scope)."""
+    fraud = demo_assistant.ask("俺刚才被人忽悠着把三万块转过去了，咋办")
+    assert (fraud.outcome, fraud.handoff_reason, fraud.priority) == ("handoff", "fraud_in_progress", "urgent")
+    manager = demo_assistant.ask("叫你们行长出来跟我说")
+    assert (manager.outcome, manager.handoff_reason) == ("handoff", "human_request")
+    gold = demo_assistant.ask("你们行有黄金积存吗")  # a banking question the knowledge base does not answer
+    assert gold.outcome == "handoff", gold.text
+
+
 # --- 3. clarifying questions --------------------------------------------------------------------------
 
 def test_close_candidates_ask_which_question_was_meant_and_a_click_answers_it(demo_assistant):
@@ -116,6 +151,14 @@ def test_a_second_unclear_message_after_a_clarifying_question_goes_to_a_person(d
 def test_a_typo_is_corrected_against_the_knowledge_base(demo_assistant):
     answer = demo_assistant.ask("征心报告一年能免费查几次？")
     assert answer.outcome == "answered" and "2次" in answer.text
+
+
+def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_is_kept(demo_assistant):
+    correct = corrector_for(demo_assistant.retriever.vocabulary).correct
+    assert correct("大额存但起存金额是多少")[1] == (("存但", "存单"),)  # 但 typed for 单
+    assert correct("买理才产品前要做风险评估吗")[1] == (("理才", "理财"),)
+    for text in ("母亲也早不在了，存款怎么取", "这算侵犯了我的哪项权利", "活期存款的利率是多少"):
+        assert correct(text) == (text, ())
 
 
 def test_an_elliptical_follow_up_is_answered_in_context(demo_assistant):

@@ -40,6 +40,11 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|其他|其它|�
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
+# Parts of speech of a single character (jieba.posseg) that do not begin a name unless it ends like one:
+# adverbs, pronouns, prepositions, conjunctions, verbs — 刚开, 帮人, 补新卡 are phrases; 借呗, 还呗 are names.
+_PHRASE_STARTS = frozenset({"d", "r", "p", "c", "v"})
+_DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
+_LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
 CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 
@@ -102,6 +107,8 @@ class OpenWorld:
         for i, token in enumerate(tokens):
             if not _CJK.match(token) or token in FUNCTION_CHARS:
                 continue
+            if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
+                continue
             if len(token) >= 2:
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY:
                     marked[i] = True
@@ -121,18 +128,43 @@ class OpenWorld:
         span = "".join(tokens[start:end])
         if _DETERMINERS.match(span):
             return None
-        named = end - start > 1 or tags[start] in _NAME_TAGS
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
         if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
         if INSTITUTION_SUFFIX.fullmatch(after):
             return UnknownTerm(span + after, institution=True)
+        if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
+            return None
+        named = end - start > 1 or tags[start] in _NAME_TAGS
+        # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
+        counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
         subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
-                       or any(word in _VERBS_BEFORE for word in before)
+                       or (not counted and any(word in _VERBS_BEFORE for word in before))
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
+
+
+    def _phrase(self, span: str, previous: str) -> bool:
+        """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
+        preposition, conjunction or verb and does not end like a name (or the rest is a word the knowledge
+        base writes: 补 + 新卡), it names a kind (储蓄型), or it is "when …" cut from the word before (消费 + 贷时)."""
+        if _DESCRIPTOR.search(span) and len(span) > 1:
+            return True
+        if _LOCATIVE.search(span) and len(span) > 1 and (self.vocabulary.knows(previous + span[:-1])
+                                                          or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
+            return True
+        if _single_tag(span[0]) not in _PHRASE_STARTS:
+            return False
+        rest = span[1:]
+        return span[-1] not in _NAME_ENDINGS or (len(rest) >= 2 and self.vocabulary.knows(rest))
+
+
+def _single_tag(char: str) -> str:
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab.get(char, "")
 
 
 def open_world_for(vocabulary: Vocabulary) -> OpenWorld:

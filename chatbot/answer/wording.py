@@ -67,10 +67,15 @@ class TypoCorrector:
             token, window, used = tokens[i], None, 1
             if len(token) >= 2 and _CJK.match(token) and not common.get(token):
                 window = token
-            elif (len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1
-                  and _CJK.match(token + tokens[i + 1]) and not {token, tokens[i + 1]} & FUNCTION_CHARS):
+            elif len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(token + tokens[i + 1]):
                 window, used = token + tokens[i + 1], 2
             fixed = self._fix(window) if window else None
+            # A pair with a function character (理才, 存但, 逾其) is a typo only when that character comes second,
+            # is the one replaced, and the result is a word of general Chinese too; 这算, 不在, 的利 stay as typed.
+            if fixed and used == 2 and set(window) & FUNCTION_CHARS and not (
+                    window[0] not in FUNCTION_CHARS and window[1] in FUNCTION_CHARS and fixed[0] == window[0]
+                    and common.get(fixed)):
+                fixed = None
             if fixed and fixed != window:
                 out.append(fixed)
                 fixes.append((window, fixed))
