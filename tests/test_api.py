@@ -107,3 +107,11 @@ def test_health(client):
 
 def test_bad_request_is_a_clear_422(client):
     assert client.post("/api/chat", json={"session_id": "s1"}).status_code == 422
+
+
+def test_a_reload_gets_the_clarifying_options_back(client):
+    asked = _chat(client, "房贷想一把还清，咋操作")
+    assert asked["outcome"] == "clarify" and asked["options"]
+    messages = client.get("/api/messages", params={"session_id": asked["session_id"]}).json()["messages"]
+    assert messages[-1]["outcome"] == "clarify" and messages[-1]["options"] == asked["options"]
+    assert messages[0]["options"] == []  # the customer's own message offers nothing

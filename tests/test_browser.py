@@ -266,6 +266,7 @@ def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
     # The banner goes with the answer's last update (the streamed text shows first), or with the next poll
     # if a poll read the state just before the question was stored.
     customer.wait_for_selector("#xb-agent", state="hidden", timeout=15000)
+    assert customer.is_visible("#xb-chips")  # the quick replies are back with the assistant
 
     # 满意度评价: the resolved ticket makes the chat offer the survey (its timer checks every 10 s), once.
     customer.wait_for_selector("#xb-survey", state="visible", timeout=30000)
@@ -287,41 +288,97 @@ def test_live_handoff_customer_and_expert_at_once(app_url, browser, tmp_path):
     customer.context.close()
 
 
-def test_callback_number_reaches_the_assigned_expert_and_nobody_else(demo_data_dir, browser, tmp_path):
-    data_dir = tmp_path / "data"
+@pytest.fixture(scope="module")
+def closed_url(demo_data_dir, tmp_path_factory):
+    """A server whose experts never work (CHATBOT_OFFICE_WEEKDAYS=""): the longest waiting banner, and the
+    callback form."""
+    data_dir = tmp_path_factory.mktemp("closed") / "data"
     shutil.copytree(demo_data_dir, data_dir)
+    with _serve(data_dir, CHATBOT_STAFF_USERS=_staff_users(), CHATBOT_OFFICE_WEEKDAYS="") as url:
+        yield url
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1
+
+
+@pytest.mark.parametrize("width,height", [(360, 640), (390, 844)])
+def test_a_waiting_customer_on_a_phone_still_sees_the_input_and_the_newest_message(closed_url, browser, tmp_path,
+                                                                                    width, height):
+    """Outside office hours, with the banner and the callback form: the input, 发送 and the end of the newest
+    message are on the screen without scrolling; the banner is compact (its details folded under 详情)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(closed_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#xb-input textarea", timeout=60000)
+    _ask(page, "我要转人工")
+    page.wait_for_selector("#xb-agent >> text=非工作时间", timeout=60000)
+    page.wait_for_selector("#xb-callback >> text=留下回电号码", timeout=30000)
+    page.wait_for_timeout(1000)  # the chat scrolls to its newest message
+
+    def on_screen(selector: str) -> dict:
+        box = page.locator(selector).last.bounding_box()
+        assert box is not None and _inside(box, width, height), (selector, box, width, height)
+        return box
+
+    assert page.evaluate("window.scrollY") == 0
+    on_screen("#xb-input textarea")
+    on_screen("#xb-send")
+    on_screen("#xb-callback")
+    banner = on_screen("#xb-agent")
+    assert banner["height"] <= 80, banner  # two short lines, not four
+    assert "非工作时间" in page.inner_text("#xb-agent") and not page.is_visible("#xb-agent details p")
+    chat, composer = page.locator("#xb-chat").bounding_box(), page.locator("#xb-composer").bounding_box()
+    newest = page.locator("#xb-chat .message-row").last.bounding_box()  # the hand-off message, with the ticket
+    assert chat["y"] < newest["y"] + newest["height"] <= min(chat["y"] + chat["height"], composer["y"]) + 1, (newest, chat)
+    assert not page.is_visible("#xb-chips")  # quick replies would go to the expert: they wait
+    _screenshot(page, tmp_path, f"handoff-waiting-{width}.png")
+
+    page.click("#xb-agent summary")  # the details unfold: office hours and the hotline
+    page.wait_for_selector("#xb-agent >> text=紧急情况请拨打24小时客服热线", timeout=10000)
+    page.click("#xb-agent summary")
+    page.locator("#xb-callback >> text=留下回电号码").click()  # the form unfolds; the input and 提交 stay
+    page.wait_for_selector("#xb-callback-phone input", timeout=10000)
+    page.wait_for_timeout(500)
+    on_screen("#xb-input textarea")
+    on_screen("#xb-callback-submit")
+    context.close()
+
+
+def test_callback_number_reaches_the_assigned_expert_and_nobody_else(closed_url, browser, tmp_path):
+    url, data_dir = closed_url, _DATA_DIRS[closed_url]
     phone = "13812345678"
-    with _serve(data_dir, CHATBOT_STAFF_USERS=_staff_users(), CHATBOT_OFFICE_WEEKDAYS="") as url:  # never open
-        customer = browser.new_context(viewport={"width": 400, "height": 900}).new_page()
-        customer.goto(url + "/", wait_until="domcontentloaded")
-        customer.wait_for_selector("#xb-input textarea", timeout=60000)
-        _ask(customer, "我要转人工")
-        customer.wait_for_selector("#xb-agent >> text=非工作时间", timeout=60000)
-        ticket_id = _ticket_of(customer)
-        customer.fill("#xb-callback-phone input", phone)
-        customer.click("#xb-callback-submit")
-        _toast(customer, "请先勾选同意")
-        assert "仅用于就本次咨询回电联系我" in customer.inner_text("#xb-callback")
-        customer.check("#xb-callback-consent input")
-        customer.click("#xb-callback-submit")
-        customer.wait_for_selector("#xb-agent >> text=已收到您的回电号码 138****5678", timeout=30000)
-        assert phone not in customer.inner_text("#xb-chat") and not customer.is_visible("#xb-callback")
+    customer = browser.new_context(viewport={"width": 400, "height": 900}).new_page()
+    customer.goto(url + "/", wait_until="domcontentloaded")
+    customer.wait_for_selector("#xb-input textarea", timeout=60000)
+    _ask(customer, "我要转人工")
+    customer.wait_for_selector("#xb-agent >> text=非工作时间", timeout=60000)
+    ticket_id = _ticket_of(customer)
+    customer.locator("#xb-callback >> text=留下回电号码").click()  # folded until the customer wants it
+    customer.fill("#xb-callback-phone input", phone)
+    customer.click("#xb-callback-submit")
+    _toast(customer, "请先勾选同意")
+    assert "仅用于就本次咨询回电联系我" in customer.inner_text("#xb-callback")
+    customer.check("#xb-callback-consent input")
+    customer.click("#xb-callback-submit")
+    customer.wait_for_selector("#xb-agent >> text=已收到您的回电号码 138****5678", timeout=30000)
+    assert phone not in customer.inner_text("#xb-chat") and not customer.is_visible("#xb-callback")
 
-        other = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        _sign_in(other, url, "zhao", "expert2-pass")
-        _open_ticket(other, ticket_id)
-        assert "客户留下了回电号码" in other.inner_text("#xb-ticket-info")
-        owner = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-        _sign_in(owner, url, "wang", "expert-pass")
-        _open_ticket(owner, ticket_id)
-        owner.click("#xb-claim")
-        owner.wait_for_selector(f"#xb-ticket-info >> text=回电号码：{phone}", timeout=30000)
-        _open_ticket(other, ticket_id)
-        other.wait_for_selector("#xb-ticket-info >> text=处理中", timeout=30000)
-        assert phone not in other.content() and "仅负责本工单的专家可见" in other.inner_text("#xb-ticket-info")
+    other = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    _sign_in(other, url, "zhao", "expert2-pass")
+    _open_ticket(other, ticket_id)
+    assert "客户留下了回电号码" in other.inner_text("#xb-ticket-info")
+    owner = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    _sign_in(owner, url, "wang", "expert-pass")
+    _open_ticket(owner, ticket_id)
+    owner.click("#xb-claim")
+    owner.wait_for_selector(f"#xb-ticket-info >> text=回电号码：{phone}", timeout=30000)
+    _open_ticket(other, ticket_id)
+    other.wait_for_selector("#xb-ticket-info >> text=处理中", timeout=30000)
+    assert phone not in other.content() and "仅负责本工单的专家可见" in other.inner_text("#xb-ticket-info")
 
-        with sqlite3.connect(data_dir / "xiaobao.sqlite") as connection:  # encrypted at rest
-            assert phone not in "\n".join(connection.iterdump())
-        assert phone not in (data_dir / "app.log").read_text()  # and masked in the log
-        for page in (customer, other, owner):
-            page.context.close()  # open pages keep the server's event streams open
+    with sqlite3.connect(data_dir / "xiaobao.sqlite") as connection:  # encrypted at rest
+        assert phone not in "\n".join(connection.iterdump())
+    assert phone not in (data_dir / "app.log").read_text()  # and masked in the log
+    for page in (customer, other, owner):
+        page.context.close()  # open pages keep the server's event streams open

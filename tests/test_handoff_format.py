@@ -45,6 +45,11 @@ def test_banner_tells_the_customer_where_the_handoff_stands():
     assert "非工作时间" in closed and "周一至周五 09:00–18:00" in closed and "留下电话号码" in closed
     offline = agent_banner(AgentState("waiting", "XB1", experts_online=False, callback_left="138****5678"), **office)
     assert "暂时都不在线" in offline and "138****5678" in offline
+    # Compact on a phone: the state and its key fact first, the ticket and the explanation folded under 详情.
+    head, folded = closed.split("<details", 1)
+    assert "正在为您转接人工专家" in head and "非工作时间" in head and "周一至周五" not in head
+    assert "<summary>工单号 XB1 · 详情</summary>" in folded and "周一至周五 09:00–18:00" in folded
+    assert "&lt;b&gt;" in agent_banner(AgentState("serving", "XB1", expert="<b>"), **office)  # names are escaped
 
 
 def test_expert_bubble_has_its_own_look_and_escapes_text():

@@ -70,3 +70,24 @@ def test_a_dislike_keeps_its_reason_until_a_like(tmp_path):
     assert store.set_feedback(answer_id, -1, "s1", "信息有误")
     assert store.feedback_reason(answer_id) == "信息有误"
     assert store.set_feedback(answer_id, 1, "s1") and store.feedback_reason(answer_id) is None
+
+
+def test_a_clarifying_question_keeps_its_options_after_a_reload_and_erasure_takes_them(tmp_path):
+    from chatbot.conversations.db import Database
+    from chatbot.conversations.erasure import DataEraser
+    from chatbot.conversations.history import ConversationStore
+    from chatbot.payloads import Option
+    from chatbot.web.ui import stored_message
+
+    store = ConversationStore(Database(f"sqlite:///{tmp_path / 'options.sqlite'}"))
+    options = (Option("card-loan-prepay-booking", "房贷怎么提前还款？"), Option("card-loan-prepay-fee", "提前还款要违约金吗？"))
+    store.begin_turn("s1", "房贷想一把还清，咋操作")
+    asked = store.add_answer("s1", Answer("clarify", "您想问的是以下哪个问题？", options=options))
+    store.add_answer("s1", Answer("answered", "首年免年费。"))
+    assert store.clarify_options("s1") == {asked: options} and store.clarify_options("s2") == {}
+    stored = [m for m in store.messages("s1") if m.id == asked][0]
+    shown = stored_message(stored, "400-000-0000", store.clarify_options("s1")[asked])
+    assert shown["options"] == [{"value": "card-loan-prepay-booking", "label": "房贷怎么提前还款？"},
+                                {"value": "card-loan-prepay-fee", "label": "提前还款要违约金吗？"}]
+    assert DataEraser(store.db).erase_session("s1", by="test")["clarify_options"] == 1
+    assert store.clarify_options("s1") == {}

@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import Conversation, ErasureRecord, FeedbackReason, Message, Ticket, utcnow
+from .models import ClarifyOptions, Conversation, ErasureRecord, FeedbackReason, Message, Ticket, utcnow
 from .ops_models import AnswerAudit, InspectionHit, Survey
 from .personal_data import HANDOFF_DATA
 
@@ -53,9 +53,12 @@ def _erase_messages(db: Session, sessions: list[str], customer: str | None) -> i
     return db.execute(delete(Message).where(Message.session_id.in_(sessions))).rowcount if sessions else 0
 
 
-def _sweep_feedback_reasons(db: Session, *_) -> int:
-    """Reasons of 👎 whose message is gone (erased with its session, or expired with it)."""
-    return db.execute(delete(FeedbackReason).where(FeedbackReason.message_id.not_in(select(Message.id)))).rowcount
+def _orphans_of(table) -> Eraser:
+    """The sweeper of a table keyed by message id (👎 reasons, clarifying options): rows whose message is gone
+    (erased with its session, or expired with it)."""
+    def sweep(db: Session, *_) -> int:
+        return db.execute(delete(table).where(table.message_id.not_in(select(Message.id)))).rowcount
+    return sweep
 
 
 def _erase_tickets(db: Session, sessions: list[str], customer: str | None) -> int:
@@ -82,7 +85,8 @@ def _by_sessions(table) -> Eraser:
 
 # Order matters for foreign keys: messages before their conversations.
 register(PersonalData("messages", _erase_messages))
-register(PersonalData("feedback_reasons", _sweep_feedback_reasons, _sweep_feedback_reasons))
+register(PersonalData("feedback_reasons", _orphans_of(FeedbackReason), _orphans_of(FeedbackReason)))
+register(PersonalData("clarify_options", _orphans_of(ClarifyOptions), _orphans_of(ClarifyOptions)))
 register(PersonalData("tickets", _erase_tickets, _expire_tickets))
 register(PersonalData("conversations", _erase_conversations))
 # The live hand-off's tables (callbacks, takeovers, presence, ticket events), after the tickets.

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from ..payloads import Answer
+from ..payloads import Answer, Option
 from ..pii import mask_pii
 from .db import Database
-from .models import Conversation, FeedbackReason, Message, utcnow
+from .models import ClarifyOptions, Conversation, FeedbackReason, Message, utcnow
 
 logger = logging.getLogger(__name__)
 MessageListener = Callable[[Message], None]
@@ -69,6 +69,9 @@ class ConversationStore:
             )
             session.add(message)
             session.flush()
+            if answer.options:
+                session.add(ClarifyOptions(message_id=message.id, options=json.dumps(
+                    [option.to_dict() for option in answer.options], ensure_ascii=False)))
         self._stored(message)
         return message.id
 
@@ -84,6 +87,14 @@ class ConversationStore:
         with self.db.session() as session:
             query = select(Message).where(Message.session_id == session_id, Message.id > after_id).order_by(Message.id)
             return list(session.scalars(query))
+
+    def clarify_options(self, session_id: str) -> dict[int, tuple[Option, ...]]:
+        """The options of the conversation's clarifying questions, by message id."""
+        with self.db.session() as session:
+            rows = session.execute(select(ClarifyOptions.message_id, ClarifyOptions.options)
+                                   .join(Message, Message.id == ClarifyOptions.message_id)
+                                   .where(Message.session_id == session_id))
+            return {message_id: tuple(Option(**option) for option in json.loads(options)) for message_id, options in rows}
 
     def set_feedback(self, message_id: int, value: int, session_id: str | None = None,
                      reason: str | None = None) -> bool:

@@ -68,6 +68,16 @@ class FeedbackReason(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ClarifyOptions(Base):
+    """The options of a clarifying question (您想问的是以下哪个问题？), so that a reload shows the same buttons
+    and a tap still answers the chosen card. A table of its own, like the 👎 reasons: no migration."""
+
+    __tablename__ = "clarify_options"
+
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    options: Mapped[str] = mapped_column(Text)  # JSON list of {"id": card id, "question": standard question}
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 

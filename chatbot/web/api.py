@@ -172,9 +172,11 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
         session = existing_session(session_id)
         names = service.live.expert_names
         state = service.live.state(session)
+        options = service.conversations.clarify_options(session)
         return {"messages": [
             {"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "feedback": m.feedback,
-             "expert": names(m.author) if m.role == "expert" and m.author else None}
+             "expert": names(m.author) if m.role == "expert" and m.author else None,
+             "options": [option.to_dict() for option in options.get(m.id, ())]}
             for m in service.conversations.messages(session, after_id=after_id)
         ], "agent": state.to_api() if state else None}
 

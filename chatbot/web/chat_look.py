@@ -53,7 +53,7 @@ def header_html(settings: Settings) -> str:
     """The bank's header: logo, name, the hotline (tap to call) and the large-text switch."""
     return (f'<header id="xb-header">{logo_html(settings)}'
             f'<div class="xb-title"><b>{html.escape(settings.bank_name)}</b><small>消保智答 · 回答均注明依据</small></div>'
-            f'<span class="xb-call">☎ {tel_link(settings.hotline)}</span>'
+            f'<span class="xb-call"><span class="xb-call-icon" aria-hidden="true">☎ </span>{tel_link(settings.hotline)}</span>'
             '<button type="button" id="xb-large" aria-pressed="false" title="大字模式" '
             'onclick="window.xbToggleLarge && window.xbToggleLarge()">大字</button></header>')
 
@@ -78,7 +78,13 @@ def page_css(settings: Settings) -> str:
 
 CSS = """
 :root { --xb-brand: BRAND; }
-.gradio-container { max-width: 760px !important; margin: 0 auto !important; padding: 0 !important; overflow-x: hidden; }
+.gradio-container { max-width: 760px !important; margin: 0 auto !important; padding: 0 !important; overflow-x: clip; }
+/* One screen high (the keyboard shrinks it: interactive-widget=resizes-content); the chat takes the rest. */
+#xb-shell { height: 100dvh; flex-wrap: nowrap !important; gap: 6px; overflow-y: auto; }
+#xb-shell > * { flex: none !important; }
+#xb-shell > #xb-chat { flex: 1 1 0 !important; height: auto !important; min-height: 120px !important; }
+/* While an expert has the conversation the quick replies would go to the expert: they wait. */
+#xb-shell:has(#xb-agent.xb-active) #xb-chips { display: none !important; }
 .gradio-container .column { min-width: 0 !important; }
 .xb-contained { contain: inline-size; max-width: 100%; }
 #xb-footnote { overflow-wrap: anywhere; }
@@ -90,11 +96,13 @@ CSS = """
                       display: grid; place-items: center; font-weight: 700; font-size: 18px; flex: none;
                       object-fit: contain; }
 #xb-header .xb-title { flex: 1; min-width: 0; line-height: 1.25; }
-#xb-header .xb-title b { display: block; font-size: 17px; }
+#xb-header .xb-title b { display: block; font-size: 17px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #xb-header .xb-title small { opacity: .9; font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; display: block; }
 #xb-header .xb-call, #xb-header .xb-call a { color: #fff; font-size: 14px; text-decoration: none; white-space: nowrap; }
 #xb-header #xb-large { border: 1px solid rgba(255,255,255,.7); background: transparent; color: #fff; border-radius: 16px;
                        padding: 4px 10px; font-size: 14px; min-height: 32px; cursor: pointer; white-space: nowrap; }
+@media (max-width: 380px) {  /* a small phone: the bank's name keeps its room */
+  #xb-header { gap: 8px; } #xb-header .xb-call-icon { display: none; } }
 html.xb-large #xb-header #xb-large { background: #fff; color: var(--xb-brand); }
 a.xb-tel { white-space: nowrap; color: var(--xb-brand); font-weight: 600; }
 #xb-chat { border: 0 !important; }

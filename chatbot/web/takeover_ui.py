@@ -22,8 +22,15 @@ CSS = """
 .xb-expert-label { font-weight: 600; color: #0f766e; font-size: 0.9em; margin-bottom: 4px; }
 .xb-expert-avatar { display: inline-block; width: 1.6em; height: 1.6em; line-height: 1.6em; text-align: center;
                     border-radius: 50%; background: #0f766e; color: #fff; margin-right: 6px; font-size: 0.85em; }
-#xb-agent { border: 1px solid #fdba74; background: #fffbeb; border-radius: 8px; padding: 4px 12px; }
+#xb-agent { border: 1px solid #fdba74; background: #fffbeb; border-radius: 8px; padding: 4px 10px !important;
+            font-size: 14px; line-height: 1.45; }
 #xb-agent.xb-ended { border-color: #86efac; background: #f0fdf4; }
+#xb-agent p { margin: 2px 0 0; }
+#xb-agent .xb-agent-hint { color: #9a3412; }
+#xb-agent .xb-agent-more { font-size: 12px; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
+#xb-agent details.xb-agent-more summary { cursor: pointer; }
+#xb-callback { border: 0 !important; padding: 0 4px !important; }
+#xb-callback > button { font-size: 14px; padding: 2px 0 !important; }
 """
 
 
@@ -36,29 +43,45 @@ def format_expert(message: Message, name: str | None = None) -> str:
 
 
 def agent_banner(state: AgentState | None, *, office_hours_text: str, hotline: str) -> str:
-    """What the customer is told about their hand-off, in Markdown; empty when the assistant serves."""
+    """What the customer is told about their hand-off, as compact HTML: the state (and, while waiting, the
+    one fact that matters most) on the first line, the ticket number below it, and the full explanation
+    folded under 详情, so that on a phone the banner never pushes the input off the screen. Empty when
+    the assistant serves."""
     if state is None:
         return ""
-    if state.state == "serving":
-        return (f"**专家 {state.expert} 正在为您服务**（工单号：{state.ticket_id}）。"
-                "您的消息会直接发给专家，智能助手暂不回答。")
+    ticket = html.escape(state.ticket_id)
     if state.state == "ended":
-        return f"**本次人工服务已结束**（工单号：{state.ticket_id}）。您可以继续向智能助手提问。"
-    lines = [f"**正在为您转接人工专家**（工单号：{state.ticket_id}）。您的消息会转给专家，智能助手暂不回答。"]
+        return _banner("本次人工服务已结束", "", ticket, "您可以继续向智能助手提问。", folded=False)
+    if state.state == "serving":
+        return _banner(f"专家 {html.escape(state.expert or '')} 正在为您服务", "", ticket,
+                       "您的消息会直接发给专家，智能助手暂不回答。")
+    lines = ["您的消息会转给专家，智能助手暂不回答。"]
     if not state.office_hours:
+        hint = "非工作时间"
         lines.append(f"当前为非工作时间（人工服务时间：{office_hours_text}），专家会在下一个工作时间处理；"
                      f"紧急情况请拨打24小时客服热线{hotline}。")
     elif not state.experts_online:
+        hint = "专家暂时都不在线"
         lines.append(f"人工专家暂时都不在线，您可以留在本页面等待；如情况紧急，请拨打客服热线{hotline}。")
     elif state.ahead:
+        hint = f"前面还有 {state.ahead} 位"
         lines.append(f"您前面还有 {state.ahead} 位客户在等待，请留在本页面，专家会在此对话中回复您。")
     else:
+        hint = "您是下一位"
         lines.append("您是下一位，请留在本页面，专家会在此对话中回复您。")
     if state.callback_left:
-        lines.append(f"已收到您的回电号码 {state.callback_left}。")
+        hint += f" · 已收到您的回电号码 {html.escape(state.callback_left)}"
     elif state.callback_offered:
-        lines.append("如需回电，请在下方留下电话号码。")
-    return "  \n".join(lines)
+        lines.append("如需回电，请点击下方“留下回电号码”，留下电话号码。")
+    return _banner("正在为您转接人工专家", hint, ticket, "<br>".join(html.escape(line) for line in lines))
+
+
+def _banner(title: str, hint: str, ticket: str, details: str, *, folded: bool = True) -> str:
+    head = f'<div class="xb-agent-head"><b>{title}</b>' + (f' · <span class="xb-agent-hint">{hint}</span>' if hint else "")
+    if not folded:
+        return f'{head}</div><div class="xb-agent-more">工单号 {ticket} · {details}</div>'
+    return (f'{head}</div><details class="xb-agent-more"><summary>工单号 {ticket} · 详情</summary>'
+            f"<p>{details}</p></details>")
 
 
 class TakeoverPanel:
@@ -76,8 +99,8 @@ class TakeoverPanel:
             self.human = gr.Button("转人工", variant="secondary", elem_id="xb-human")
             self.back = gr.Button("返回智能助手", variant="secondary", visible=False, elem_id="xb-back")
             clear = gr.Button("清空对话", variant="secondary", elem_id="xb-clear")
-        with gr.Group(visible=False, elem_id="xb-callback") as self.callback_box:
-            gr.Markdown("**留下回电号码**（可选）")
+        # Folded: open, the form would push the input off a phone's screen while the customer waits.
+        with gr.Accordion("留下回电号码（可选）", open=False, visible=False, elem_id="xb-callback") as self.callback_box:
             self.phone = gr.Textbox(label="电话号码", placeholder="手机号码，或带区号的固定电话", max_lines=1,
                                     elem_id="xb-callback-phone")
             self.consent = gr.Checkbox(label=consent_text(self.settings), value=False, elem_id="xb-callback-consent")
@@ -94,8 +117,9 @@ class TakeoverPanel:
         active = state is not None and state.state in ("waiting", "serving")
         ended = state is not None and state.state == "ended"
         form = state is not None and state.state == "waiting" and state.callback_offered and not state.callback_left
-        return (gr.Markdown(text, visible=bool(text), elem_classes=["xb-ended"] if ended else []),
-                gr.Button(visible=not active), gr.Button(visible=active), gr.Group(visible=form))
+        classes = ["xb-ended"] if ended else ["xb-active"] if active else []
+        return (gr.Markdown(text, visible=bool(text), elem_classes=classes),
+                gr.Button(visible=not active), gr.Button(visible=active), gr.Accordion(visible=form))
 
     def refresh(self, session_id: str | None) -> tuple:
         """The widgets as the state now stands; a page that asks counts as a heartbeat during a hand-off."""

@@ -15,7 +15,7 @@ from dataclasses import replace
 from ..answer.assistant import SUGGESTION_PREFIX
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
-from ..payloads import Answer, Citation
+from ..payloads import Answer, Citation, Option
 from ..text import clean_text
 from .chat_look import NO_FEEDBACK, footer_html, header_html, link_hotline, page_css, split_suggestions
 from .guards import RateLimiter
@@ -79,13 +79,14 @@ def answer_message(answer: Answer, hotline: str = "") -> dict:
     return message
 
 
-def stored_message(message: Message, hotline: str = "") -> dict:
-    """A stored assistant message as it was first shown: the text, its sources and suggestions."""
+def stored_message(message: Message, hotline: str = "", options: tuple[Option, ...] = ()) -> dict:
+    """A stored assistant message as it was first shown: the text, its sources, its suggestions and the
+    options of a clarifying question (stored beside it)."""
     try:
         citations = [Citation(**c) for c in json.loads(message.citations or "[]")]
     except (TypeError, ValueError):
         citations = []
-    return answer_message(Answer(message.outcome or "answered", message.content, citations), hotline)
+    return answer_message(Answer(message.outcome or "answered", message.content, citations, options=options), hotline)
 
 
 def welcome_message(bank_name: str) -> dict:
@@ -159,6 +160,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         ids: list[int | None] = [None]
         feedback: list[str | None] = [None]
         last_seen = 0
+        options = service.conversations.clarify_options(session_id)
         for message in service.conversations.messages(session_id):
             last_seen = message.id
             if message.role == "user":
@@ -167,7 +169,7 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
                 chat.append({"role": "assistant",
                              "content": NO_FEEDBACK + format_expert(message, expert_name(message.author or ""))})
             else:
-                chat.append(stored_message(message, hotline))
+                chat.append(stored_message(message, hotline, options.get(message.id, ())))
                 feedback.append(feedback_label(message.feedback))
             ids.append(message.id)
         return (session_id, gr.Chatbot(value=chat, feedback_value=feedback), ids, last_seen) + panel.refresh(session_id)
@@ -254,18 +256,21 @@ def build_ui(service: ChatService, signer: SessionSigner, limiter: RateLimiter |
         last_seen = gr.State(0)
         # Set only by the website widget (web/embed.py, static/frame.js): the bank's signed customer identity.
         identity = gr.Textbox(visible="hidden", elem_id="xb-identity", max_length=4096)
-        gr.HTML(header_html(settings), padding=False, elem_classes=["xb-contained"])
-        panel.render_banner()
-        chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", show_label=False, height="calc(100dvh - 300px)",
-                             min_height=280, feedback_options=FEEDBACK_OPTIONS, buttons=["copy"], layout="bubble",
-                             group_consecutive_messages=False)
-        with gr.Row(elem_id="xb-chips"):  # quick replies, above the fold
-            chips = [gr.Button(question, size="sm", variant="secondary") for question in EXAMPLES]
-        with gr.Column(elem_id="xb-composer"):
-            with gr.Row():
-                box = gr.Textbox(placeholder="请输入您的问题", show_label=False, max_lines=4, elem_id="xb-input")
-                send = gr.Button("发送", variant="primary", elem_id="xb-send")
-            human, clear = panel.render_actions()
+        # The app's shell: one screen high, the chat takes what the header, the hand-off banner, the chips and
+        # the composer leave, so the input and the newest message stay on a phone's screen (chat_look.CSS).
+        with gr.Column(elem_id="xb-shell"):
+            gr.HTML(header_html(settings), padding=False, elem_classes=["xb-contained"])
+            panel.render_banner()
+            chatbot = gr.Chatbot(elem_id="xb-chat", label="对话", show_label=False, min_height=120,
+                                 feedback_options=FEEDBACK_OPTIONS, buttons=["copy"], layout="bubble",
+                                 group_consecutive_messages=False)
+            with gr.Row(elem_id="xb-chips"):  # quick replies, above the fold
+                chips = [gr.Button(question, size="sm", variant="secondary") for question in EXAMPLES]
+            with gr.Column(elem_id="xb-composer"):
+                with gr.Row():
+                    box = gr.Textbox(placeholder="请输入您的问题", show_label=False, max_lines=4, elem_id="xb-input")
+                    send = gr.Button("发送", variant="primary", elem_id="xb-send")
+                human, clear = panel.render_actions()
         gr.HTML(footer_html(service.policy, settings), padding=False, elem_classes=["xb-contained"])
 
         demo.load(restore, [session], [session, chatbot, ids, last_seen] + panel.outputs)
