@@ -41,8 +41,11 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|其他|其它|�
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
 # Parts of speech of a single character (jieba.posseg) that do not begin a name unless it ends like one:
-# adverbs, pronouns, prepositions, conjunctions, verbs — 刚开, 帮人, 补新卡 are phrases; 借呗, 还呗 are names.
-_PHRASE_STARTS = frozenset({"d", "r", "p", "c", "v"})
+# adverbs, pronouns, prepositions, conjunctions — 刚开, 就办 are phrases; 还呗 is a name. A verb begins a
+# phrase only before a generic object or a word the knowledge base writes (帮人, 补 + 新卡), since verbs
+# begin the banking terms customers bring (动账短信, 上门服务).
+_PHRASE_STARTS = frozenset({"d", "r", "p", "c"})
+_GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
@@ -148,17 +151,20 @@ class OpenWorld:
 
     def _phrase(self, span: str, previous: str) -> bool:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
-        preposition, conjunction or verb and does not end like a name (or the rest is a word the knowledge
-        base writes: 补 + 新卡), it names a kind (储蓄型), or it is "when …" cut from the word before (消费 + 贷时)."""
+        preposition or conjunction and does not end like a name, it is a verb with a generic object (帮人) or
+        with a word the knowledge base writes (补 + 新卡), it names a kind (储蓄型), or it is "when …" cut from
+        the word before (消费 + 贷时)."""
         if _DESCRIPTOR.search(span) and len(span) > 1:
             return True
         if _LOCATIVE.search(span) and len(span) > 1 and (self.vocabulary.knows(previous + span[:-1])
                                                           or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
             return True
-        if _single_tag(span[0]) not in _PHRASE_STARTS:
-            return False
-        rest = span[1:]
-        return span[-1] not in _NAME_ENDINGS or (len(rest) >= 2 and self.vocabulary.knows(rest))
+        tag, rest = _single_tag(span[0]), span[1:]
+        if len(rest) >= 2 and tag in _PHRASE_STARTS | {"v"} and self.vocabulary.knows(rest):
+            return True
+        if tag == "v":
+            return rest[:1] in _GENERIC_OBJECTS
+        return tag in _PHRASE_STARTS and span[-1] not in _NAME_ENDINGS
 
 
 def _single_tag(char: str) -> str:
