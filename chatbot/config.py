@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The bank name the knowledge cards and rule messages are written with (the demo knowledge base's).
 # Answers show `bank_name` instead when it is set to another name (answer/render.py).
 DEMO_BANK_NAME = "示例银行"
+DEMO_HOTLINE = "400-000-0000"  # the demo knowledge base's hotline; answers show `hotline` instead
 
 
 class Settings(BaseSettings):
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     llm_model: str = Field("qwen2.5-7b-instruct", description="Model name sent to the LLM endpoint.")
     llm_api_key: str = Field("not-needed", description="API key for the LLM endpoint.")
     bank_name: str = Field(DEMO_BANK_NAME, description="Bank name shown to customers.")
-    hotline: str = Field("400-000-0000", description="Customer service hotline shown in hand-offs.")
+    hotline: str = Field(DEMO_HOTLINE, description="Customer service hotline shown in hand-offs.")
     host: str = Field("127.0.0.1", description="Host the app binds to.")
     port: int = Field(7860, description="Port the app binds to.")
     workers: int = Field(1, description="Server processes; sessions and tickets live in SQL, so any worker can "

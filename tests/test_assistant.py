@@ -212,3 +212,12 @@ def test_a_deployment_shows_its_own_bank_name_and_hotline(demo_assistant):
     assert all("示例银行" not in c.snippet for c in answer.citations if c.id.startswith("card-"))
     unsure = own.ask("示例银行支持开通数字人民币钱包吗？")
     assert unsure.outcome == "handoff" and "95500" in unsure.text and "{hotline}" not in unsure.text
+
+
+def test_a_card_that_names_the_demo_hotline_shows_the_deployments_hotline(demo_assistant):
+    """Before: 39 cards wrote the demo hotline 400-000-0000 into the answer, whatever the bank's hotline."""
+    from chatbot.answer.assistant import Assistant
+
+    settings = demo_assistant.settings.model_copy(update={"hotline": "95500"})
+    answer = Assistant(settings, retriever=demo_assistant.retriever).ask("银行卡丢了怎么临时挂失？")
+    assert answer.outcome == "answered" and "95500" in answer.text and "400-000-0000" not in answer.text
