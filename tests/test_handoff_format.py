@@ -85,3 +85,12 @@ def test_queue_row_and_record_read_in_the_office_time_zone():
                      detail=json.dumps({"from_reason": "complaint", "from_priority": "high",
                                         "reason": "fraud_in_progress", "priority": "urgent"}))
     assert event_text(up, STAFF) == "智能助手 升级：客户投诉（高） → 疑似正在遭遇诈骗（紧急）"
+
+
+def test_office_hours_read_well_with_no_office_days(tmp_path):
+    """Before: CHATBOT_OFFICE_WEEKDAYS="" gave " 09:00–18:00", a time with no days in front."""
+    from chatbot.conversations.handoff import HandoffPolicy
+    from tests.conftest import make_settings
+
+    assert HandoffPolicy(make_settings(tmp_path, office_weekdays="")).office_hours_text() == "暂未开放"
+    assert HandoffPolicy(make_settings(tmp_path)).office_hours_text().startswith("周一至周五 ")

@@ -71,6 +71,8 @@ class HandoffPolicy:
     def office_hours_text(self) -> str:
         names = "一二三四五六日"
         days = self.settings.office_weekdays
+        if not days:  # no office days: the desk is staffed for urgent matters only, through the hotline
+            return "暂未开放"
         if days == "12345":
             span = "周一至周五"
         elif days == "1234567":
