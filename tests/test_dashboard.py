@@ -12,7 +12,7 @@ from chatbot.conversations.models import Conversation, Message, Ticket
 from chatbot.conversations.ops_models import AnswerAudit, InspectionHit, Survey
 from chatbot.conversations.handoff import reason_label
 from chatbot.staff.dashboard import DashboardService, Period, compute, flat_figures, load
-from chatbot.web.dashboard_ui import bar_frame, change, kpi_markdown, outcome_rows, percent, reason_rows
+from chatbot.web.dashboard_ui import bar_frame, card_rows, change, kpi_markdown, outcome_rows, percent, reason_rows
 
 START = dt.datetime(2026, 11, 1)
 PERIOD = Period(START, START + dt.timedelta(days=7))
@@ -160,3 +160,16 @@ def test_each_card_that_requires_a_hand_off_is_its_own_reason_on_the_chart(tmp_p
     csv = service.csv(figures).decode("utf-8-sig")
     assert "handoff_by_reason.card:card-stolen,2," in csv and "信用卡被盗刷" not in csv  # the CSV keeps the codes
     assert reason_label("card:card-stolen") == "知识卡片要求转人工"  # elsewhere (no titles) as before
+
+
+def test_the_card_tables_name_each_card_by_its_title(tmp_path):
+    """Before: the most-used and most-disliked tables showed card ids only."""
+    db = Database(f"sqlite:///{tmp_path / 'titles.sqlite'}")
+    with db.session.begin() as session:
+        b = Builder(session)
+        b.conversation("t1", 0, [user(), answer("card-fee", feedback=-1)])
+        b.conversation("t2", 1, [user(), answer("card-gone")])
+    figures = DashboardService(db, card_title={"card-fee": "ATM跨行取款手续费"}.get).figures(7, now=NOW)
+    assert figures["labels"]["cards"] == {"card-fee": "ATM跨行取款手续费"}
+    assert card_rows(figures, "most_disliked") == [["ATM跨行取款手续费（card-fee）", 1, 0, 1]]
+    assert sorted(row[0] for row in card_rows(figures, "most_used")) == ["ATM跨行取款手续费（card-fee）", "card-gone"]

@@ -296,8 +296,16 @@ class DashboardService:
         window = Period(period.previous().start, period.end)
         figures = compute(load(self.db, window), period, now=now)
         figures["gap_trends"] = self._gap_trends(period, window, now) if self.gaps is not None else []
-        figures["labels"] = {"handoff_reasons": reason_labels(figures, self.card_title)}
+        figures["labels"] = {"handoff_reasons": reason_labels(figures, self.card_title),
+                             "cards": self._card_titles(figures)}
         return figures
+
+    def _card_titles(self, figures: dict) -> dict[str, str]:
+        """The titles of the cards in the most-used and most-disliked tables (ids whose card is gone are left out)."""
+        if self.card_title is None:
+            return {}
+        ids = {row["card"] for key in ("most_used", "most_disliked") for row in figures["cards"]["current"][key]}
+        return {card: title for card in sorted(ids) if (title := self.card_title(card))}
 
     def _gap_trends(self, period: Period, window: Period, now: dt.datetime | None) -> list[dict]:
         report = self.gaps.report(since_days=(window.end - window.start).total_seconds() / 86400, now=window.end)

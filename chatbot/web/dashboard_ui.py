@@ -114,7 +114,10 @@ def desk_rows(figures: dict) -> list[list]:
 
 
 def card_rows(figures: dict, key: str) -> list[list]:
-    return [[row["card"], row["answers"], row["up"], row["down"]] for row in figures["cards"]["current"][key]]
+    """The card's title with its id (the id alone when the card is gone)."""
+    titles = figures.get("labels", {}).get("cards", {})
+    return [[f"{titles[row['card']]}（{row['card']}）" if row["card"] in titles else row["card"], row["answers"],
+             row["up"], row["down"]] for row in figures["cards"]["current"][key]]
 
 
 def gap_rows(figures: dict) -> list[list]:
