@@ -231,3 +231,12 @@ def test_two_things_are_answered_only_when_both_halves_are(demo_assistant):
 def test_how_a_comparison_question_is_split(question, halves):
     found = split_compound(normalize(question))
     assert (found.questions if found else None) == halves
+
+
+def test_how_much_money_is_answered_by_a_sum_or_by_free_not_by_a_count_or_a_deadline(demo_assistant):
+    """Before: "挂失补卡要多少钱" was answered from the card that only says the new card takes 7 working days,
+    and "借记卡年费多少钱" was handed off though the card says it is 免收."""
+    costly = demo_assistant.ask("挂失补卡要多少钱")
+    assert costly.outcome == "handoff" and costly.handoff_reason == "figure_not_in_knowledge"
+    free = demo_assistant.ask("借记卡年费多少钱")
+    assert free.outcome == "answered" and "免收借记卡年费" in free.text

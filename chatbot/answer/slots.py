@@ -17,7 +17,10 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
              re.compile(r"\d+(\.\d+)?\s*[%％]|[万千百]分之[一二两三四五六七八九十\d]+")),
     "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|几个月|几年|多少年"),
                  re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)")),
-    "amount": (re.compile(r"多少钱|收多少|多少元|最多[^，。？?]{0,8}多少|上限是多少|额度是多少|几块钱"),
+    # how much money: only a sum of money answers it, or that it is free ("2次" says how often, not how much)
+    "money": (re.compile(r"多少钱|多少元|几块钱|收多少钱|花多少|要多少费用"),
+              re.compile(_NUMBER + r"\s*[万千百]?\s*(元|美元|块)|\d+(\.\d+)?\s*[%％]|免费|不收|免收|无需.{0,4}费")),
+    "amount": (re.compile(r"收多少|最多[^，。？?]{0,8}多少|上限是多少|额度是多少"),
                # a sum or a count ("最多能分多少期" is answered by 60期), not just any digit (a "5日" limit)
                re.compile(r"\d+(\.\d+)?\s*[万千百]?\s*(元|美元|块|笔|次|张|期|个|年|月|天|日|%|％)")),
     # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
@@ -27,7 +30,7 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
 
 
 def asked_slots(question: str) -> list[str]:
-    """The kinds of figure a normalised question asks for ("rate", "duration", "amount", "fee"); empty
+    """The kinds of figure a normalised question asks for ("rate", "duration", "money", "amount", "fee"); empty
     for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
     text = _asking_part(question)
     return [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
@@ -48,8 +51,8 @@ def states_any(text: str, slots: list[str]) -> bool:
 
 def unstated(text: str, slots: list[str]) -> list[str]:
     """The asked kinds that leave the question unanswered by this passage. One stated figure is enough
-    for "多久、多少" asked of one rule; but whether something costs money needs a word on the fee
-    itself, however many other figures ("5日") the passage gives."""
-    if "fee" in slots and not states_any(text, ["fee"]):
+    for "多久、多少" asked of one rule; but whether something costs money, or how much money, needs a
+    word on the fee or a sum itself, however many other figures ("5日", "2次") the passage gives."""
+    if any(slot in slots and not states_any(text, [slot]) for slot in ("fee", "money")):
         return slots
     return [] if states_any(text, slots) else slots
