@@ -20,6 +20,8 @@ _RUN = re.compile(
     rf"(?<![0-9\uff10-\uff19])(?<!XB)(?P<country>(?:\+|\uff0b)?(?:86|\uff18\uff16){_SEPARATOR}?)?"
     rf"(?P<number>{_DIGIT}(?:{_SEPARATOR}?{_DIGIT})*(?:{_SEPARATOR}?[Xx\uff38\uff58])?)(?![0-9\uff10-\uff19])")
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + n): str(n) for n in range(10)} | {"\uff38": "X", "\uff58": "X", "x": "X"})
+# A ticket number (tickets.new_ticket_id: XB + date + 16 hex digits) may hold a long run of digits by chance.
+_TICKET = re.compile(r"XB\d{6}-[0-9A-F]{16}")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _ID_18 = re.compile(r"\d{17}[\dX]")
 
@@ -59,7 +61,10 @@ def _plausible_birth(yymmdd: str) -> bool:
 def find_pii(text: str) -> list[PiiMatch]:
     """Every card, ID and mobile number in `text`, in whatever form it was written."""
     found = []
+    tickets = [ticket.span() for ticket in _TICKET.finditer(text or "")]
     for match in _RUN.finditer(text or ""):
+        if any(start <= match.start() < end for start, end in tickets):
+            continue
         digits = re.sub(_SEPARATOR, "", match.group("number")).translate(_FULL_WIDTH)
         country = match.group("country")
         kind = _classify(digits, bool(country))

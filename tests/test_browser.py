@@ -92,6 +92,7 @@ def test_ask_see_citation_give_feedback_and_hand_off(app_url, browser, tmp_path)
     # A reload keeps the conversation (the session lives in the browser, the transcript on the server).
     page.reload(wait_until="domcontentloaded")
     page.wait_for_selector("text=工单号", timeout=60000)
+    _screenshot(page, tmp_path, "chat-phone.png")  # what the phone's screen shows, without scrolling
     page.close()
 
 

@@ -98,7 +98,8 @@ def test_an_escalation_signal_raises_the_ticket_priority_and_is_flagged(chat):
     service.chat("s-esc", "再不解冻，我就打12378投诉你们")
     assert service.tickets.get(ticket_id).priority == "urgent"
     hits = ops.inspector.hits(ticket_id=ticket_id)
-    assert [(h.category, h.rule_id, h.role) for h in hits] == [("escalation", "regulator_complaint", "user")]
+    assert [(h.category, h.rule_id, h.role) for h in hits] == [("escalation", "regulator_complaint", "user")], [
+        (h.rule_id, h.excerpt) for h in hits]
     # A signal in the message that opens the ticket is flagged on it as well.
     opened = service.chat("s-media", "我要找媒体曝光你们银行")
     assert service.tickets.get(opened.answer.ticket_id).priority == "urgent"
