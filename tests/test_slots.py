@@ -41,6 +41,11 @@ def test_states_any(text, slots, stated):
     ("正式挂失不收取手续费。", ["fee", "amount"], []),
     ("新卡在7个工作日内制作完成，工本费20元。", ["duration", "amount"], []),
     ("请到网点办理。", ["duration"], ["duration"]),
+    # how much money: a count or a deadline does not say (before: both counted as an amount)
+    ("个人每年可以查询2次。", ["money"], ["money"]),
+    ("新卡在7个工作日内制作完成。", ["money"], ["money"]),
+    ("免收借记卡年费。", ["money"], []),
+    ("每笔收费2元。", ["money"], []),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
