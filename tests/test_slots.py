@@ -11,7 +11,7 @@ from chatbot.text import normalize
 @pytest.mark.parametrize("question, slots", [
     ("三年期定期存款利率是多少？", ["rate"]),
     ("临时挂失能维持几天？", ["duration"]),
-    ("III类户最多能放多少钱？", ["amount"]),
+    ("III类户最多能放多少钱？", ["money", "amount"]),
     ("银行卡丢了怎么办？", []),
     ("信用卡取现要手续费吗？", ["fee"]),
     ("首问负责制是什么意思？", []),
