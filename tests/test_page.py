@@ -130,15 +130,21 @@ def test_suggested_questions_are_buttons_and_hand_offs_have_no_rating(app_url, b
     context.close()
 
 
-def test_a_reload_keeps_the_buttons_to_pick_from(app_url, browser):
-    """The options of "您想问的是以下哪个问题？" and the 您是不是想问 questions come back after a reload, and a
-    tap on a restored option answers the card it names."""
+def _phone_chat(app_url, browser, message: str):
+    """A new customer on a phone who has sent `message`: (context, page)."""
     context = browser.new_context(**PHONE)
     page = context.new_page()
     page.goto(app_url + "/", wait_until="domcontentloaded")
     page.wait_for_selector("#xb-input textarea", timeout=60000)
-    page.fill("#xb-input textarea", "房贷想一把还清，咋操作")
+    page.fill("#xb-input textarea", message)
     page.keyboard.press("Enter")
+    return context, page
+
+
+def test_a_reload_keeps_the_buttons_to_pick_from(app_url, browser):
+    """The options of "您想问的是以下哪个问题？" and the 您是不是想问 questions come back after a reload, and a
+    tap on a restored option answers the card it names."""
+    context, page = _phone_chat(app_url, browser, "房贷想一把还清，咋操作")
     option = "#xb-chat button:has-text('房贷提前还款要提前多久预约？')"
     page.locator(option).last.wait_for(timeout=60000)
     offered = page.locator("#xb-chat .options button").all_inner_texts()
@@ -151,12 +157,7 @@ def test_a_reload_keeps_the_buttons_to_pick_from(app_url, browser):
     assert "15日" in page.locator("#xb-chat .message-row").last.inner_text()
     context.close()
 
-    context = browser.new_context(**PHONE)  # a new customer: 您是不是想问 under a hand-off
-    page = context.new_page()
-    page.goto(app_url + "/", wait_until="domcontentloaded")
-    page.wait_for_selector("#xb-input textarea", timeout=60000)
-    page.fill("#xb-input textarea", "卡的事情怎么弄")
-    page.keyboard.press("Enter")
+    context, page = _phone_chat(app_url, browser, "卡的事情怎么弄")  # a new customer: 您是不是想问 under a hand-off
     suggestion = "#xb-chat button:has-text('银行卡丢了怎么挂失？')"
     page.locator(suggestion).last.wait_for(timeout=60000)
     page.reload(wait_until="domcontentloaded")
