@@ -40,6 +40,8 @@ def build(size: int, base_dir: Path, target: Path) -> float:
 
     started = time.perf_counter()
     served = read_current(Settings(_env_file=None, data_dir=base_dir))
+    if served is None:
+        raise SystemExit(f"No served index in {base_dir}: run `python ingest.py` first, or pass --base-data-dir.")
     source = chromadb.PersistentClient(path=str(base_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
     base = source.get_collection(served.collection).get(include=["documents", "metadatas", "embeddings"])
     client = chromadb.PersistentClient(path=str(target / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
