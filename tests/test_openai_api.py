@@ -104,3 +104,29 @@ def test_bad_requests_get_openai_errors(client):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "你好"}])
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="xiaobao", messages=[{"role": "assistant", "content": "您好"}])
+
+
+def test_non_streamed_completions_do_not_wait_for_each_other(demo_data_dir, tmp_path):
+    """Before: a non-streamed completion ran its turn on the event loop, so with an LLM configured each
+    request held every other one of the process for the LLM's whole reply."""
+    import threading
+
+    from tests.llm_server import FakeLLMServer, Reply
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    with FakeLLMServer() as llm:
+        llm.script(Reply("示例银行信用卡的免息还款期最长为56天[1]。", delay_s=1.5))
+        with serve(data_dir, CHATBOT_API_KEYS=API_KEY, CHATBOT_RATE_LIMIT="", CHATBOT_LLM_BASE_URL=llm.base_url,
+                   CHATBOT_LLM_MODEL="fake-model", CHATBOT_LLM_TIMEOUT_S="10") as url:
+            client = openai.OpenAI(base_url=url + "/v1", api_key=API_KEY, max_retries=0, timeout=60)
+            answers = []
+            threads = [threading.Thread(target=lambda: answers.append(_ask(client, "信用卡免息期最长多少天？")))
+                       for _ in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(answers) == 3 and all("56天" in a.choices[0].message.content for a in answers)
+            # Not a wall-clock bound (the machine is shared): the LLM server saw requests waiting at once.
+            assert llm.max_in_flight >= 2, "the completions reached the LLM one after another"

@@ -25,6 +25,7 @@ import time
 from typing import Annotated, Any, Iterator, Literal
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -177,7 +178,9 @@ def openai_router(service: ChatService, signer: SessionSigner) -> APIRouter:
             return StreamingResponse(completion.sse(events, include_usage), media_type="text/event-stream",
                                      headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         try:
-            turn = next(item for item in events if isinstance(item, Turn))
+            # The turn runs in a worker thread: in this async route it would hold the event loop (and every
+            # other request of the process) for as long as the LLM takes.
+            turn = await run_in_threadpool(lambda: next(item for item in events if isinstance(item, Turn)))
         except Exception as error:
             logger.error("completion failed error=%s", type(error).__name__, exc_info=error)
             return OpenAIError(500, UNAVAILABLE, "server_error").response()
