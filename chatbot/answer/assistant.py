@@ -27,6 +27,7 @@ from .scope import is_about_banking
 from .intent import answers_instead
 from .replies import (
     CLARIFY_MESSAGE,
+    COMPOUND_ANSWER,
     EMPTY_MESSAGE,
     HANDOFF_OFFER,
     LOW_CONFIDENCE_MESSAGE,
@@ -35,7 +36,6 @@ from .replies import (
     SUGGESTION_PREFIX,
     TOO_LONG_MESSAGE,
     UNKNOWN_TERM_MESSAGE,
-    COMPOUND_ANSWER,
 )
 from .wording import corrector_for
 
@@ -191,8 +191,8 @@ class Assistant:
 
         verdict = self._retrieve(query)
         answer = replace(self._retrieval_answer(verdict, query), basis=verdict.basis())
-        if answer.outcome in ("answered", "handoff", "clarify") and not query.follow_up:
-            both = self._compound_answer(query)  # one card answers half of such a question at most
+        if answer.outcome != "refused" and not query.follow_up:
+            both = self._compound_answer(query)  # one card answers half of such a question at most; a refusal stands
             if both is not None:
                 return both, None
         return answer, verdict

@@ -148,7 +148,6 @@ class OpenWorld:
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
 
-
     def _phrase(self, span: str, previous: str) -> bool:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
         preposition or conjunction and does not end like a name, it is a verb with a generic object (帮人) or
