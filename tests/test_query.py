@@ -77,3 +77,21 @@ def test_a_turn_normalises_once(demo_assistant, monkeypatch, message, history):
     demo_assistant.ask(message, history)
     # Warm: the turn's one conversion is all there is.
     assert calls == [one_pass]
+
+
+@pytest.mark.parametrize("message", [
+    "How much is the penalty if I don't pay the minimum repayment on my credit card by the due date?",
+    "我想知道在你们银行办理的信用卡如果到了还款日还没有还上最低还款额会被收取多少违约金呢？",
+])
+def test_a_long_message_of_one_clause_is_embedded_once(demo_assistant, monkeypatch, message):
+    """The asking clause of a message that is all one clause is the message itself: searching it again
+    cost a second embedding (the largest cost of a turn) and found the same cards."""
+    embeddings = demo_assistant.retriever.embeddings
+    embeddings.clear_cache()
+    embedded: list[str] = []
+    original = embeddings.embed_query
+    monkeypatch.setattr(embeddings, "embed_query", lambda text: embedded.append(text) or original(text))
+    query = build_query(message, None, max_chars=1000)
+    assert len(query.text) >= 40 and not query.asking
+    demo_assistant.ask(message)
+    assert len(embedded) == 1, embedded

@@ -110,6 +110,7 @@ def corrector_for(vocabulary: Vocabulary) -> TypoCorrector:
 LONG_MESSAGE_CHARS = 40  # shorter messages are one question: the whole message is what is asked
 _QUESTION = re.compile(r"[^？?。！!]*[？?]")
 _CLAUSE = re.compile(r"[，,；;：:]")
+_WORDS = re.compile(r"[\W_]+")  # what is not a word: punctuation and spaces
 _ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎么|怎样|如何|哪|是否|能否|可否|能不能|可不可以|"
                            r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
 
@@ -117,7 +118,8 @@ _ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎
 def asking_part(text: str) -> str:
     """The clause(s) of a long message that ask: for each sentence ending with a question mark its last
     clause, and the clause before it when that one asks too; for a message without a question mark, the
-    last clause with a question word. Empty for a short message (the whole of it is the question)."""
+    last clause with a question word. Empty for a short message (the whole of it is the question), and
+    for a message that is one clause (searching it again would find the same cards, for a second embedding)."""
     if len(text) < LONG_MESSAGE_CHARS:
         return ""
     parts = []
@@ -133,4 +135,5 @@ def asking_part(text: str) -> str:
         clauses = [c.strip() for c in re.split(r"[，,；;：:。！!]", text) if c.strip()]
         asking = [c for c in clauses if _ASKING_WORDS.search(c)]
         parts = asking[-1:]
-    return "？".join(parts) + ("？" if parts else "")
+    asking = "？".join(parts) + ("？" if parts else "")
+    return "" if _WORDS.sub("", asking) == _WORDS.sub("", text) else asking
