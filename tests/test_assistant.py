@@ -44,6 +44,10 @@ def test_follow_up_uses_history(demo_assistant):
 
 @pytest.mark.parametrize("question, reason, priority", [
     ("我刚把5万块转到了一个自称公安的人给的安全账户", "fraud_in_progress", "urgent"),
+    # Credentials already given away are fraud in progress too: the card must be frozen now, not next week.
+    ("我刚刚在一个假冒的网站上输入了卡号、密码和验证码，现在怎么办？", "fraud_in_progress", "urgent"),
+    ("不小心把短信验证码告诉了一个自称客服的人", "fraud_in_progress", "urgent"),
+    ("点了短信里的链接，填了银行卡号和密码，是不是被骗了", "fraud_in_progress", "urgent"),
     ("我的信用卡被盗刷了", "unauthorized_transaction", "urgent"),
     ("我要投诉你们网点的柜员", "complaint", "high"),
     ("再不解决我就去金融监管局投诉你们", "escalation_threat", "high"),
@@ -55,6 +59,11 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     assert answer.outcome == "handoff"
     assert answer.handoff_reason == reason
     assert answer.priority == priority
+
+
+@pytest.mark.parametrize("question", ["网上银行登录时要输入验证码吗？", "银行客服会让我提供短信验证码吗"])
+def test_asking_about_codes_is_not_fraud_in_progress(demo_assistant, question):
+    assert demo_assistant.ask(question).handoff_reason != "fraud_in_progress"
 
 
 def test_fraud_in_progress_gives_safe_steps_first(demo_assistant):

@@ -9,7 +9,7 @@ assistant answers it instead of handing off at once (`on_question`):
 - `answer_if_general`: a question about what happens in general, not about this customer's account
   (一般/按规定/什么情况下/可以要求…吗): "卡突然被限制非柜面交易了，一般是什么原因";
 - `answer_if_hypothetical`: only a question about a case that has not happened to the customer
-  (万一/如果/听说/有人说), never one that is happening now (我刚/正在/已经): fraud stays immediate.
+  (万一/如果/听说/有人说, 会让我…吗), never one that is happening now (我刚/正在/已经): fraud stays immediate.
 
 Whatever the rule allows, a message that asks the bank to do something (帮我/给我…退/查/删/处理) is a
 request, and the rule acts.
@@ -30,7 +30,8 @@ _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内
 _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最长|多少天|几天内|多长时间|有权|可以要求|能要求|能不能要求|"
                       r"是否|什么情况|哪些情况|什么原因|哪些原因|为什么会|会不会|的话|如果|万一|要是|假如|假设|听说|据说|"
                       r"有人说|银行(能|可以|会)")
-_HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|有人说|别人|朋友|邻居|亲戚|一般|通常|应该怎么|该怎么办")
+_HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|有人说|别人|朋友|邻居|亲戚|一般|通常|应该怎么|该怎么办|"
+                           r"会(不会)?(让|叫|要求|向)我")  # 银行客服会让我提供验证码吗: what the bank does, asked
 _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)")
 
 
