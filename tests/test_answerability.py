@@ -163,6 +163,19 @@ def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_i
         assert correct(text) == (text, ())
 
 
+def test_a_rare_word_typed_for_a_common_word_of_the_knowledge_base_is_corrected(demo_assistant):
+    """保户 (a policy holder) and 美圆 are words too, so they were kept as typed; general Chinese writes the
+    sounding-alike 保护 and 美元 far more often, and the knowledge base writes them: they are what was meant.
+    An everyday word stays (出事 is not 出示, 三张 is not 三章; 打到 was corrected to 达到 before)."""
+    correct = corrector_for(demo_assistant.retriever.vocabulary).correct
+    assert correct("银行给老年人卖理财有没有特别的保户措施")[1] == (("保户", "保护"),)
+    assert correct("我一个人每年能换多少美圆")[1] == (("美圆", "美元"),)
+    for text in ("万一银行出事，存款能保吗", "让他把三张定期存单都取出来", "催收的人把电话打到我单位", "太气人了"):
+        assert correct(text) == (text, ())
+    answer = demo_assistant.ask("我妈68岁了，银行给老年人卖理财有没有啥特别的保户措施？")
+    assert answer.outcome == "answered" and "65" in answer.text, answer.text
+
+
 def test_an_elliptical_follow_up_is_answered_in_context(demo_assistant):
     _, follow = _turns(demo_assistant, "银行倒闭了我的存款能赔多少？", "那保险呢")
     # Before: handed off. Now the deposit-insurance scope, answered or offered among the options.

@@ -18,16 +18,14 @@ institution names) is reported as such: the customer should ask that institution
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import jieba_module
+from .wording import GRAMMAR_CHARS as FUNCTION_CHARS
+from .wording import characteristic_words, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么嘛呀哦说去来回我你他她它们也都还又才在是了着过把被给让"
-                           "对向从和与或但而要能可想没不很太最更其先再已将个些请问该咋啥哪怎么什么多少几有俺咱")
 EVERYDAY_FREQUENCY = 500  # a jieba word at least this frequent is everyday Chinese, not a product's name
 _LINKS = frozenset({"的", "里", "上", "中", "里面", "上面", "app", "上的", "里的"})
 _VERBS_BEFORE = frozenset({"开通", "开了", "用", "用的", "还", "借", "办", "办了", "申请", "买", "买的", "使用", "注册",
@@ -49,7 +47,6 @@ _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
-CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 
 
 @dataclass(frozen=True)
@@ -64,16 +61,8 @@ class OpenWorld:
 
     def __init__(self, vocabulary: Vocabulary):
         self.vocabulary = vocabulary
-        jieba = jieba_module()
-        self._frequency = jieba.dt.FREQ
-        total = jieba.dt.total
-        units = max(vocabulary.units, 1)
-        # Words characteristic of the knowledge base: written by several units, and far more common there
-        # than in general Chinese (逾期, 年费, 额度, 挂失…; not 银行 or 时间, which are everywhere).
-        self.characteristic = frozenset(
-            token for token, frequency in vocabulary.items()
-            if len(token) == 2 and frequency >= 3 and _CJK.match(token) and not set(token) & FUNCTION_CHARS
-            and math.log((frequency / units) / ((self._frequency.get(token, 0) + 1) / total)) > CHARACTERISTIC_RATIO)
+        self._frequency = jieba_module().dt.FREQ
+        self.characteristic = characteristic_words(vocabulary)  # 逾期, 年费, 额度, 挂失…
 
     def terms(self, text: str) -> list[UnknownTerm]:
         """The unknown terms of a normalised question (or of the asking part of a long one), in order."""

@@ -6,12 +6,14 @@ A pair of characters the knowledge base never writes, that sounds exactly like a
 pinyin) and differs from it in one character, is replaced — but only where general Chinese does not
 read it as a word of its own (jieba's dictionary) and the pair is not two ordinary words side by side
 (普及|金融, 上|先): the pair must be one unknown token, or two single characters that are not function
-characters.
+characters. A rare word of general Chinese typed for a word the knowledge base writes (保户 for 保护, 美圆
+for 美元) is replaced too, when general Chinese writes the meant word far more often (出事 is not 出示).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from functools import lru_cache
 
@@ -21,7 +23,13 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Characters that join words rather than make them: a pair containing one is two words, not a typo.
 FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么说去来回我你他她它也都还又才在是了着过把被给让对向"
                            "从和与或但而要能可想没不很太最更其先再已将")
+# Function characters, pronouns and question words: never part of a word characteristic of the knowledge
+# base, nor of a name the customer brings (openworld.py).
+GRAMMAR_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么嘛呀哦说去来回我你他她它们也都还又才在是了着过把被给让"
+                          "对向从和与或但而要能可想没不很太最更其先再已将个些请问该咋啥哪怎么什么多少几有俺咱")
+CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 MIN_FREQUENCY = 2  # a replacement must be written by at least this many units of the knowledge base
+COMMONER = 10  # a real word is replaced only by a word general Chinese writes at least this many times as often
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +48,21 @@ def _sound(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
+def characteristic_words(vocabulary: Vocabulary) -> frozenset[str]:
+    """Two-character words characteristic of the knowledge base: written by several units, and far more
+    common there than in general Chinese (逾期, 年费, 额度, 挂失…; not 银行 or 时间, which are everywhere).
+    Computed once per published vocabulary."""
+    found = vocabulary.derived.get("characteristic")
+    if found is None:
+        jieba = jieba_module()
+        common, total, units = jieba.dt.FREQ, jieba.dt.total, max(vocabulary.units, 1)
+        found = vocabulary.derived["characteristic"] = frozenset(
+            token for token, frequency in vocabulary.items()
+            if len(token) == 2 and frequency >= 3 and _CJK.match(token) and not set(token) & GRAMMAR_CHARS
+            and math.log((frequency / units) / ((common.get(token, 0) + 1) / total)) > CHARACTERISTIC_RATIO)
+    return found
+
+
 class TypoCorrector:
     """Built once per published vocabulary (`corrector_for`)."""
 
@@ -52,6 +75,14 @@ class TypoCorrector:
             key = (_sound(token[0]), _sound(token[1]))
             if key not in self._by_sound or self._by_sound[key][1] < frequency:
                 self._by_sound[key] = (token, frequency)
+        # The words a real word may have been typed for: those characteristic of the knowledge base (保护, 美元;
+        # not 达到, which general Chinese writes as often), by sound, with their frequency in general Chinese.
+        common = jieba_module().dt.FREQ
+        self._words_by_sound: dict[tuple[str, str], tuple[str, int]] = {}
+        for token in characteristic_words(vocabulary):
+            key = (_sound(token[0]), _sound(token[1]))
+            if common.get(token) and (key not in self._words_by_sound or self._words_by_sound[key][1] < common[token]):
+                self._words_by_sound[key] = (token, common[token])
 
     def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The text with typos corrected, and the corrections made (typed, meant)."""
@@ -69,7 +100,11 @@ class TypoCorrector:
                 window = token
             elif len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(token + tokens[i + 1]):
                 window, used = token + tokens[i + 1], 2
-            fixed = self._fix(window) if window else None
+            if window and not common.get(window):
+                fixed = self._fix(window)
+            else:  # a word of general Chinese, whole (保户) or in two (打|到): only the stricter test
+                window = window or token
+                fixed = self._fix_word(window)
             # A pair with a function character (理才, 存但, 逾其) is a typo only when that character comes second,
             # is the one replaced, and the result is a word of general Chinese too; 这算, 不在, 的利 stay as typed.
             if fixed and used == 2 and set(window) & FUNCTION_CHARS and not (
@@ -84,6 +119,16 @@ class TypoCorrector:
             out.append(token)
             i += 1
         return "".join(out), tuple(fixes)
+
+    def _fix_word(self, token: str) -> str | None:
+        """The word meant by a rare two-character word the knowledge base never writes, or None."""
+        if len(token) != 2 or not _CJK.match(token) or token in self.vocabulary or set(token) & FUNCTION_CHARS:
+            return None
+        found = self._words_by_sound.get((_sound(token[0]), _sound(token[1])))
+        frequency = jieba_module().dt.FREQ.get(token, 0)
+        if found and sum(a != b for a, b in zip(found[0], token)) == 1 and found[1] >= COMMONER * frequency:
+            return found[0]
+        return None
 
     def _fix(self, window: str) -> str:
         chars = list(window)
