@@ -37,6 +37,8 @@ def _turns(assistant, *messages):
     ("喵喵分期逾期了会冻结账户吗？", "喵喵"),
     ("咕咕贷可以改手机号码么", "咕咕贷"),
     ("商家开通了橙意花，怎么支付不了", "橙意花"),
+    ("速e花的分期最长能分多少期？", "速e花"),  # a Latin letter inside the name (融e借, 快e贷…)
+    ("我用的快e贷提前还款要收手续费吗", "快e贷"),
 ])
 def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_alike(demo_assistant, question, term):
     """Before: the look-alike card (judicial freeze, personal-information correction, cash refusal) answered."""
@@ -52,6 +54,8 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     "买一份意外险算不算存款",  # a counted noun; 算不算 is an asking form
     "储蓄型保险能随时取吗",  # a kind of a known thing (储蓄型)
     "申请消费贷时被要求开信用卡合规吗",  # 消费贷 + 时, cut as 消费 + 贷时
+    "我的ii类户一天能转多少",  # Latin letters of a known account class, after a function character
+    "u盾丢了怎么办",
 ])
 def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):
     """Before: each was handed off as term_not_in_knowledge (刚开, 帮人代办, 零头, 意外险算不算, 储蓄型, 贷时)."""

@@ -26,6 +26,8 @@ from .wording import GRAMMAR_CHARS as FUNCTION_CHARS
 from .wording import characteristic_words, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+_LATIN_INFIX = re.compile(r"^[a-z]{1,2}$")
+_NAME = re.compile(r"^[\u4e00-\u9fff]+([a-z]{1,2}[\u4e00-\u9fff]+)*$")  # Chinese, or with a Latin infix (速e花)
 EVERYDAY_FREQUENCY = 500  # a jieba word at least this frequent is everyday Chinese, not a product's name
 _LINKS = frozenset({"的", "里", "上", "中", "里面", "上面", "app", "上的", "里的"})
 _VERBS_BEFORE = frozenset({"开通", "开了", "用", "用的", "还", "借", "办", "办了", "申请", "买", "买的", "使用", "注册",
@@ -68,7 +70,7 @@ class OpenWorld:
         """The unknown terms of a normalised question (or of the asking part of a long one), in order."""
         import jieba.posseg
 
-        pairs = [(word.word, word.flag) for word in jieba.posseg.lcut(text)]
+        pairs = _join_latin_infixes([(word.word, word.flag) for word in jieba.posseg.lcut(text)])
         tokens = [word for word, _ in pairs]
         tags = [flag for _, flag in pairs]
         marked = self._mark(tokens)
@@ -97,7 +99,7 @@ class OpenWorld:
         characters that form no word of either."""
         marked = [False] * len(tokens)
         for i, token in enumerate(tokens):
-            if not _CJK.match(token) or token in FUNCTION_CHARS:
+            if not _NAME.match(token) or token in FUNCTION_CHARS:
                 continue
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
                 continue
@@ -153,6 +155,24 @@ class OpenWorld:
         if tag == "v":
             return rest[:1] in _GENERIC_OBJECTS
         return tag in _PHRASE_STARTS and span[-1] not in _NAME_ENDINGS
+
+
+def _join_latin_infixes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """速|e|花 → 速e花: a product name with a Latin letter or two inside it (融e借, 快e贷) is one name. Not
+    after or before a function character (我的ii类户, 买了a股), and not Latin words (atm, app)."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pairs):
+        word = pairs[i][0]
+        if _LATIN_INFIX.match(word) and out and i + 1 < len(pairs) and _CJK.match(out[-1][0]) \
+                and _CJK.match(pairs[i + 1][0]) and out[-1][0][-1] not in FUNCTION_CHARS \
+                and pairs[i + 1][0][0] not in FUNCTION_CHARS:
+            out.append((out.pop()[0] + word + pairs[i + 1][0], "nz"))
+            i += 2
+            continue
+        out.append(pairs[i])
+        i += 1
+    return out
 
 
 def _single_tag(char: str) -> str:
