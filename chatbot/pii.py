@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 _DIGIT = r"[0-9\uff10-\uff19]"
 _SEPARATOR = r"[ \u3000\-\u2010-\u2015\uff0d]"
-# A run starts and ends on a digit (an ID may end in X), with single separators inside. Ticket numbers
-# (XB261130-…) are not personal data: the run may not start right after their "XB" prefix.
+# A run starts and ends on a digit (an ID may end in X), with single separators inside.
 _RUN = re.compile(
-    rf"(?<![0-9\uff10-\uff19])(?<!XB)(?P<country>(?:\+|\uff0b)?(?:86|\uff18\uff16){_SEPARATOR}?)?"
+    rf"(?<![0-9\uff10-\uff19])(?P<country>(?:\+|\uff0b)?(?:86|\uff18\uff16){_SEPARATOR}?)?"
     rf"(?P<number>{_DIGIT}(?:{_SEPARATOR}?{_DIGIT})*(?:{_SEPARATOR}?[Xx\uff38\uff58])?)(?![0-9\uff10-\uff19])")
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + n): str(n) for n in range(10)} | {"\uff38": "X", "\uff58": "X", "x": "X"})
-# A ticket number (tickets.new_ticket_id: XB + date + 16 hex digits) may hold a long run of digits by chance.
-_TICKET = re.compile(r"XB\d{6}-[0-9A-F]{16}")
+# Ticket numbers (tickets.new_ticket_id: XB + date + 16 hex digits, however typed) are not personal data,
+# though their hex part may be a long run of digits by chance: no run starts inside one.
+_TICKET = re.compile(r"XB\d{6}(?:-[0-9A-F]{16})?", re.IGNORECASE)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _ID_18 = re.compile(r"\d{17}[\dX]")
 

@@ -115,3 +115,21 @@ def test_a_reload_gets_the_clarifying_options_back(client):
     messages = client.get("/api/messages", params={"session_id": asked["session_id"]}).json()["messages"]
     assert messages[-1]["outcome"] == "clarify" and messages[-1]["options"] == asked["options"]
     assert messages[0]["options"] == []  # the customer's own message offers nothing
+
+
+def test_polling_reads_clarifying_options_only_when_a_new_message_offers_some(client, service):
+    """Pages poll /api/messages every few seconds during a hand-off: a poll that brings nothing new (or no
+    clarifying question) does not read the stored options (it did on every call)."""
+    from sqlalchemy import event
+
+    asked = _chat(client, "房贷想一把还清，咋操作")
+    last = client.get("/api/messages", params={"session_id": asked["session_id"]}).json()["messages"][-1]["id"]
+    statements: list[str] = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(service.db.engine, "before_cursor_execute", listener)
+    try:
+        polled = client.get("/api/messages", params={"session_id": asked["session_id"], "after_id": last}).json()
+    finally:
+        event.remove(service.db.engine, "before_cursor_execute", listener)
+    assert polled["messages"] == []
+    assert not [s for s in statements if "clarify_options" in s], statements

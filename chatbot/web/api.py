@@ -172,12 +172,14 @@ def create_api(service: ChatService, signer: SessionSigner | None = None) -> Fas
         session = existing_session(session_id)
         names = service.live.expert_names
         state = service.live.state(session)
-        options = service.conversations.clarify_options(session)
+        found = service.conversations.messages(session, after_id=after_id)
+        # Polls bring nothing new most of the time: the options are read only for a new clarifying question.
+        options = service.conversations.clarify_options(session) if any(m.outcome == "clarify" for m in found) else {}
         return {"messages": [
             {"id": m.id, "role": m.role, "content": m.content, "outcome": m.outcome, "feedback": m.feedback,
              "expert": names(m.author) if m.role == "expert" and m.author else None,
              "options": [option.to_dict() for option in options.get(m.id, ())]}
-            for m in service.conversations.messages(session, after_id=after_id)
+            for m in found
         ], "agent": state.to_api() if state else None}
 
     @app.get("/api/health")

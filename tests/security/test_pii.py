@@ -34,6 +34,7 @@ FORMS = [
 NOT_PII = ["客服热线400-000-0000", "2024-01-01起施行", "工单号 XB261130-1A2B3C4D5E6F7081", "年费200元，免息期56天",
            # ticket numbers whose random hex happens to be (nearly) all digits: a card, a mobile number by shape
            "工单号：XB261130-1398765432109876。", "工单号 XB261130-A139876543210987", "XB261130-13812345678ABCDE",
+           "我的工单是xb261130-13812345678abcde",  # typed by a customer in lower case
            "第1-3条", "编号 12345678", "座机 +86 10 8888 6666"]
 
 
