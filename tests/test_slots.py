@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.answer.slots import asked_slots, states_any, unstated
+from chatbot.answer.slots import asked_slots, asks_another_kind, states_any, unstated
 from chatbot.text import normalize
 
 
@@ -49,3 +49,26 @@ def test_states_any(text, slots, stated):
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
+
+
+@pytest.mark.parametrize("question, phrasing, another", [
+    # the phrasing that matched asks "how much"; the question asks "how long": the match is on the subject
+    ("犹豫期内退保，钱几天能退回到卡里？", "犹豫期内退保能退回多少钱？", True),
+    ("犹豫期内退保能退多少钱", "犹豫期内退保能退回多少钱？", False),
+    # a sum and a limit answer each other's questions; so do "how many months" and "how many years"
+    ("去隔壁行的ATM取钱扣几块钱啊", "在别的银行ATM取钱收多少", False),
+    ("信用卡账单最多能分成多少个月来还？", "信用卡最多分几年", False),
+    # a phrasing that asks for no figure says nothing either way
+    ("临时挂失以后几天内要去网点？", "临时挂失之后还要做什么？", False),
+])
+def test_a_matched_phrasing_that_asks_another_kind_of_figure(question, phrasing, another):
+    assert asks_another_kind(asked_slots(normalize(question)), normalize(phrasing)) is another
+
+
+def test_a_question_matched_only_on_its_subject_is_not_answered(demo_assistant):
+    """Before: "钱几天能退回" was answered from the card on how much a cooling-off surrender refunds (the card
+    states the 15-day period, so the duration check passed); no card says how long the refund takes."""
+    answer = demo_assistant.ask("犹豫期内退保，钱几天能退回到卡里？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "figure_not_in_knowledge", answer.text
+    assert demo_assistant.ask("犹豫期内退保能退多少钱").outcome == "answered"
+    assert demo_assistant.ask("信用卡账单最多能分成多少个月来还？").outcome == "answered"

@@ -2,7 +2,8 @@
 
 One verdict per turn, read by the assistant to answer, ask which question was meant, or hand off with a
 reason. Its evidence, beyond the retrieval scores:
-- the figure asked for (slots.py): does the best match state a figure of that kind?
+- the figure asked for (slots.py): does the best match state a figure of that kind, and does the card
+  phrasing that matched not ask for another kind ("多少钱" matched for "几天")?
 - the subject named (subjects.py): does the best match name it, or a broader term that covers it?
 - the asking words (coverage.py): which words of the asking clause does the best match never use?
 - the open world (openworld.py): does the question name a term the knowledge base has never written,
@@ -21,7 +22,7 @@ from ..text import normalize
 from .confidence import Calibration, signals
 from .coverage import Coverage, coverage
 from .openworld import UnknownTerm, open_world_for
-from .slots import asked_slots, unstated
+from .slots import asked_slots, asks_another_kind, unstated
 from .subjects import default_lexicon
 
 CLARIFY_BAND = 0.2  # below the answer threshold by at most this much: ask which question was meant
@@ -91,6 +92,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
         asked = asked_slots(query.message_search)
         if asked:
             slots = tuple(unstated(top.card.answer if top.unit == "card" else top.best.text, asked))
+            if not slots and top.unit == "card" and asks_another_kind(asked, _normalized_passage(top.best.text)):
+                slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
     return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered)
 

@@ -15,7 +15,7 @@ _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "rate": (re.compile(r"(利率|年化|费率|利息率).{0,6}(多少|几)|几个点|百分之几"),
              re.compile(r"\d+(\.\d+)?\s*[%％]|[万千百]分之[一二两三四五六七八九十\d]+")),
-    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|几个月|几年|多少年"),
+    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|几个月|多少个?月|几年|多少年"),
                  re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)")),
     # how much money: only a sum of money answers it, or that it is free ("2次" says how often, not how much)
     "money": (re.compile(r"多少钱|多少元|几块钱|收多少钱|花多少|要多少费用"),
@@ -27,6 +27,20 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣)钱(吗|不)"),
             re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
 }
+
+
+# Kinds of figure that answer each other's questions: a sum, a limit or a rate says "how much"; a duration
+# says "how long" ("最多分多少个月" and "最多分几年" ask the same). Whether it costs money belongs to neither.
+_FAMILIES = {"rate": "how much", "money": "how much", "amount": "how much", "duration": "how long"}
+
+
+def asks_another_kind(asked: list[str], phrasing: str) -> bool:
+    """True when the card phrasing that matched a question (normalised) asks only for another kind of figure
+    than the question does: "犹豫期内退保能退回多少钱？" matched for "钱几天能退回": the match is on the
+    subject, and the card answers how much, not how long."""
+    wanted = {_FAMILIES[slot] for slot in asked if slot in _FAMILIES}
+    offered = {_FAMILIES[slot] for slot in asked_slots(phrasing) if slot in _FAMILIES}
+    return bool(wanted and offered and not wanted & offered)
 
 
 def asked_slots(question: str) -> list[str]:
