@@ -92,7 +92,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
         asked = asked_slots(query.message_search)
         if asked:
             slots = tuple(unstated(top.card.answer if top.unit == "card" else top.best.text, asked))
-            if not slots and top.unit == "card" and asks_another_kind(asked, _normalized_passage(top.best.text)):
+            if not slots and top.best.metadata.get("variant", "").startswith("q") \
+                    and asks_another_kind(asked, _normalized_passage(top.best.text)):
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
     return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered)
