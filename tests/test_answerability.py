@@ -78,6 +78,13 @@ def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assist
     assert answer.to_api()["handoff_offer"] is True
 
 
+@pytest.mark.parametrize("question", ["别家银行的ATM取钱收费吗", "在外行的ATM取钱收费吗", "在别人家银行取钱要手续费吗"])
+def test_other_banks_in_general_are_not_an_institution_to_refer_to(demo_assistant, question):
+    """别家银行, 外行 name no institution (like 其他银行, 他行): the ATM fee card answers. Before: "请咨询别家银行"."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and "2元" in answer.text, answer.text
+
+
 def test_a_subject_the_knowledge_base_has_is_still_answered(demo_assistant):
     """The open-world check does not refuse the bank's own products in a customer's wording."""
     answer = demo_assistant.ask("信用卡逾期几天会上征信吗")

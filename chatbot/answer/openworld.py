@@ -35,8 +35,8 @@ _VERBS_BEFORE = frozenset({"开通", "开了", "用", "用的", "还", "借", "�
 INSTITUTION_SUFFIX = re.compile(r"(银行|证券|保险公司|人寿|财险|金融|基金公司|信托|支付|财富|小贷|网贷|消费金融|农商行|"
                                 r"信用社|银联)$")
 # Words that pick out "some bank" rather than name one: 每家银行, 其他银行, 别的银行.
-_DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|其他|其它|别的|另外|各|各家|任何|所有|两家|几家|外地|本地|国有|"
-                          r"商业|正规|大|小|同一)")
+_DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|别家|别人家|人家|其他|其它|别的|另外|各|各家|任何|所有|两家|几家|"
+                          r"外地|本地|国有|商业|正规|大|小|同一)")
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
@@ -48,7 +48,8 @@ _PHRASE_STARTS = frozenset({"d", "r", "p", "c"})
 _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
-_BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")
+_BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
+_SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class OpenWorld:
         if shaped:
             end += 1
         span = "".join(tokens[start:end])
-        if _DETERMINERS.match(span):
+        if _DETERMINERS.match(span) or _SOME_BANK.match(span):
             return None
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
