@@ -18,6 +18,7 @@ from functools import lru_cache
 from .wording import FUNCTION_CHARS, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+_FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS))
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
 _QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么|怎么样|怎么办|怎么|如何|哪些|哪里|"
                              r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
@@ -47,10 +48,11 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words and function characters."""
+    question words and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
+    inside, it would be 收付, a word nobody wrote)."""
     words = []
     for word in jieba_module().lcut(_QUESTION_WORDS.sub(" ", asking)):
-        content = "".join(ch for ch in word if ch not in FUNCTION_CHARS)
+        content = word.strip(_FUNCTION_CHARS)
         if len(content) >= 2 and _CJK.match(content):
             words.append(content)
     return tuple(dict.fromkeys(words))
