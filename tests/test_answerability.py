@@ -55,6 +55,7 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     "储蓄型保险能随时取吗",  # a kind of a known thing (储蓄型)
     "申请消费贷时被要求开信用卡合规吗",  # 消费贷 + 时, cut as 消费 + 贷时
     "我的ii类户一天能转多少",  # Latin letters of a known account class, after a function character
+    "卡只收不付了还能往里面存钱吗",  # 往里面: "into it", a place, not a name
     "u盾丢了怎么办",
 ])
 def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):

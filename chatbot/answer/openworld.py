@@ -48,6 +48,7 @@ _PHRASE_STARTS = frozenset({"d", "r", "p", "c"})
 _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
+_PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 
@@ -143,9 +144,9 @@ class OpenWorld:
     def _phrase(self, span: str, previous: str) -> bool:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
         preposition or conjunction and does not end like a name, it is a verb with a generic object (帮人) or
-        with a word the knowledge base writes (补 + 新卡), it names a kind (储蓄型), or it is "when …" cut from
-        the word before (消费 + 贷时)."""
-        if _DESCRIPTOR.search(span) and len(span) > 1:
+        with a word the knowledge base writes (补 + 新卡), it names a kind (储蓄型) or a place (往里面), or it is
+        "when …" cut from the word before (消费 + 贷时)."""
+        if (_DESCRIPTOR.search(span) and len(span) > 1) or _PLACE.search(span):
             return True
         if _LOCATIVE.search(span) and len(span) > 1 and (self.vocabulary.knows(previous + span[:-1])
                                                           or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
