@@ -22,8 +22,7 @@ import re
 from dataclasses import dataclass
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import GRAMMAR_CHARS as FUNCTION_CHARS
-from .wording import characteristic_words, jieba_module
+from .wording import GRAMMAR_CHARS, characteristic_words, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _LATIN_INFIX = re.compile(r"^[a-z]{1,2}$")
@@ -101,7 +100,7 @@ class OpenWorld:
         characters that form no word of either."""
         marked = [False] * len(tokens)
         for i, token in enumerate(tokens):
-            if not _NAME.match(token) or token in FUNCTION_CHARS:
+            if not _NAME.match(token) or token in GRAMMAR_CHARS:
                 continue
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
                 continue
@@ -109,7 +108,7 @@ class OpenWorld:
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY:
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
-                    and tokens[i + 1] not in FUNCTION_CHARS:
+                    and tokens[i + 1] not in GRAMMAR_CHARS:
                 pair = token + tokens[i + 1]
                 if pair not in self.vocabulary and not self._frequency.get(pair):
                     marked[i] = marked[i + 1] = True
@@ -167,8 +166,8 @@ def _join_latin_infixes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     while i < len(pairs):
         word = pairs[i][0]
         if _LATIN_INFIX.match(word) and out and i + 1 < len(pairs) and _CJK.match(out[-1][0]) \
-                and _CJK.match(pairs[i + 1][0]) and out[-1][0][-1] not in FUNCTION_CHARS \
-                and pairs[i + 1][0][0] not in FUNCTION_CHARS:
+                and _CJK.match(pairs[i + 1][0]) and out[-1][0][-1] not in GRAMMAR_CHARS \
+                and pairs[i + 1][0][0] not in GRAMMAR_CHARS:
             out.append((out.pop()[0] + word + pairs[i + 1][0], "nz"))
             i += 2
             continue
