@@ -68,29 +68,21 @@ class TypoCorrector:
 
     def __init__(self, vocabulary: Vocabulary):
         self.vocabulary = vocabulary
-        self._by_sound: dict[tuple[str, str], tuple[str, int]] = {}
-        for token, frequency in vocabulary.items():
-            if len(token) != 2 or frequency < MIN_FREQUENCY or not _CJK.match(token):
-                continue
-            key = (_sound(token[0]), _sound(token[1]))
-            if key not in self._by_sound or self._by_sound[key][1] < frequency:
-                self._by_sound[key] = (token, frequency)
+        self._common = common = jieba_module().dt.FREQ  # word frequencies of general Chinese
+        # The pairs a typo may have been typed for, by sound, with the units that write them.
+        self._by_sound = _by_sound((token, frequency) for token, frequency in vocabulary.items()
+                                   if len(token) == 2 and frequency >= MIN_FREQUENCY and _CJK.match(token))
         # The words a real word may have been typed for: those characteristic of the knowledge base (保护, 美元;
         # not 达到, which general Chinese writes as often), by sound, with their frequency in general Chinese.
-        common = jieba_module().dt.FREQ
-        self._words_by_sound: dict[tuple[str, str], tuple[str, int]] = {}
-        for token in characteristic_words(vocabulary):
-            key = (_sound(token[0]), _sound(token[1]))
-            if common.get(token) and (key not in self._words_by_sound or self._words_by_sound[key][1] < common[token]):
-                self._words_by_sound[key] = (token, common[token])
+        self._words_by_sound = _by_sound((token, common[token]) for token in characteristic_words(vocabulary)
+                                         if common.get(token))
 
     def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The text with typos corrected, and the corrections made (typed, meant)."""
         if not self._by_sound or not re.search(r"[\u4e00-\u9fff]", text):
             return text, ()
-        jieba = jieba_module()
-        common = jieba.dt.FREQ
-        tokens = jieba.lcut(text, HMM=False)
+        common = self._common
+        tokens = jieba_module().lcut(text, HMM=False)
         out: list[str] = []
         fixes: list[tuple[str, str]] = []
         i = 0
@@ -125,8 +117,8 @@ class TypoCorrector:
         if len(token) != 2 or not _CJK.match(token) or token in self.vocabulary or set(token) & FUNCTION_CHARS:
             return None
         found = self._words_by_sound.get((_sound(token[0]), _sound(token[1])))
-        frequency = jieba_module().dt.FREQ.get(token, 0)
-        if found and sum(a != b for a, b in zip(found[0], token)) == 1 and found[1] >= COMMONER * frequency:
+        if found and sum(a != b for a, b in zip(found[0], token)) == 1 \
+                and found[1] >= COMMONER * self._common.get(token, 0):
             return found[0]
         return None
 
@@ -140,6 +132,16 @@ class TypoCorrector:
             if found and sum(a != b for a, b in zip(found[0], pair)) == 1:
                 chars[j], chars[j + 1] = found[0]
         return "".join(chars)
+
+
+def _by_sound(pairs) -> dict[tuple[str, str], tuple[str, int]]:
+    """Two-character words by their toneless pinyin, the most frequent of those that sound alike."""
+    table: dict[tuple[str, str], tuple[str, int]] = {}
+    for token, frequency in pairs:
+        key = (_sound(token[0]), _sound(token[1]))
+        if key not in table or table[key][1] < frequency:
+            table[key] = (token, frequency)
+    return table
 
 
 def corrector_for(vocabulary: Vocabulary) -> TypoCorrector:
