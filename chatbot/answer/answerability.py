@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..knowledge.documents import is_phrasing
 from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
 from ..text import normalize
@@ -92,7 +93,7 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
         asked = asked_slots(query.message_search)
         if asked:
             slots = tuple(unstated(top.card.answer if top.unit == "card" else top.best.text, asked))
-            if not slots and top.best.metadata.get("variant", "").startswith("q") \
+            if not slots and is_phrasing(top.best.metadata) \
                     and asks_another_kind(asked, _normalized_passage(top.best.text)):
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))

@@ -61,6 +61,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_phrasing(metadata: dict) -> bool:
+    """Whether an indexed card unit is one of the card's phrasings (`q0`, `q1`…), not its answer."""
+    return metadata.get("variant", "").startswith("q")
+
+
 def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]:
     """One unit per question variant (question-to-question matching) plus one for the answer."""
     card_json = card.model_dump_json()
