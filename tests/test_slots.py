@@ -18,6 +18,11 @@ from chatbot.text import normalize
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),
+    ("风险测评一年最多能做几次？", ["times"]),
+    ("多少岁以上的老人可以走爱心窗口？", ["age"]),
+    ("信用卡免息期最短是多少天？", ["duration", "minimum"]),
+    ("房贷提前还款最少要提前几天预约？", ["duration"]),  # the requirement, not the least of several options
+    ("定期存款提前支取，可以让家人代办吗？", ["proxy"]),
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(normalize(question)) == slots
@@ -46,6 +51,14 @@ def test_states_any(text, slots, stated):
     ("新卡在7个工作日内制作完成。", ["money"], ["money"]),
     ("免收借记卡年费。", ["money"], []),
     ("每笔收费2元。", ["money"], []),
+    # the least, a count, an age, acting for another: another stated figure does not answer them
+    ("免息期最长56天。", ["duration", "minimum"], ["duration", "minimum"]),
+    ("最短20天，最长56天。", ["duration", "minimum"], []),
+    ("风险测评结果有效期1年。", ["times"], ["times"]),
+    ("个人每年可以免费查询2次。", ["times"], []),
+    ("年满60周岁的老年客户可优先办理。", ["age"], []),
+    ("可部分提前支取一次，剩余部分按原利率计息。", ["proxy"], ["proxy"]),
+    ("他人代办的，须出示双方身份证件。", ["proxy"], []),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
@@ -72,3 +85,16 @@ def test_a_question_matched_only_on_its_subject_is_not_answered(demo_assistant):
     assert answer.outcome == "handoff" and answer.handoff_reason == "figure_not_in_knowledge", answer.text
     assert demo_assistant.ask("犹豫期内退保能退多少钱").outcome == "answered"
     assert demo_assistant.ask("信用卡账单最多能分成多少个月来还？").outcome == "answered"
+
+
+def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(demo_assistant):
+    """Before: each was answered from the card on the same subject that states another attribute (the longest
+    interest-free period, the booking deadline, the priority window without an age, partial withdrawal)."""
+    for question, reason in [("信用卡免息期最短是多少天？", "attribute_not_in_knowledge"),
+                             ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
+                             ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
+                             ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge")]:
+        answer = demo_assistant.ask(question)
+        assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
+    for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？"]:
+        assert demo_assistant.ask(question).outcome == "answered", question

@@ -24,6 +24,7 @@ from .query import build_query
 from .render import render
 from .rules import RuleBook, RuleMatch, default_rules
 from .scope import is_about_banking
+from .slots import FIGURES
 from .intent import answers_instead
 from .replies import (
     CLARIFY_MESSAGE,
@@ -254,7 +255,9 @@ class Assistant:
         if verdict.unstated_slots:
             logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
                         top.source_id)
-            return self._low_confidence(verdict, query, reason="figure_not_in_knowledge")
+            figure = all(slot in FIGURES for slot in verdict.unstated_slots)
+            return self._low_confidence(verdict, query,
+                                        reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
         if top.unit == "card":
             return self._card_answer(top.card, verdict.confidence, query)
         return self._quote_documents(verdict)

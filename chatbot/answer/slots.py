@@ -1,8 +1,10 @@
-"""What kind of figure a question asks for, and whether a passage states one.
+"""What kind of figure or fact a question asks for, and whether a passage states one.
 
 A question like "一年期定期利率是多少？" asks for a rate. When the best-matching card or passage states no
 rate at all, it is about a neighbouring matter (here: interest on early withdrawal), however similar its
-wording, and answering from it would mislead: the assistant hands off instead.
+wording, and answering from it would mislead: the assistant hands off instead. The same holds for a few
+attributes that are not figures but that a passage either speaks to or does not: the least of something
+("免息期最短是多少天？" against a card on the longest), and acting for someone else ("可以让家人代办吗？").
 """
 
 from __future__ import annotations
@@ -26,7 +28,20 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
     "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣)钱(吗|不)"),
             re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
+    # how many times: a count ("每年2次"), not a deadline or a sum
+    "times": (re.compile(r"几次|多少次|几回"), re.compile(_NUMBER + r"\s*(次|回)")),
+    "age": (re.compile(r"多少岁|几岁|多大岁数|多大年纪|年龄"), re.compile(_NUMBER + r"\s*周?岁")),
+    # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
+    "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)"),
+                re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
+    # acting for someone else: the passage must say who may act (委托, 代办, 本人…)
+    "proxy": (re.compile(r"代办|代理|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
+              re.compile(r"代办|代理|委托|代为|他人|家属|亲属|本人|继承人")),
 }
+# Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
+# what age, the least of something, and acting for another.
+_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy")
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age"})
 
 
 # Kinds of figure that answer each other's questions: a sum, a limit or a rate says "how much"; a duration
@@ -44,8 +59,7 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 
 
 def asked_slots(question: str) -> list[str]:
-    """The kinds of figure a normalised question asks for ("rate", "duration", "money", "amount", "fee"); empty
-    for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
+    """The kinds of figure or fact a normalised question asks for (the keys of `SLOTS`); empty for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
     text = _asking_part(question)
     return [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
 
@@ -65,8 +79,8 @@ def states_any(text: str, slots: list[str]) -> bool:
 
 def unstated(text: str, slots: list[str]) -> list[str]:
     """The asked kinds that leave the question unanswered by this passage. One stated figure is enough
-    for "多久、多少" asked of one rule; but whether something costs money, or how much money, needs a
-    word on the fee or a sum itself, however many other figures ("5日", "2次") the passage gives."""
-    if any(slot in slots and not states_any(text, [slot]) for slot in ("fee", "money")):
+    for "多久、多少" asked of one rule; but whether something costs money, how much money, how many times…
+    (`_SPECIFIC`) needs its own statement, however many other figures ("5日", "2次") the passage gives."""
+    if any(slot in slots and not states_any(text, [slot]) for slot in _SPECIFIC):
         return slots
     return [] if states_any(text, slots) else slots
