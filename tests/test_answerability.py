@@ -39,6 +39,7 @@ def _turns(assistant, *messages):
     ("商家开通了橙意花，怎么支付不了", "橙意花"),
     ("速e花的分期最长能分多少期？", "速e花"),  # a Latin letter inside the name (融e借, 快e贷…)
     ("我用的快e贷提前还款要收手续费吗", "快e贷"),
+    ("咪咪借条的最低还款是账单的百分之多少？", "咪咪借条"),  # opening the question, as the owner of what is asked
 ])
 def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_alike(demo_assistant, question, term):
     """Before: the look-alike card (judicial freeze, personal-information correction, cash refusal) answered."""
@@ -70,6 +71,14 @@ def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_
 def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
     assert term in [t.text for t in terms if t.subject]
+
+
+def test_a_question_on_the_opposite_of_what_the_card_states_is_not_answered(demo_assistant):
+    """Before: "转出" was answered from the card on the II-class account's limits, which states only what may be
+    transferred in (转入) and spent."""
+    answer = demo_assistant.ask("II类户每天最多能转出多少钱？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "attribute_not_in_knowledge", answer.text
+    assert demo_assistant.ask("II类户每天最多能转入多少钱？").outcome == "answered"
 
 
 def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assistant):
@@ -165,6 +174,9 @@ def test_a_second_unclear_message_after_a_clarifying_question_goes_to_a_person(d
 def test_a_typo_is_corrected_against_the_knowledge_base(demo_assistant):
     answer = demo_assistant.ask("征心报告一年能免费查几次？")
     assert answer.outcome == "answered" and "2次" in answer.text
+    # 理材 → 理财; the card on principal now writes 保本, the word customers use (it was handed off)
+    answer = demo_assistant.ask("你们卖的理材产品保本吗？")
+    assert answer.outcome == "answered" and "不保证本金" in answer.text, answer.text
 
 
 def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_is_kept(demo_assistant):

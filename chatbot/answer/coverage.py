@@ -24,6 +24,10 @@ _QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几�
                              r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
                              r"要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
+# Morphemes of opposite meaning. An asking word the match never writes, whose opposite it does write (转出
+# asked, 转入 written; 最短 asked, 最长 written), asks for the other side of what the match states.
+_OPPOSITES = {a: b for pair in ("出入", "长短", "高低", "前后", "存取", "增减", "升降", "早晚")
+              for a, b in (pair, pair[::-1])}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Coverage:
     missing: tuple[str, ...]  # asking words the match never uses, most telling first
     weight: float  # the largest surprisal among them, 0..1
     share: float  # the share of the asking words that are missing
+    opposed: tuple[str, ...] = ()  # missing asking words whose opposite the match writes (转出 against 转入)
 
 
 @lru_cache(maxsize=1)
@@ -66,4 +71,6 @@ def coverage(asking: str, matched_text: str) -> Coverage:
     missing = [w for w in words if not any(w[i:i + 2] in matched_text for i in range(len(w) - 1))]
     missing.sort(key=surprisal, reverse=True)
     weight = surprisal(missing[0]) if missing else 0.0
-    return Coverage(tuple(missing), weight, len(missing) / len(words))
+    opposed = [w for w in missing if any(w[:i] + _OPPOSITES[c] + w[i + 1:] in matched_text
+                                         for i, c in enumerate(w) if c in _OPPOSITES)]
+    return Coverage(tuple(missing), weight, len(missing) / len(words), tuple(opposed))

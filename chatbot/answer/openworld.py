@@ -9,8 +9,9 @@ customers name, so nothing here lists products. A span of the question is *unkno
 - general Chinese does not use it as an everyday word (jieba's dictionary frequency; 现在, 父亲, 菜市场
   are everyday words, 白条, 微粒, 花呗 are rare or unknown), and
 - it stands where the subject of a banking question stands: right before a word that is characteristic
-  of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), or as
-  "在X上/里" — so the everyday nouns of a customer's story ("今天去菜市场买菜，…") do not count.
+  of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), as
+  "在X上/里", or opening a clause as the owner of what is asked ("X的最低还款是多少") — so the everyday
+  nouns of a customer's story ("今天去菜市场买菜，…") do not count.
 
 A span that names another institution ("X银行", "X证券", "X行", "X保险"…, by the shape of Chinese
 institution names) is reported as such: the customer should ask that institution.
@@ -49,6 +50,7 @@ _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of 
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
+_CLAUSE_ENDS = frozenset("，,。；;！!？?：: ")
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 
 
@@ -135,7 +137,9 @@ class OpenWorld:
         # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
         counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
+        opening = start == 0 or tokens[start - 1] in _CLAUSE_ENDS  # "京东白条的最低还款…": the owner of what is asked
         subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
+                       or (opening and end < len(tokens) and tokens[end] == "的")
                        or (not counted and any(word in _VERBS_BEFORE for word in before))
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
