@@ -53,6 +53,8 @@ def test_follow_up_uses_history(demo_assistant):
     ("再不解决我就去金融监管局投诉你们", "escalation_threat", "high"),
     ("为什么冻结我的卡", "own_account", "normal"),
     ("转人工", "human_request", "normal"),
+    # before: refused as out of scope
+    ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
 ])
 def test_hand_off_categories(demo_assistant, question, reason, priority):
     answer = demo_assistant.ask(question)
