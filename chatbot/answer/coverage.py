@@ -30,6 +30,49 @@ _OPPOSITES = {a: b for pair in ("出入", "长短", "高低", "前后", "存取"
               for a, b in (pair, pair[::-1])}
 
 
+# A threshold and the side of it a text speaks of: "5万元以内", "不超过5万元" (below); "超过一年", "一年期以上"
+# (above). A question about one side answered by a match that only speaks of the other ("一年期以内的短期保险"
+# against "保险期间超过一年的…犹豫期为15日") is about a case the match does not state.
+_QUANTITY = r"(?P<value>\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)\s*(?P<unit>万元|万|千元|元|年期|年|个月|周岁|岁|天|日|个工作日)"
+_BELOW, _ABOVE = r"以内|以下|之内|内|或以下", r"以上|或以上|及以上"
+_BELOW_BEFORE, _ABOVE_BEFORE = r"不超过|不满|未满|不到|少于|低于|小于", r"(?<!不)超过|多于|高于|大于|满"
+_THRESHOLD = re.compile(rf"(?P<before>{_BELOW_BEFORE}|{_ABOVE_BEFORE})?{_QUANTITY}(?P<after>{_BELOW}|{_ABOVE})?")
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_UNITS = {"万元": "万", "千元": "千", "年期": "年", "周岁": "岁", "日": "天", "个工作日": "天"}
+
+
+def _number(text: str) -> str:
+    """一 → 1, 十二 → 12, 五 → 5; digits stay."""
+    if text[0].isdigit():
+        return text
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return str(_DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0)) if set(text) <= set(_DIGITS) | {"十"} else text
+    return str(_DIGITS[text]) if len(text) == 1 and text in _DIGITS else text
+
+
+def thresholds(text: str) -> set[tuple[str, str, str]]:
+    """(value, unit, side) of every threshold a normalised text states a side of."""
+    found = set()
+    for match in _THRESHOLD.finditer(text):
+        before, after = match.group("before"), match.group("after")
+        if not before and not after:
+            continue
+        side = "below" if (before and re.fullmatch(_BELOW_BEFORE, before)) or (after and re.fullmatch(_BELOW, after)) \
+            else "above"
+        unit = match.group("unit")
+        found.add((_number(match.group("value")), _UNITS.get(unit, unit), side))
+    return found
+
+
+def opposite_conditions(question: str, matched_text: str) -> tuple[str, ...]:
+    """Thresholds the question speaks of on one side that the match speaks of only on the other ("5万以上"
+    asked, "不超过5万元" stated), as "5万"."""
+    stated = thresholds(matched_text)
+    return tuple(f"{value}{unit}" for value, unit, side in sorted(thresholds(question))
+                 if any(v == value and u == unit for v, u, _ in stated) and (value, unit, side) not in stated)
+
+
 @dataclass(frozen=True)
 class Coverage:
     missing: tuple[str, ...]  # asking words the match never uses, most telling first
