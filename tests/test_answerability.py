@@ -198,6 +198,13 @@ def test_a_typo_is_corrected_against_the_knowledge_base(demo_assistant):
     assert answer.outcome == "answered" and "不保证本金" in answer.text, answer.text
 
 
+def test_the_card_that_uses_the_asking_words_wins_over_a_word_for_word_look_alike(demo_assistant):
+    """Before: the card on replacing a card ranked first (it shares 银行卡 and 不用 word for word), missed
+    只收不付, and the question was handed off; the card on dormant accounts is closer in meaning and writes it."""
+    answer = demo_assistant.ask("银行卡多长时间不用，会变成只收不付的状态？")
+    assert answer.outcome == "answered" and answer.matched_id == "card-account-dormant", answer.text
+
+
 def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_is_kept(demo_assistant):
     correct = corrector_for(demo_assistant.retriever.vocabulary).correct
     assert correct("大额存但起存金额是多少")[1] == (("存但", "存单"),)  # 但 typed for 单

@@ -29,6 +29,7 @@ from .subjects import default_lexicon
 CLARIFY_BAND = 0.2  # below the answer threshold by at most this much: ask which question was meant
 CLARIFY_OPTIONS = 3
 CLARIFY_CLOSENESS = 0.03  # options: answer cards whose best similarity is this close to the top one's
+RERANK_DEPTH = 3  # how far down the fused ranking a candidate that covers the asking words may come from
 MISSING_WEIGHT_FOR_REASON = 0.6  # a missing asking word this telling names the hand-off reason
 
 
@@ -81,6 +82,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     for name in own_names:  # already normalised
         ours = ours.replace(name, "本行")
     terms = tuple(open_world_for(vocabulary).terms(ours)) if vocabulary.units else ()
+    if not query.follow_up and not terms:
+        candidates = _prefer_covering(asking, candidates)
     top = candidates[0]
     matched = _normalized_passage(_matched_text(top))
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
@@ -101,6 +104,22 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
     return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered)
+
+
+def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate]:
+    """The fused ranking, unless the first candidate never uses a telling word of the asking clause and a
+    runner-up closer in meaning uses them all: "银行卡多长时间不用，会变成只收不付的状态？" ranks the card on
+    replacing a card first (it shares 银行卡 and 不用 word for word), above the card on dormant accounts, which
+    is closer in meaning and writes 只收不付."""
+    top = candidates[0]
+    if top.best.kind != "answer" \
+            or coverage(asking, _normalized_passage(_matched_text(top))).weight < MISSING_WEIGHT_FOR_REASON:
+        return candidates
+    for i, other in enumerate(candidates[1:RERANK_DEPTH], start=1):
+        if other.best.kind == "answer" and other.dense_score > top.dense_score \
+                and coverage(asking, _normalized_passage(_matched_text(other))).weight < MISSING_WEIGHT_FOR_REASON:
+            return [other, *candidates[:i], *candidates[i + 1:]]
+    return candidates
 
 
 @lru_cache(maxsize=4096)
