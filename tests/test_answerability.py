@@ -205,6 +205,12 @@ def test_the_card_that_uses_the_asking_words_wins_over_a_word_for_word_look_alik
     assert answer.outcome == "answered" and answer.matched_id == "card-account-dormant", answer.text
 
 
+def test_a_verb_with_a_resultative_complement_meets_the_cards_word(demo_assistant):
+    """Before: 消掉 (the card writes 消除) counted as a telling word the card never uses; handed off."""
+    answer = demo_assistant.ask("征信上的黑记录得多少年才能消掉啊？")
+    assert answer.outcome == "answered" and "5年" in answer.text, answer.text
+
+
 def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_is_kept(demo_assistant):
     correct = corrector_for(demo_assistant.retriever.vocabulary).correct
     assert correct("大额存但起存金额是多少")[1] == (("存但", "存单"),)  # 但 typed for 单

@@ -18,7 +18,8 @@ from functools import lru_cache
 from .wording import FUNCTION_CHARS, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-_FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS))
+# Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
+_FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS | {"掉"}))
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
 _QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么|怎么样|怎么办|怎么|如何|哪些|哪里|"
                              r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
