@@ -23,6 +23,7 @@ from chatbot.text import normalize
     ("信用卡免息期最短是多少天？", ["duration", "minimum"]),
     ("房贷提前还款最少要提前几天预约？", ["duration"]),  # the requirement, not the least of several options
     ("定期存款提前支取，可以让家人代办吗？", ["proxy"]),
+    ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", ["online"]),
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(normalize(question)) == slots
@@ -59,6 +60,8 @@ def test_states_any(text, slots, stated):
     ("年满60周岁的老年客户可优先办理。", ["age"], []),
     ("可部分提前支取一次，剩余部分按原利率计息。", ["proxy"], ["proxy"]),
     ("他人代办的，须出示双方身份证件。", ["proxy"], []),
+    ("请携带本人有效身份证件到营业网点办理。", ["online"], ["online"]),
+    ("可通过手机银行或营业网点办理。", ["online"], []),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
@@ -93,7 +96,8 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
     for question, reason in [("信用卡免息期最短是多少天？", "attribute_not_in_knowledge"),
                              ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
                              ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
-                             ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge")]:
+                             ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge"),
+                             ("手机银行跨行转账收手续费吗？", "attribute_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
+_ONLINE = r"手机银行|网上银行|网银|app|线上|网上|微信|小程序"
 
 # slot -> (how a question asks for it, how a passage states it)
 SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
@@ -37,10 +38,13 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # acting for someone else: the passage must say who may act (委托, 代办, 本人…)
     "proxy": (re.compile(r"代办|代理|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|本人|继承人")),
+    # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
+    # to go to a branch)
+    "online": (re.compile(_ONLINE), re.compile(_ONLINE)),
 }
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
-# what age, the least of something, and acting for another.
-_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy")
+# what age, the least of something, acting for another, doing it online.
+_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy", "online")
 FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age"})
 
 
