@@ -18,12 +18,14 @@ from chatbot.text import normalize
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),
-    ("风险测评一年最多能做几次？", ["times"]),
+    ("风险测评一年最多能做几次？", ["times", "per_year"]),
     ("多少岁以上的老人可以走爱心窗口？", ["age"]),
     ("信用卡免息期最短是多少天？", ["duration", "minimum"]),
     ("房贷提前还款最少要提前几天预约？", ["duration"]),  # the requirement, not the least of several options
     ("定期存款提前支取，可以让家人代办吗？", ["proxy"]),
     ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", ["online"]),
+    ("III类户每天最多能消费多少钱？", ["money", "amount", "per_day"]),  # a limit per day
+    ("一天收到好几个催收电话合规吗？", []),  # a period, but no figure asked
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(normalize(question)) == slots
@@ -62,6 +64,8 @@ def test_states_any(text, slots, stated):
     ("他人代办的，须出示双方身份证件。", ["proxy"], []),
     ("请携带本人有效身份证件到营业网点办理。", ["online"], ["online"]),
     ("可通过手机银行或营业网点办理。", ["online"], []),
+    ("账户余额任何时候不得超过2000元。", ["money", "amount", "per_day"], ["money", "amount", "per_day"]),
+    ("消费限额为每日1万元、每年20万元。", ["money", "amount", "per_day"], []),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
@@ -97,7 +101,8 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
                              ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
                              ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge"),
-                             ("手机银行跨行转账收手续费吗？", "attribute_not_in_knowledge")]:
+                             ("手机银行跨行转账收手续费吗？", "attribute_not_in_knowledge"),
+                             ("III类户每天最多能消费多少钱？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？"]:

@@ -42,10 +42,18 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # to go to a branch)
     "online": (re.compile(_ONLINE), re.compile(_ONLINE)),
 }
+# A limit per period ("每天最多能消费多少"): asked with a sum, a limit or a count, the passage must state a
+# figure for that period (a balance cap or a yearly limit does not say what may be spent in a day).
+PERIODS: dict[str, tuple[re.Pattern, re.Pattern]] = {
+    "per_day": (re.compile(r"每天|每日|一天|单日|日累计|当天"), re.compile(r"每天|每日|一天|单日|日累计|当日|当天")),
+    "per_month": (re.compile(r"每月|每个月|一个月|月累计"), re.compile(r"每月|每个月|一个月|月累计|月内")),
+    "per_year": (re.compile(r"每年|一年|全年|年累计"), re.compile(r"每年|一年|全年|年累计|年度|年内")),
+}
+_COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least of something, acting for another, doing it online.
-_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy", "online")
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age"})
+_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy", "online", *PERIODS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age", *PERIODS})
 
 
 # Kinds of figure that answer each other's questions: a sum, a limit or a rate says "how much"; a duration
@@ -65,7 +73,10 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 def asked_slots(question: str) -> list[str]:
     """The kinds of figure or fact a normalised question asks for (the keys of `SLOTS`); empty for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
     text = _asking_part(question)
-    return [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
+    asked = [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
+    if set(asked) & set(_COUNTED):
+        asked += [period for period, (asks, _) in PERIODS.items() if asks.search(text)]
+    return asked
 
 
 def _asking_part(text: str) -> str:
@@ -78,7 +89,7 @@ def _asking_part(text: str) -> str:
 
 def states_any(text: str, slots: list[str]) -> bool:
     """True when the passage states a figure of at least one of the asked kinds."""
-    return any(SLOTS[slot][1].search(text) for slot in slots)
+    return any((SLOTS.get(slot) or PERIODS[slot])[1].search(text) for slot in slots)
 
 
 def unstated(text: str, slots: list[str]) -> list[str]:
