@@ -3,8 +3,9 @@
 A question like "一年期定期利率是多少？" asks for a rate. When the best-matching card or passage states no
 rate at all, it is about a neighbouring matter (here: interest on early withdrawal), however similar its
 wording, and answering from it would mislead: the assistant hands off instead. The same holds for a few
-attributes that are not figures but that a passage either speaks to or does not: the least of something
-("免息期最短是多少天？" against a card on the longest), and acting for someone else ("可以让家人代办吗？").
+attributes that a passage either speaks to or does not: the least of something ("免息期最短是多少天？"
+against a card on the longest), acting for someone else ("可以让家人代办吗？"), doing it online ("能在APP上
+解除挂失吗？"), and the period a limit is for ("每天最多能消费多少钱？" against a balance cap).
 """
 
 from __future__ import annotations
