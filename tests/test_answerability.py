@@ -68,7 +68,8 @@ def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_
 
 @pytest.mark.parametrize("question, term", [("借呗逾期了被冻结了", "借呗"), ("提前还白条要利息吗", "白条"),
                                             ("微粒贷额度怎么提高", "微粒贷"), ("借借花的额度怎么提高", "借借花"),
-                                            ("借记卡的动账短信提醒收费吗", "动账")])  # a banking term the KB lacks
+                                            ("借记卡的动账短信提醒收费吗", "动账"),  # a banking term the KB lacks
+                                            ("咕咕贷借的钱能提前还吗", "咕咕贷")])  # not "咕咕贷借": jieba's word 贷借
 def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
     assert term in [t.text for t in terms if t.subject]

@@ -73,7 +73,8 @@ class OpenWorld:
         """The unknown terms of a normalised question (or of the asking part of a long one), in order."""
         import jieba.posseg
 
-        pairs = _join_latin_infixes([(word.word, word.flag) for word in jieba.posseg.lcut(text)])
+        pairs = self._split_name_endings(_join_latin_infixes([(word.word, word.flag)
+                                                                for word in jieba.posseg.lcut(text)]))
         tokens = [word for word, _ in pairs]
         tags = [flag for _, flag in pairs]
         marked = self._mark(tokens)
@@ -96,6 +97,19 @@ class OpenWorld:
                     and not self.vocabulary.knows(token[:-len(suffix.group(1))] + suffix.group(1)[0]):
                 found.append(UnknownTerm(token, institution=True))
         return found
+
+    def _split_name_endings(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """咕咕|贷借 → 咕咕|贷|借: a word that starts with a product-name ending (贷借, 宝贝) right after a rare
+        word the knowledge base never writes gives that ending to the name, so the reply names 咕咕贷."""
+        out: list[tuple[str, str]] = []
+        for word, flag in pairs:
+            previous = out[-1][0] if out else ""
+            if len(word) == 2 and word[0] in _NAME_ENDINGS and _CJK.match(word) and _CJK.match(previous or "-") \
+                    and self._frequency.get(previous, 0) < EVERYDAY_FREQUENCY and not self.vocabulary.knows(previous):
+                out += [(word[0], "n"), (word[1], _single_tag(word[1]))]
+            else:
+                out.append((word, flag))
+        return out
 
     def _mark(self, tokens: list[str]) -> list[bool]:
         """Tokens that belong to an unknown span: a rare word the knowledge base never writes, or two single
