@@ -71,7 +71,10 @@ def _glossary() -> list[GlossaryEntry]:
     raw = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8"))["terms"]
     ordered = sorted(raw.items(), key=lambda item: -len(item[0]))
     normalized = normalize_all([value for _, value in ordered])
-    return [GlossaryEntry(re.compile(r"\b" + re.escape(key)), value, form)
+    # An English word starts where no Latin letter precedes it: after a space, or glued to Chinese
+    # ("征信objection": `\b` sees no boundary there, Chinese characters being word characters too) — unless
+    # Chinese writes the word as is (ATM): glued to Chinese it is then already the Chinese term.
+    return [GlossaryEntry(re.compile((r"\b" if key in value.lower() else r"(?<![a-z])") + re.escape(key)), value, form)
             for (key, value), form in zip(ordered, normalized)]
 
 

@@ -48,6 +48,14 @@ def test_english_terms_are_found_after_width_normalisation():
     assert full.search == half.search and full.terms == half.terms == ("ATM 取款机",)
 
 
+def test_english_words_glued_to_chinese_are_found():
+    """Before: `\b` saw no boundary between 信 and o, so "征信objection" and "标明APR" were not expanded."""
+    assert build_query("征信objection提交之后最晚多少天答复", None, max_chars=1000).terms == ("异议",)
+    assert build_query("贷款是不是必须标明APR", None, max_chars=1000).terms == ("年化利率",)
+    # a word Chinese writes as is (ATM) glued to Chinese is already the Chinese term
+    assert build_query("在ATM上取钱收费吗", None, max_chars=1000).terms == ()
+
+
 def test_a_full_width_atm_question_retrieves_and_answers_like_atm(demo_assistant):
     half, full = "ATM吞了我的卡怎么办？", "ＡＴＭ吞了我的卡怎么办？"
     retriever = demo_assistant.retriever
