@@ -63,6 +63,11 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     assert answer.priority == priority
 
 
+@pytest.mark.parametrize("question", ["能不能派一位懂业务的人上门帮我老母亲办理？", "我想换一个能随时退的人身保险，犹豫期有几天？"])
+def test_a_person_mentioned_in_a_question_is_no_request_for_one(demo_assistant, question):
+    assert demo_assistant.ask(question).handoff_reason != "human_request"
+
+
 @pytest.mark.parametrize("question", ["网上银行登录时要输入验证码吗？", "银行客服会让我提供短信验证码吗"])
 def test_asking_about_codes_is_not_fraud_in_progress(demo_assistant, question):
     assert demo_assistant.ask(question).handoff_reason != "fraud_in_progress"

@@ -101,9 +101,11 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
                              ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
                              ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge"),
-                             ("手机银行跨行转账收手续费吗？", "attribute_not_in_knowledge"),
+                             ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", "attribute_not_in_knowledge"),
                              ("III类户每天最多能消费多少钱？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
-    for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？"]:
+    # ordinary questions the same words appear in (review of session 4: each was handed off by a first draft)
+    for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？", "在手机银行买的理财产品会亏本金吗？",
+                     "银行员工能因为年龄歧视我吗？", "跨行取款每月能免费几次？", "信用卡晚还一天要交多少钱？"]:
         assert demo_assistant.ask(question).outcome == "answered", question

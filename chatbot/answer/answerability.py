@@ -13,7 +13,7 @@ The calibrated confidence (confidence.py) weighs the retrieval scores together w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..knowledge.documents import is_phrasing
@@ -21,7 +21,7 @@ from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
 from ..text import normalize
 from .confidence import Calibration, signals
-from .coverage import Coverage, coverage, opposite_conditions
+from .coverage import Coverage, coverage
 from .openworld import UnknownTerm, open_world_for
 from .slots import asked_slots, asks_another_kind, unstated
 from .subjects import default_lexicon
@@ -88,9 +88,6 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     matched = _normalized_passage(_matched_text(top))
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
     covered = coverage(asking, matched) if not query.follow_up else coverage("", matched)
-    conditions = opposite_conditions(query.text, matched)  # "超过5万" asked, only "不超过5万元" stated
-    if conditions:
-        covered = replace(covered, opposed=covered.opposed + conditions)
     features = signals(candidates, unknown_terms=sum(not t.institution for t in terms),
                        missing_weight=covered.weight, missing_share=covered.share)
     confidence = calibration.confidence(features)

@@ -258,10 +258,6 @@ class Assistant:
             figure = all(slot in FIGURES for slot in verdict.unstated_slots)
             return self._low_confidence(verdict, query,
                                         reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
-        if verdict.coverage.opposed:
-            logger.info("handoff: top match states the opposite of %s matched=%s", "/".join(verdict.coverage.opposed),
-                        top.source_id)
-            return self._low_confidence(verdict, query, reason="attribute_not_in_knowledge")
         if top.unit == "card":
             return self._card_answer(top.card, verdict.confidence, query)
         return self._quote_documents(verdict)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from ..text import normalize
-from .slots import asked_slots, states_any
 
 _FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
 _REFERS_BACK = re.compile(r"(这个|那个|这种|那种|它|上面|刚才|前面|这样|那样|这笔|那笔)")
@@ -38,8 +37,17 @@ def condense(message: str, history: list[dict] | None) -> str:
     return f"{previous} {message}"
 
 
+# What a follow-up asks for, and how an answer that already gives it looks.
+_ASKS = {
+    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|多长|什么时候|几年"),
+                 re.compile(r"\d+\s*(日|天|个工作日|年|小时|个月|期)")),
+    "rate": (re.compile(r"利率|年化|费率|百分之|%|利息多少|几个点"), re.compile(r"\d+(\.\d+)?\s*%|万分之")),
+    "amount": (re.compile(r"多少钱|费用|收费|收多少|多少元|额度|上限|最多|最高"),
+               re.compile(r"\d+(\.\d+)?\s*(元|万元|美元|笔|次)")),
+}
+
+
 def answers_what_is_asked(follow_up: str, answer: str) -> bool:
-    """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, a sum…: `slots.py`)
+    """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, an amount)
     that the answer already states — then the previous answer is still the right one."""
-    asked = asked_slots(follow_up)
-    return bool(asked) and states_any(answer, asked)
+    return any(asks.search(follow_up) and gives.search(answer) for asks, gives in _ASKS.values())

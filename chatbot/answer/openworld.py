@@ -9,9 +9,8 @@ customers name, so nothing here lists products. A span of the question is *unkno
 - general Chinese does not use it as an everyday word (jieba's dictionary frequency; 现在, 父亲, 菜市场
   are everyday words, 白条, 微粒, 花呗 are rare or unknown), and
 - it stands where the subject of a banking question stands: right before a word that is characteristic
-  of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), as
-  "在X上/里", or opening a clause as the owner of what is asked ("X的最低还款是多少") — so the everyday
-  nouns of a customer's story ("今天去菜市场买菜，…") do not count.
+  of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), or as
+  "在X上/里" — so the everyday nouns of a customer's story ("今天去菜市场买菜，…") do not count.
 
 A span that names another institution ("X银行", "X证券", "X行", "X保险"…, by the shape of Chinese
 institution names) is reported as such: the customer should ask that institution.
@@ -40,6 +39,7 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|别家|别人�
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
+_LOAN_ENDINGS = frozenset("贷呗")  # endings that begin no everyday word after a name (付款, 卡里, 花钱 do)
 # Parts of speech of a single character (jieba.posseg) that do not begin a name unless it ends like one:
 # adverbs, pronouns, prepositions, conjunctions — 刚开, 就办 are phrases; 还呗 is a name. A verb begins a
 # phrase only before a generic object or a word the knowledge base writes (帮人, 补 + 新卡), since verbs
@@ -50,7 +50,6 @@ _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of 
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
-_CLAUSE_ENDS = frozenset("，,。；;！!？?：: ")
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 
 
@@ -99,12 +98,12 @@ class OpenWorld:
         return found
 
     def _split_name_endings(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """咕咕|贷借 → 咕咕|贷|借: a word that starts with a product-name ending (贷借, 宝贝) right after a rare
+        """咕咕|贷借 → 咕咕|贷|借: a word that starts with a loan product's ending (贷借) right after a rare
         word the knowledge base never writes gives that ending to the name, so the reply names 咕咕贷."""
         out: list[tuple[str, str]] = []
         for word, flag in pairs:
             previous = out[-1][0] if out else ""
-            if len(word) == 2 and word[0] in _NAME_ENDINGS and _CJK.match(word) and _CJK.match(previous or "-") \
+            if len(word) == 2 and word[0] in _LOAN_ENDINGS and _CJK.match(word) and _CJK.match(previous or "-") \
                     and self._frequency.get(previous, 0) < EVERYDAY_FREQUENCY and not self.vocabulary.knows(previous):
                 out += [(word[0], "n"), (word[1], _single_tag(word[1]))]
             else:
@@ -151,9 +150,7 @@ class OpenWorld:
         # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
         counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
-        opening = start == 0 or tokens[start - 1] in _CLAUSE_ENDS  # "京东白条的最低还款…": the owner of what is asked
         subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
-                       or (opening and end < len(tokens) and tokens[end] == "的")
                        or (not counted and any(word in _VERBS_BEFORE for word in before))
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None

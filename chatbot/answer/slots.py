@@ -31,24 +31,29 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣|掏)钱(吗|不)"),
             re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
     # how many times: a count ("每年2次"), not a deadline or a sum
-    "times": (re.compile(r"几次|多少次|几回"), re.compile(_NUMBER + r"\s*(次|回)")),
-    "age": (re.compile(r"多少岁|几岁|多大岁数|多大年纪|年龄"), re.compile(_NUMBER + r"\s*周?岁")),
+    "times": (re.compile(r"几次|多少次|几回"), re.compile(_NUMBER + r"\s*(次|回|笔)")),
+    "age": (re.compile(r"多少岁|几岁|多大岁数|多大年纪|年龄(是)?(多少|多大)"), re.compile(_NUMBER + r"\s*周?岁")),
     # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
-    "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)"),
+    "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)[^，,。？?]{0,6}(多少|几)"),
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
     # acting for someone else: the passage must say who may act (委托, 代办, 本人…)
-    "proxy": (re.compile(r"代办|代理|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
-              re.compile(r"代办|代理|委托|代为|他人|家属|亲属|本人|继承人")),
+    # (本人 is no answer: nearly every card asks for 本人有效身份证件)
+    "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
+              re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
     # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
     # to go to a branch)
-    "online": (re.compile(_ONLINE), re.compile(_ONLINE)),
+    "online": (re.compile(rf"(能|可以|可不可以|能不能|能否)[^，,。？?]{{0,4}}({_ONLINE})|({_ONLINE})[^，,。？?]{{0,2}}(能|可以|可不可以|能不能|能否)"),
+               re.compile(_ONLINE)),
 }
 # A limit per period ("每天最多能消费多少"): asked with a sum, a limit or a count, the passage must state a
 # figure for that period (a balance cap or a yearly limit does not say what may be spent in a day).
 PERIODS: dict[str, tuple[re.Pattern, re.Pattern]] = {
-    "per_day": (re.compile(r"每天|每日|一天|单日|日累计|当天"), re.compile(r"每天|每日|一天|单日|日累计|当日|当天")),
-    "per_month": (re.compile(r"每月|每个月|一个月|月累计"), re.compile(r"每月|每个月|一个月|月累计|月内")),
-    "per_year": (re.compile(r"每年|一年|全年|年累计"), re.compile(r"每年|一年|全年|年累计|年度|年内")),
+    "per_day": (re.compile(r"每天|每日|单日|日累计|一天(之内|内)?(最多|最高|能|可以|限|累计)"),
+                re.compile(r"每天|每日|一天|单日|日累计|当日|当天")),
+    "per_month": (re.compile(r"每月|每个月|月累计|一个月(之内|内)?(最多|最高|能|可以|限|累计)"),
+                  re.compile(r"每月|每个月|一个月|月累计|月内|自然月")),
+    "per_year": (re.compile(r"每年|全年|年累计|一年(之内|内)?(最多|最高|能|可以|限|累计)"),
+                 re.compile(r"每年|一年|全年|年累计|年度|年内")),
 }
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
@@ -72,7 +77,8 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 
 
 def asked_slots(question: str) -> list[str]:
-    """The kinds of figure or fact a normalised question asks for (the keys of `SLOTS`); empty for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
+    """The kinds of figure or fact a normalised question asks for (keys of `SLOTS`, then of `PERIODS`); empty
+    for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
     text = _asking_part(question)
     asked = [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
     if set(asked) & set(_COUNTED):
