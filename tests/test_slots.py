@@ -109,3 +109,10 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
     for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？", "在手机银行买的理财产品会亏本金吗？",
                      "银行员工能因为年龄歧视我吗？", "跨行取款每月能免费几次？", "信用卡晚还一天要交多少钱？"]:
         assert demo_assistant.ask(question).outcome == "answered", question
+
+
+def test_a_runner_up_that_states_what_is_asked_comes_first(demo_assistant):
+    """Before: handed off, the card on the interest of early withdrawal (first, stating no count) hiding the
+    card on partial withdrawal a hair below it, which says 只能办理一次."""
+    answer = demo_assistant.ask("定期存款能提前取几次？")
+    assert answer.outcome == "answered" and answer.matched_id == "card-deposit-partial-withdrawal", answer.text
