@@ -29,8 +29,8 @@ from .subjects import default_lexicon
 CLARIFY_BAND = 0.2  # below the answer threshold by at most this much: ask which question was meant
 CLARIFY_OPTIONS = 3
 CLARIFY_CLOSENESS = 0.03  # options: answer cards whose best similarity is this close to the top one's
-RERANK_DEPTH = 3
-STATING_CLOSENESS = 0.01  # a runner-up this close in similarity that states what is asked may come first  # how far down the fused ranking a candidate that covers the asking words may come from
+RERANK_DEPTH = 3  # how far down the fused ranking a better-fitting candidate may come from (_promote)
+STATING_CLOSENESS = 0.01  # a runner-up this close in similarity that states what is asked may come first
 MISSING_WEIGHT_FOR_REASON = 0.6  # a missing asking word this telling names the hand-off reason
 
 
@@ -110,15 +110,12 @@ def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate
     runner-up closer in meaning uses them all: "银行卡多长时间不用，会变成只收不付的状态？" ranks the card on
     replacing a card first (it shares 银行卡 and 不用 word for word), above the card on dormant accounts, which
     is closer in meaning and writes 只收不付."""
+    def misses(candidate: Candidate) -> bool:
+        return coverage(asking, _normalized_passage(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
+
     top = candidates[0]
-    if top.best.kind != "answer" \
-            or coverage(asking, _normalized_passage(_matched_text(top))).weight < MISSING_WEIGHT_FOR_REASON:
-        return candidates
-    for i, other in enumerate(candidates[1:RERANK_DEPTH], start=1):
-        if other.best.kind == "answer" and other.dense_score > top.dense_score \
-                and coverage(asking, _normalized_passage(_matched_text(other))).weight < MISSING_WEIGHT_FOR_REASON:
-            return [other, *candidates[:i], *candidates[i + 1:]]
-    return candidates
+    return _promote(candidates, lambda other: other.dense_score > top.dense_score and not misses(other)) \
+        if misses(top) else candidates
 
 
 def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) -> list[Candidate]:
@@ -127,12 +124,20 @@ def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) 
     on the interest of early withdrawal first, and the card on partial withdrawal ("可部分提前支取一次") a
     hair below."""
     top = candidates[0]
-    if not asked or top.best.kind != "answer" or not unstated(_answer_text(top), asked):
+    if not asked or not unstated(_answer_text(top), asked):
+        return candidates
+    return _promote(candidates, lambda other: other.dense_score >= top.dense_score - STATING_CLOSENESS
+                    and not unstated(_answer_text(other), asked)
+                    and not default_lexicon().uncovered(asking, _normalized_passage(_matched_text(other))))
+
+
+def _promote(candidates: list[Candidate], better) -> list[Candidate]:
+    """The first answer among the next candidates (up to `RERANK_DEPTH`) that `better` accepts, moved to the
+    front; the ranking as it is when the first is no answer or none is accepted."""
+    if candidates[0].best.kind != "answer":
         return candidates
     for i, other in enumerate(candidates[1:RERANK_DEPTH], start=1):
-        if other.best.kind == "answer" and other.dense_score >= top.dense_score - STATING_CLOSENESS \
-                and not unstated(_answer_text(other), asked) \
-                and not default_lexicon().uncovered(asking, _normalized_passage(_matched_text(other))):
+        if other.best.kind == "answer" and better(other):
             return [other, *candidates[:i], *candidates[i + 1:]]
     return candidates
 

@@ -103,7 +103,7 @@ class OpenWorld:
         out: list[tuple[str, str]] = []
         for word, flag in pairs:
             previous = out[-1][0] if out else ""
-            if len(word) == 2 and word[0] in _LOAN_ENDINGS and _CJK.match(word) and _CJK.match(previous or "-") \
+            if len(word) == 2 and word[0] in _LOAN_ENDINGS and _CJK.match(word) and previous and _CJK.match(previous) \
                     and self._frequency.get(previous, 0) < EVERYDAY_FREQUENCY and not self.vocabulary.knows(previous):
                 out += [(word[0], "n"), (word[1], _single_tag(word[1]))]
             else:

@@ -36,8 +36,8 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
     "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)[^，,。？?]{0,6}(多少|几)"),
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
-    # acting for someone else: the passage must say who may act (委托, 代办, 本人…)
-    # (本人 is no answer: nearly every card asks for 本人有效身份证件)
+    # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
+    # every card asks for 本人有效身份证件)
     "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
     # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
@@ -57,9 +57,10 @@ PERIODS: dict[str, tuple[re.Pattern, re.Pattern]] = {
 }
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
-# what age, the least of something, acting for another, doing it online.
+# what age, the least of something, acting for another, doing it online, the period of a limit.
 _SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy", "online", *PERIODS)
 FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age", *PERIODS})
+_STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 
 
 # Kinds of figure that answer each other's questions: a sum, a limit or a rate says "how much"; a duration
@@ -96,7 +97,7 @@ def _asking_part(text: str) -> str:
 
 def states_any(text: str, slots: list[str]) -> bool:
     """True when the passage states a figure of at least one of the asked kinds."""
-    return any((SLOTS.get(slot) or PERIODS[slot])[1].search(text) for slot in slots)
+    return any(_STATES[slot].search(text) for slot in slots)
 
 
 def unstated(text: str, slots: list[str]) -> list[str]:
