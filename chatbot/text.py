@@ -98,6 +98,26 @@ def expand_english(text: str) -> str:
     return f"{text} {' '.join(entry.normalized for entry in found)}" if found else text
 
 
+# --- colloquial question words ------------------------------------------------------------------------
+
+# Dialect and colloquial question words, in their standard form: "补张新卡要等好久才拿得到？" asks 多久,
+# "罚好多钱" asks 多少钱, "咋个算的" asks 怎么. 好久 is "how long" before what is awaited (才, 能, 拿到…), "a
+# long time" (很久) elsewhere: 好久没用的卡. Not 咋/啥, which the cards' phrasings write as customers do
+# (咋整, 有啥): read as 怎么办/什么, they moved questions off their cards.
+_COLLOQUIAL = [(re.compile(pattern), standard) for pattern, standard in [
+    (r"咋个|咋子", "怎么"), (r"啥子", "什么"),
+    (r"几多钱|好多钱", "多少钱"), (r"好多(?=天|次|年|个月|期|岁)", "多少"),
+    (r"(?<=等)好久|好久(?=才|能|可以|会|到|拿|办好|出)", "多久"), (r"好久", "很久"),
+]]
+
+
+def standard_question_words(text: str) -> str:
+    """A normalised text with its colloquial question words in standard form (`_COLLOQUIAL`)."""
+    for pattern, standard in _COLLOQUIAL:
+        text = pattern.sub(standard, text)
+    return text
+
+
 # --- lexical tokens ----------------------------------------------------------------------------------
 
 _RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z]+|\d+(?:\.\d+)?")

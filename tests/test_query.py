@@ -103,3 +103,25 @@ def test_a_long_message_of_one_clause_is_embedded_once(demo_assistant, monkeypat
     assert len(query.text) >= 40 and not query.asking
     demo_assistant.ask(message)
     assert len(embedded) == 1, embedded
+
+
+@pytest.mark.parametrize("message, standard", [
+    ("补办新卡要等好久才拿得到", "补办新卡要等多久才拿得到"),
+    ("晚还款要罚好多钱？咋个算的", "晚还款要罚多少钱?怎么算的"),
+    ("卡被吞了咋整", "卡被吞了咋整"),  # the cards' phrasings write 咋整, 有啥 as customers do
+    ("好久没用的卡还能用吗", "很久没用的卡还能用吗"),  # "a long time", not "how long"
+])
+def test_colloquial_question_words_read_as_standard(message, standard):
+    assert build_query(message, max_chars=500).text == standard
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("补张新卡要等好久才拿得到？", "7个工作日"),
+    ("信用卡晚还了两天，要罚好多钱哦？咋个算的嘛？", "5%"),
+    ("晚还几天是不是要罚好多钱？咋个算的？", "5%"),
+])
+def test_a_question_in_dialect_words_is_answered(demo_assistant, question, fact):
+    """Before: clarified or handed off: 好久, 好多钱 and 咋个 counted as telling words the card never uses, and
+    好多钱 asked no sum (the late-fee card was not sure to state one)."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and fact in answer.text, answer.text

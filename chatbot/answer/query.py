@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..payloads import Query
-from ..text import expand_english, glossary_matches, normalize, normalize_all
+from ..text import expand_english, glossary_matches, normalize, normalize_all, standard_question_words
 from .condense import is_follow_up, last_user_question
 from .wording import asking_part
 
@@ -26,7 +26,8 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
     message = message or ""
     turns = tuple(history or ())
     previous_question = last_user_question(list(turns))
-    texts = normalize_all([message, previous_question] if previous_question else [message])
+    texts = [standard_question_words(text) for text in
+             normalize_all([message, previous_question] if previous_question else [message])]
     corrections: tuple[tuple[str, str], ...] = ()
     if correct is not None:
         texts[0], corrections = correct(texts[0])
