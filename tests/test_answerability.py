@@ -286,10 +286,28 @@ def test_two_things_are_answered_only_when_both_halves_are(demo_assistant):
     ("二类户和三类户的限额分别是多少？", ("二类户的限额是多少?", "三类户的限额是多少?")),
     ("投诉处理的期限和征信异议的答复期限,分别是多少天?", ("投诉处理的期限是多少天?", "征信异议的答复期限是多少天?")),
     ("存款和理财产品有什么风险提示", None),  # no comparison: one question about both
+    # two questions in a row, asked for together: their two asking clauses
+    ("投诉多久给答复,征信不良记录又保留几年,分别是多少?", ("投诉多久给答复?", "征信不良记录保留几年?")),
+    ("转错账了怎么办?能撤回吗?", None),  # no word asks for both: the second leans on the first
 ])
 def test_how_a_comparison_question_is_split(question, halves):
     found = split_compound(normalize(question))
     assert (found.questions if found else None) == halves
+
+
+def test_two_questions_asked_for_together_are_answered_each(demo_assistant):
+    """Before: the first card answered and the second question was left out (no 和 joined two subjects)."""
+    answer = demo_assistant.ask("大额存单起存金额多少？存款保险最多赔多少？分别说一下")
+    assert answer.outcome == "answered" and "20万元" in answer.text and "50万元" in answer.text, answer.text
+    assert len(set(answer.basis.retrieved)) == 2
+
+
+def test_a_second_question_that_leans_on_the_first_is_not_answered_on_its_own(demo_assistant):
+    """"过期了怎么办" alone finds the card on risk assessments expiring; after "临时挂失有效期几天" it is about
+    the temporary loss report, whose card answers both: one answer, not a look-alike for the second half."""
+    answer = demo_assistant.ask("临时挂失有效期几天？过期了怎么办？分别说说")
+    assert answer.outcome == "answered" and answer.matched_id == "card-card-formal-loss", answer.text
+    assert "风险承受能力" not in answer.text
 
 
 def test_how_much_money_is_answered_by_a_sum_or_by_free_not_by_a_count_or_a_deadline(demo_assistant):

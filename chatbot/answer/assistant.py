@@ -204,17 +204,17 @@ class Assistant:
         halves = split_compound(query.text)
         if halves is None:
             return None
-        answers = []
-        for question in halves.questions:
-            part = self._query(question, None, query.as_of)
-            verdict = self._retrieve(part)
-            answer = self._retrieval_answer(verdict, part)
-            if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
-                return None
-            answers.append(answer)
+        answers = [self._half_answer(question, None, query) for question in halves.questions]
+        if any(answer is None for answer in answers):
+            return None
         first, second = answers
         if first.matched_id == second.matched_id:
             return None
+        if halves.leans:  # read after the first, the second must still find its own card ("过期了怎么办")
+            after_first = [{"role": "user", "content": halves.questions[0]}]
+            leaning = self._half_answer(halves.questions[1], after_first, query)
+            if leaning is None or leaning.matched_id != second.matched_id:
+                return None
         logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
         text = COMPOUND_ANSWER.format(first=halves.first, first_answer=first.text, second=halves.second,
                                       second_answer=second.text)
@@ -222,6 +222,14 @@ class Assistant:
         return Answer("answered", text, citations=citations, confidence=min(first.confidence, second.confidence),
                       topic=first.topic, matched_id=first.matched_id,
                       basis=Basis("retrieval", retrieved=(first.matched_id, second.matched_id)))
+
+    def _half_answer(self, question: str, history: list[dict] | None, query: Query) -> Answer | None:
+        """The answer to one half of a compound question, or None unless it is a plain answer."""
+        part = self._query(question, history, query.as_of)
+        answer = self._retrieval_answer(self._retrieve(part), part)
+        if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
+            return None
+        return answer
 
     def _retrieval_answer(self, verdict: RetrievalVerdict, query: Query) -> Answer:
         if not verdict.candidates:

@@ -4,8 +4,11 @@
 No one card answers them, so retrieval finds neither with confidence and the customer is handed off,
 though the knowledge base answers each half. Such a question has a comparison word (分别, 区别, 各…)
 and two subjects joined by 和/与/跟; it is split into the two questions it stands for, each asked with
-the shared predicate ("二类户的限额是多少", "三类户的限额是多少"). The assistant answers it only when both
-halves are answered, each from its own card, with every check a single question passes.
+the shared predicate ("二类户的限额是多少", "三类户的限额是多少"). Two questions asked one after the other
+and then asked for together ("信用卡分期最长能分几期？年费又怎么免？分别说一下。", "征信异议多久给答复，不良
+记录又保留多久，分别是多少？") are split into their two asking clauses. Without such a word the second
+question often leans on the first ("转错账了怎么办？能撤回吗？": 撤回 what?) and is not split. The assistant answers it only when both halves are answered, each from its
+own card, with every check a single question passes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ _SECOND_ENDS = re.compile(r"(的区别|的不同|的差别|有什么|有啥|有�
 _DROP = re.compile(r"(有什么|有啥|有何)(区别|不同|差别|异同)[?]?|的?(区别|不同|差别)是什么[?]?|是不是一回事[?]?|"
                    r"是一回事吗?[?]?|一样吗[?]?|一样不[?]?|分别|各自|各")
 _SUBJECT_CHARS = (2, 16)
+# A clause that asks (a question word), and the words that tie a second question to the first (又, 那).
+_ASKS = re.compile(r"多少|多久|多长|几|怎么|怎样|如何|什么|哪|吗|能否|是否|能不能|可不可以|有没有|要不要")
+_TIES = re.compile(r"^(那么|那|还有|另外|再就是)|又|还要")
+_CLAUSE_CHARS = (4, 24)
 
 
 @dataclass(frozen=True)
@@ -30,10 +37,12 @@ class Halves:
     first: str  # the subject of the first half, as written ("二类户")
     second: str
     questions: tuple[str, str]  # the two questions it stands for, normalised
+    leans: bool = False  # the second was asked after the first and may lean on it ("过期了怎么办")
 
 
 def split_compound(text: str) -> Halves | None:
-    """The two questions a normalised comparison question stands for; None for any other question."""
+    """The two questions a normalised comparison question, or two questions in a row, stand for; None for
+    any other question."""
     if not _COMPARISON.search(text):
         return None
     clause = re.split(r"[?。!]", text)[0]  # the subjects are named in the first sentence
@@ -54,7 +63,18 @@ def split_compound(text: str) -> Halves | None:
             predicate = predicate[1:]
         ask = (predicate or "是什么") + "?"
         return Halves(first, second, (_join(first, ask), _join(second, ask)))
-    return None
+    return _two_questions(text)
+
+
+def _two_questions(text: str) -> Halves | None:
+    """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少), in a message
+    with a comparison word: "信用卡分期最长能分几期？年费又怎么免？分别说一下。"."""
+    clauses = [c.strip() for c in re.split(r"[,?;。!]", text) if c.strip()]
+    asking = [_TIES.sub("", c) for c in clauses if _ASKS.search(c) and not re.match(r"分别|各", c)]
+    if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):
+        return None
+    first, second = asking
+    return Halves(first, second, (first + "?", second + "?"), leans=True)
 
 
 def _join(subject: str, predicate: str) -> str:

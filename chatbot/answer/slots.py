@@ -104,7 +104,8 @@ def states_any(text: str, slots: list[str]) -> bool:
 def unstated(text: str, slots: list[str]) -> list[str]:
     """The asked kinds that leave the question unanswered by this passage. One stated figure is enough
     for "多久、多少" asked of one rule; but whether something costs money, how much money, how many times…
-    (`_SPECIFIC`) needs its own statement, however many other figures ("5日", "2次") the passage gives."""
+    (`_SPECIFIC`) needs its own statement, however many other figures ("5日", "2次") the passage gives: then
+    the kinds it does not state are returned (for the hand-off log), not the ones it does."""
     if any(slot in slots and not states_any(text, [slot]) for slot in _SPECIFIC):
-        return slots
+        return [slot for slot in slots if not states_any(text, [slot])]
     return [] if states_any(text, slots) else slots
