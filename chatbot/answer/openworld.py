@@ -12,11 +12,6 @@ customers name, so nothing here lists products. A span of the question is *unkno
   of the knowledge base ("X逾期", "X的额度", "X分期"), after a banking verb ("开通了X", "提前还X"), or as
   "在X上/里" — so the everyday nouns of a customer's story ("今天去菜市场买菜，…") do not count.
 
-A name in quotation marks ("“季季红”理财的风险等级是R几？", "“装修分期”最长能分几期？") is a name by the
-customer's own marking: it is unknown when the knowledge base has not written it, however everyday its
-words (青春 + 卡, 装修 + 分期). What customers quote that the knowledge base does write (“安全账户”, “双录”)
-is known.
-
 A span that names another institution ("X银行", "X证券", "X行", "X保险"…, by the shape of Chinese
 institution names) is reported as such: the customer should ask that institution.
 """
@@ -54,10 +49,6 @@ _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
-# A name quoted by the customer: Chinese (with a Latin infix, 鑫e贷), no figures (“月费率才0.6%” quotes an
-# advert). Book-title marks 《》 quote titles, not products.
-_QUOTED = re.compile(r"[“「\"]([\u4e00-\u9fff]+(?:[a-z]{1,2}[\u4e00-\u9fff]+)*)[”」\"]")
-MAX_QUOTED_NAME = 10
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 
@@ -104,20 +95,6 @@ class OpenWorld:
             if suffix and not marked[i] and len(token) > len(suffix.group(1)) and not _DETERMINERS.match(token) \
                     and not self.vocabulary.knows(token[:-len(suffix.group(1))] + suffix.group(1)[0]):
                 found.append(UnknownTerm(token, institution=True))
-        return self._with_quoted(text, found)
-
-    def _with_quoted(self, text: str, found: list[UnknownTerm]) -> list[UnknownTerm]:
-        """The terms found, with each name in quotation marks that the knowledge base has never written
-        standing for the parts of it found (“季季红” is the subject, wherever it stands); an institution
-        found in it stays one (“长丰村镇银行”)."""
-        for match in _QUOTED.finditer(text):
-            name = match.group(1)
-            if len(name) > MAX_QUOTED_NAME or self.vocabulary.knows(name) or _DETERMINERS.match(name):
-                continue
-            inside = [term for term in found if term.text in name or name in term.text]
-            if any(term.institution for term in inside):
-                continue
-            found = [term for term in found if term not in inside] + [UnknownTerm(name, subject=True)]
         return found
 
     def _split_name_endings(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -33,9 +33,8 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # how many times: a count ("每年2次"), not a deadline or a sum
     "times": (re.compile(r"几次|多少次|几回"), re.compile(_NUMBER + r"\s*(次|回|笔)")),
     "age": (re.compile(r"多少岁|几岁|多大岁数|多大年纪|年龄(是)?(多少|多大)"), re.compile(_NUMBER + r"\s*周?岁")),
-    # the least of something that varies ("最少可以分几期", "最少要取多少"); not "最少要提前几天", which asks
-    # how far ahead the rule requires
-    "minimum": (re.compile(r"(最短|最少|最低)(?![要得需]?提前)[^，,。？?]{0,6}(多少|几)"),
+    # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
+    "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)[^，,。？?]{0,6}(多少|几)"),
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
     # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
     # every card asks for 本人有效身份证件)
