@@ -7,8 +7,9 @@ and two subjects joined by 和/与/跟; it is split into the two questions it st
 the shared predicate ("二类户的限额是多少", "三类户的限额是多少"). Two questions asked one after the other
 and then asked for together ("信用卡分期最长能分几期？年费又怎么免？分别说一下。", "征信异议多久给答复，不良
 记录又保留多久，分别是多少？") are split into their two asking clauses. Without such a word the second
-question often leans on the first ("转错账了怎么办？能撤回吗？": 撤回 what?) and is not split. The assistant answers it only when both halves are answered, each from its
-own card, with every check a single question passes.
+question often leans on the first ("转错账了怎么办？能撤回吗？": 撤回 what?) and is not split. The assistant
+answers it only when both halves are answered, each from its own card, with every check a single question
+passes.
 """
 
 from __future__ import annotations

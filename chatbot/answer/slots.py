@@ -105,6 +105,7 @@ def unstated(text: str, slots: list[str]) -> list[str]:
     for "多久、多少" asked of one rule; but whether something costs money, how much money, how many times…
     (`_SPECIFIC`) needs its own statement, however many other figures ("5日", "2次") the passage gives: then
     the kinds it does not state are returned (for the hand-off log), not the ones it does."""
-    if any(slot in slots and not states_any(text, [slot]) for slot in _SPECIFIC):
-        return [slot for slot in slots if not states_any(text, [slot])]
-    return [] if states_any(text, slots) else slots
+    missing = [slot for slot in slots if not states_any(text, [slot])]
+    if any(slot in _SPECIFIC for slot in missing):
+        return missing
+    return [] if len(missing) < len(slots) else slots
