@@ -102,12 +102,17 @@ def expand_english(text: str) -> str:
 
 # Dialect and colloquial question words, in their standard form: "补张新卡要等好久才拿得到？" asks 多久,
 # "罚好多钱" asks 多少钱, "咋个算的" asks 怎么. 好久 is "how long" before what is awaited (才, 能, 拿到…), "a
-# long time" (很久) elsewhere: 好久没用的卡. Not 咋/啥, which the cards' phrasings write as customers do
-# (咋整, 有啥): read as 怎么办/什么, they moved questions off their cards.
+# long time" (很久) elsewhere: 好久没用的卡. Both tell of time gone by after 了/已经/都 or before 没/了/都
+# ("我好多天没还", "等好久都没人理", "等了好久才拿到"): no question there. Not 咋/啥, which the cards' phrasings
+# write as customers do (咋整, 有啥): read as 怎么办/什么, they moved questions off their cards.
+_GONE_BY_BEFORE = r"(?<!了)(?<!已经)(?<!都)"
+_GONE_BY_AFTER = r"(?!没|了|都)"
 _COLLOQUIAL = [(re.compile(pattern), standard) for pattern, standard in [
     (r"咋个|咋子", "怎么"), (r"啥子", "什么"),
-    (r"几多钱|好多钱", "多少钱"), (r"好多(?=天|次|年|个月|期|岁)", "多少"),
-    (r"(?<=等)好久|好久(?=才|能|可以|会|到|拿|办好|出)", "多久"), (r"好久", "很久"),
+    (r"几多钱|好多钱", "多少钱"),
+    (_GONE_BY_BEFORE + r"好多(?=(?:天|次|年|个月|期|岁)" + _GONE_BY_AFTER + ")", "多少"),
+    (r"(?<=等)好久" + _GONE_BY_AFTER + "|" + _GONE_BY_BEFORE + r"好久(?=才|能|可以|会|到|拿|办好|出)", "多久"),
+    (r"好久", "很久"),
 ]]
 
 

@@ -110,6 +110,10 @@ def test_a_long_message_of_one_clause_is_embedded_once(demo_assistant, monkeypat
     ("晚还款要罚好多钱？咋个算的", "晚还款要罚多少钱?怎么算的"),
     ("卡被吞了咋整", "卡被吞了咋整"),  # the cards' phrasings write 咋整, 有啥 as customers do
     ("好久没用的卡还能用吗", "很久没用的卡还能用吗"),  # "a long time", not "how long"
+    ("我好多天没还信用卡了", "我好多天没还信用卡了"),  # many days gone by, not "how many days"
+    ("已经好多天了", "已经好多天了"),
+    ("在网点排队等好久都没人理", "在网点排队等很久都没人理"),  # waited long, not "how long to wait"
+    ("等了好久才拿到", "等了很久才拿到"),
 ])
 def test_colloquial_question_words_read_as_standard(message, standard):
     assert build_query(message, max_chars=500).text == standard
