@@ -11,21 +11,26 @@ from chatbot.text import normalize
 @pytest.mark.parametrize("question, slots", [
     ("三年期定期存款利率是多少？", ["rate"]),
     ("临时挂失能维持几天？", ["duration"]),
-    ("III类户最多能放多少钱？", ["money", "amount"]),
+    ("III类户最多能放多少钱？", ["money", "amount", "maximum"]),
+    ("大额存单20万起，那最多能买多少？有上限吗？", ["amount", "maximum"]),
     ("银行卡丢了怎么办？", []),
     ("信用卡取现要手续费吗？", ["fee"]),
     ("首问负责制是什么意思？", []),
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),
-    ("风险测评一年最多能做几次？", ["times", "per_year"]),
+    ("风险测评一年最多能做几次？", ["times", "maximum", "per_year"]),
     ("多少岁以上的老人可以走爱心窗口？", ["age"]),
     ("信用卡免息期最短是多少天？", ["duration", "minimum"]),
     ("房贷提前还款最少要提前几天预约？", ["duration"]),  # the requirement, not the least of several options
     ("定期存款提前支取，可以让家人代办吗？", ["proxy"]),
     ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", ["online"]),
-    ("III类户每天最多能消费多少钱？", ["money", "amount", "per_day"]),  # a limit per day
+    ("III类户每天最多能消费多少钱？", ["money", "amount", "maximum", "per_day"]),  # a limit per day
     ("一天收到好几个催收电话合规吗？", []),  # a period, but no figure asked
+    # a duration until an event: the bank's answer, the money back
+    ("信用卡争议交易提交以后，银行多少天内给处理结果？", ["duration", "until_response"]),
+    ("冷静期内撤销了，钱几天能退回到账？", ["duration", "until_refund"]),
+    ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(normalize(question)) == slots
@@ -58,14 +63,29 @@ def test_states_any(text, slots, stated):
     ("免息期最长56天。", ["duration", "minimum"], ["minimum"]),  # only what it does not state
     ("最短20天，最长56天。", ["duration", "minimum"], []),
     ("风险测评结果有效期1年。", ["times"], ["times"]),
+    # the most: a least ("20万元起") does not answer it; a cap, a longest or an only does
+    ("个人大额存单的起存金额为20万元。", ["amount", "maximum"], ["maximum"]),
+    ("每年享有等值5万美元的购汇便利化额度。", ["amount", "maximum"], []),  # a quota is the most
+    ("每笔收费2元。", ["money", "maximum"], []),  # a fixed figure: its most too
+    ("个人每年可以免费查询2次。", ["times", "maximum"], []),
+    # the period must end in the event asked: not the customer's own step, not a cooling-off period
+    ("请在账单日后60天内提出争议申请,本行受理后会调查并告知结果。", ["duration", "until_response"],
+     ["until_response"]),
+    ("自收到处理决定之日起30日内,向上一级机构申请核查。", ["duration", "until_response"], ["until_response"]),
+    ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_response"], []),
+    ("在15日犹豫期内解除合同,保险公司会退还您已交的全部保费。", ["duration", "until_refund"], ["until_refund"]),
+    ("退款在3个工作日内退回原账户。", ["duration", "until_refund"], []),
+    ("余额不得超过2000元。", ["amount", "maximum"], []),
+    ("最长可分60期。", ["amount", "maximum"], []),
+    ("可以办理部分提前支取，但只能办理一次。", ["times", "maximum"], []),
     ("个人每年可以免费查询2次。", ["times"], []),
     ("年满60周岁的老年客户可优先办理。", ["age"], []),
     ("可部分提前支取一次，剩余部分按原利率计息。", ["proxy"], ["proxy"]),
     ("他人代办的，须出示双方身份证件。", ["proxy"], []),
     ("请携带本人有效身份证件到营业网点办理。", ["online"], ["online"]),
     ("可通过手机银行或营业网点办理。", ["online"], []),
-    ("账户余额任何时候不得超过2000元。", ["money", "amount", "per_day"], ["per_day"]),
-    ("消费限额为每日1万元、每年20万元。", ["money", "amount", "per_day"], []),
+    ("账户余额任何时候不得超过2000元。", ["money", "amount", "maximum", "per_day"], ["per_day"]),
+    ("消费限额为每日1万元、每年20万元。", ["money", "amount", "maximum", "per_day"], []),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
@@ -96,18 +116,28 @@ def test_a_question_matched_only_on_its_subject_is_not_answered(demo_assistant):
 
 def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(demo_assistant):
     """Before: each was answered from the card on the same subject that states another attribute (the longest
-    interest-free period, the booking deadline, the priority window without an age, partial withdrawal)."""
+    interest-free period, the booking deadline, the priority window without an age, partial withdrawal, the
+    least sum for a large-sum deposit asked its most, a cooling-off period asked when the money is back, the
+    deadline for raising a dispute asked when the bank answers)."""
     for question, reason in [("信用卡免息期最短是多少天？", "attribute_not_in_knowledge"),
                              ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
                              ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
                              ("定期存款提前支取，可以让家人代办吗？", "attribute_not_in_knowledge"),
                              ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", "attribute_not_in_knowledge"),
-                             ("III类户每天最多能消费多少钱？", "figure_not_in_knowledge")]:
+                             ("III类户每天最多能消费多少钱？", "figure_not_in_knowledge"),
+                             ("个人大额存单最多能买多少？有没有上限？", "attribute_not_in_knowledge"),
+                             ("私募理财冷静期里反悔了，退的钱要几天才能到账？", "figure_not_in_knowledge"),
+                             ("信用卡交易有争议，提交申请以后多久能出调查结果？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     # ordinary questions the same words appear in (review of session 4: each was handed off by a first draft)
     for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？", "在手机银行买的理财产品会亏本金吗？",
-                     "银行员工能因为年龄歧视我吗？", "跨行取款每月能免费几次？", "信用卡晚还一天要交多少钱？"]:
+                     "银行员工能因为年龄歧视我吗？", "跨行取款每月能免费几次？", "信用卡晚还一天要交多少钱？",
+                     "III类账户最多能放多少钱？", "信用卡分期最多能分多少期？", "存款保险最高保多少钱？",
+                     "对征信报告提了异议，银行多少天内给我答复？", "投诉以后银行多少天内给我处理结果？",
+                     # review of session 6: a quota or a fixed figure answers "the most" (each was handed off)
+                     "个人每年换外汇最多能换多少美元？", "跨行ATM取款手续费最高多少一笔？",
+                     "个人信用报告一年最多能免费查几次？", "借记卡年费最高多少？"]:
         assert demo_assistant.ask(question).outcome == "answered", question
 
 

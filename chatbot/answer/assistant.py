@@ -263,7 +263,7 @@ class Assistant:
         if verdict.unstated_slots:
             logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
                         top.source_id)
-            figure = all(slot in FIGURES for slot in verdict.unstated_slots)
+            figure = any(slot in FIGURES for slot in verdict.unstated_slots)
             return self._low_confidence(verdict, query,
                                         reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
         if top.unit == "card":

@@ -4,7 +4,7 @@ A question like "一年期定期利率是多少？" asks for a rate. When the be
 rate at all, it is about a neighbouring matter (here: interest on early withdrawal), however similar its
 wording, and answering from it would mislead: the assistant hands off instead. The same holds for a few
 attributes that a passage either speaks to or does not: the least of something ("免息期最短是多少天？"
-against a card on the longest), acting for someone else ("可以让家人代办吗？"), doing it online ("能在APP上
+against a card on the longest) or the most ("大额存单最多能买多少？" against a card on the least), acting for someone else ("可以让家人代办吗？"), doing it online ("能在APP上
 解除挂失吗？"), and the period a limit is for ("每天最多能消费多少钱？" against a balance cap).
 """
 
@@ -36,6 +36,10 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
     "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)[^，,。？?]{0,6}(多少|几)"),
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
+    # the most of something ("有上限吗", "最多能买多少"): a passage that gives only a least ("20万元起") does
+    # not answer it; one with a cap, a quota or a fixed figure ("每笔2元", "每年免费2次") does
+    "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)[^，,。？?]{0,8}(多少|几)"),
+                re.compile(r"最多|最高|最大|最长|上限|封顶|限额|额度|至多|以内|只能|仅|不超过|不得超过|不能超过")),
     # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
     # every card asks for 本人有效身份证件)
     "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
@@ -55,12 +59,26 @@ PERIODS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "per_year": (re.compile(r"每年|全年|年累计|一年(之内|内)?(最多|最高|能|可以|限|累计)"),
                  re.compile(r"每年|一年|全年|年累计|年度|年内")),
 }
+# A duration asked until an event ("多少天内给我答复？", "钱几天能退回到账？"): the passage must give a period
+# that ends in that event — a figure whose own clause names it ("15日内作出处理决定", "15个工作日内答复"). A
+# period for the customer's own step ("账单日后60天内提出争议申请", "收到处理决定之日起30日内申请核查") or a
+# cooling-off period ("15日犹豫期内解除合同") says nothing about when the bank answers or the money arrives.
+EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
+    "until_response": (re.compile(r"答复|回复|回应|反馈|说法|办结|处理完|处理意见|处理决定|"
+                                  r"(出|给|有|告知|拿到|给出)[^,，。?？]{0,3}结果"),
+                       re.compile(r"答复|回复|反馈|作出|办结|处理完毕|结果")),
+    "until_refund": (re.compile(r"到账|退回|返还|打回|退到|到卡|回到.{0,3}卡|(钱|款).{0,4}回来"),
+                     re.compile(r"到账|退回|退还|返还|退款|退至|划回")),
+}
+_FIGURE_CLAUSE = re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)[^,，。;；!！?？]*")
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
-# what age, the least of something, acting for another, doing it online, the period of a limit.
-_SPECIFIC = ("fee", "money", "times", "age", "minimum", "proxy", "online", *PERIODS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age", *PERIODS})
+# what age, the least or the most of something, acting for another, doing it online, the period of a limit,
+# the event a period ends in.
+_SPECIFIC = ("fee", "money", "times", "age", "minimum", "maximum", "proxy", "online", *PERIODS, *EVENTS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age", *PERIODS, *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
+_LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
 
 
 # Kinds of figure that answer each other's questions: a sum, a limit or a rate says "how much"; a duration
@@ -78,12 +96,15 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 
 
 def asked_slots(question: str) -> list[str]:
-    """The kinds of figure or fact a normalised question asks for (keys of `SLOTS`, then of `PERIODS`); empty
+    """The kinds of figure or fact a normalised question asks for (keys of `SLOTS`, then of `PERIODS` and
+    `EVENTS`); empty
     for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
     text = _asking_part(question)
     asked = [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
     if set(asked) & set(_COUNTED):
         asked += [period for period, (asks, _) in PERIODS.items() if asks.search(text)]
+    if "duration" in asked:
+        asked += [event for event, (asks, _) in EVENTS.items() if asks.search(text)]
     return asked
 
 
@@ -97,7 +118,18 @@ def _asking_part(text: str) -> str:
 
 def states_any(text: str, slots: list[str]) -> bool:
     """True when the passage states a figure of at least one of the asked kinds."""
-    return any(_STATES[slot].search(text) for slot in slots)
+    return any(_states(text, slot) for slot in slots)
+
+
+def _states(text: str, slot: str) -> bool:
+    if slot in EVENTS:
+        return _states_event(text, slot)
+    return bool(_STATES[slot].search(text))
+
+
+def _states_event(text: str, event: str) -> bool:
+    """Whether a period in the passage ends in the event: the clause of a duration figure names it."""
+    return any(EVENTS[event][1].search(clause.group()) for clause in _FIGURE_CLAUSE.finditer(text))
 
 
 def unstated(text: str, slots: list[str]) -> list[str]:
@@ -105,7 +137,9 @@ def unstated(text: str, slots: list[str]) -> list[str]:
     for "多久、多少" asked of one rule; but whether something costs money, how much money, how many times…
     (`_SPECIFIC`) needs its own statement, however many other figures ("5日", "2次") the passage gives: then
     the kinds it does not state are returned (for the hand-off log), not the ones it does."""
-    missing = [slot for slot in slots if not states_any(text, [slot])]
+    if not _LEAST_ONLY.search(text):  # the most is left open only by a passage that gives a least
+        slots = [slot for slot in slots if slot != "maximum"]
+    missing = [slot for slot in slots if not _states(text, slot)]
     if any(slot in _SPECIFIC for slot in missing):
         return missing
     return [] if len(missing) < len(slots) else slots
