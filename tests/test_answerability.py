@@ -323,3 +323,13 @@ def test_ordinary_questions_stay_answered(demo_assistant, question):
     """A review of session 4's first drafts of the attribute checks found each of these handed off (存/取 as
     opposites, a threshold's other side, 孙女的 as an unknown product, 扫码付 as a name…)."""
     assert demo_assistant.ask(question).outcome == "answered", question
+
+
+def test_words_of_time_are_not_topic_words_the_card_must_use(demo_assistant):
+    """之后/以后 place a question in time; counted as asking words the card never writes, they pushed
+    "…提交之后多少天内…答复" below the answer threshold (before: "您想问的是以下哪个问题？")."""
+    from chatbot.answer.coverage import asking_words
+
+    assert "之后" not in asking_words("征信异议提交之后多少天内答复?")
+    answer = demo_assistant.ask("信用报告异议提交之后多少天内要给我书面答复？")
+    assert answer.outcome == "answered" and "20日" in answer.text, answer.text

@@ -25,6 +25,8 @@ _QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几�
                              r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
                              r"要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
+# Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
+_CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,12 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
+    question words, words of time (`_CONNECTIVES`) and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
     inside, it would be 收付, a word nobody wrote)."""
     words = []
     for word in jieba_module().lcut(_QUESTION_WORDS.sub(" ", asking)):
         content = word.strip(_FUNCTION_CHARS)
-        if len(content) >= 2 and _CJK.match(content):
+        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES:
             words.append(content)
     return tuple(dict.fromkeys(words))
 
