@@ -333,3 +333,12 @@ def test_words_of_time_are_not_topic_words_the_card_must_use(demo_assistant):
     assert "之后" not in asking_words("征信异议提交之后多少天内答复?")
     answer = demo_assistant.ask("信用报告异议提交之后多少天内要给我书面答复？")
     assert answer.outcome == "answered" and "20日" in answer.text, answer.text
+
+
+def test_a_follow_up_asking_the_most_is_not_answered_by_the_least(demo_assistant):
+    """"那最高呢？" after the large-sum deposit's least (20万元起) was answered with the same 20万元."""
+    first, follow_up = _turns(demo_assistant, "大额存单起存金额是多少？", "那最高呢？")
+    assert first.outcome == "answered" and "20万元" in first.text, first.text
+    assert follow_up.outcome == "handoff" and follow_up.handoff_reason == "attribute_not_in_knowledge", follow_up.text
+    # the most where the card states it stays answered
+    assert _turns(demo_assistant, "信用卡分期最少分几期？", "最多呢？")[1].outcome == "answered"

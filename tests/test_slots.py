@@ -13,6 +13,7 @@ from chatbot.text import normalize
     ("临时挂失能维持几天？", ["duration"]),
     ("III类户最多能放多少钱？", ["money", "amount", "maximum"]),
     ("大额存单20万起，那最多能买多少？有上限吗？", ["amount", "maximum"]),
+    ("那最高呢？", ["maximum"]),  # a follow-up asking the most
     ("银行卡丢了怎么办？", []),
     ("信用卡取现要手续费吗？", ["fee"]),
     ("首问负责制是什么意思？", []),

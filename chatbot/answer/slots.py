@@ -38,7 +38,7 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
     # the most of something ("有上限吗", "最多能买多少"): a passage that gives only a least ("20万元起") does
     # not answer it; one with a cap, a quota or a fixed figure ("每笔2元", "每年免费2次") does
-    "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)[^，,。？?]{0,8}(多少|几)"),
+    "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)([^，,。？?]{0,8}(多少|几)|呢)"),
                 re.compile(r"最多|最高|最大|最长|上限|封顶|限额|额度|至多|以内|只能|仅|不超过|不得超过|不能超过")),
     # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
     # every card asks for 本人有效身份证件)
