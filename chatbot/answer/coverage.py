@@ -51,8 +51,8 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words, words of time (`_CONNECTIVES`) and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
-    inside, it would be 收付, a word nobody wrote)."""
+    question words, words of time (`_CONNECTIVES`) and the function characters at their edges (不用 → 用,
+    dropped; 收不付 stays whole: cut inside, it would be 收付, a word nobody wrote)."""
     words = []
     for word in jieba_module().lcut(_QUESTION_WORDS.sub(" ", asking)):
         content = word.strip(_FUNCTION_CHARS)

@@ -4,8 +4,10 @@ A question like "一年期定期利率是多少？" asks for a rate. When the be
 rate at all, it is about a neighbouring matter (here: interest on early withdrawal), however similar its
 wording, and answering from it would mislead: the assistant hands off instead. The same holds for a few
 attributes that a passage either speaks to or does not: the least of something ("免息期最短是多少天？"
-against a card on the longest) or the most ("大额存单最多能买多少？" against a card on the least), acting for someone else ("可以让家人代办吗？"), doing it online ("能在APP上
-解除挂失吗？"), and the period a limit is for ("每天最多能消费多少钱？" against a balance cap).
+against a card on the longest) or the most ("大额存单最多能买多少？" against a card on the least), acting
+for someone else ("可以让家人代办吗？"), doing it online ("能在APP上解除挂失吗？"), the period a limit is
+for ("每天最多能消费多少钱？" against a balance cap), and the event a period ends in ("钱几天到账？" against
+a cooling-off period).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "until_refund": (re.compile(r"到账|退回|返还|打回|退到|到卡|回到.{0,3}卡|(钱|款).{0,4}回来"),
                      re.compile(r"到账|退回|退还|返还|退款|退至|划回")),
 }
-_FIGURE_CLAUSE = re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)[^,，。;；!！?？]*")
+_FIGURE_CLAUSE = re.compile(SLOTS["duration"][1].pattern + r"[^,，。;；!！?？]*")  # a period, to its clause's end
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least or the most of something, acting for another, doing it online, the period of a limit,
@@ -97,8 +99,8 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 
 def asked_slots(question: str) -> list[str]:
     """The kinds of figure or fact a normalised question asks for (keys of `SLOTS`, then of `PERIODS` and
-    `EVENTS`); empty
-    for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no duration is asked."""
+    `EVENTS`); empty for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no
+    duration is asked."""
     text = _asking_part(question)
     asked = [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
     if set(asked) & set(_COUNTED):
