@@ -155,6 +155,21 @@ def test_close_candidates_ask_which_question_was_meant_and_a_click_answers_it(de
     assert "15日" in chosen.text and chosen.basis.decided_by == "choice"
 
 
+def test_words_of_a_customers_story_do_not_stop_a_clarifying_question(demo_assistant):
+    """Before: 拐杖 and 排长队, words the knowledge base never writes that are no subject of the question,
+    turned a close call into a hand-off; the options say what the knowledge base has."""
+    question = "我外婆拄着拐杖，去网点排长队站不住，有没有能优先办理的窗口？"
+    asked = demo_assistant.ask(question)
+    assert asked.outcome == "clarify", (asked.outcome, asked.handoff_reason)
+    assert "card-elderly-priority-window" in [option.id for option in asked.options]
+    history = [{"role": "user", "content": question},
+               {"role": "assistant", "content": asked.text, "outcome": "clarify"}]
+    chosen = demo_assistant.ask("老年客户去网点办业务能优先吗？", history, choice="card-elderly-priority-window")
+    assert chosen.outcome == "answered" and chosen.matched_id == "card-elderly-priority-window"
+    # a subject the knowledge base never wrote still goes to a person, not to a choice of look-alikes
+    assert demo_assistant.ask("我表哥用的咕咕贷逾期了，会被冻结吗？").outcome == "handoff"
+
+
 def test_a_second_unclear_message_after_a_clarifying_question_goes_to_a_person(demo_assistant):
     first, second = _turns(demo_assistant, "房贷想一把还清，咋操作", "房贷想一把还清咋弄")
     assert first.outcome == "clarify"

@@ -254,8 +254,9 @@ class Assistant:
         threshold = self.settings.answer_threshold
         if verdict.confidence < threshold:
             options = verdict.options() if top.best.kind == "answer" else ()
-            if options and verdict.confidence >= threshold - CLARIFY_BAND and not verdict.unknown_terms \
-                    and not query.after_clarify:
+            # Terms the knowledge base never wrote that are no subject (a story's words: 坐轮椅, 排长队) do
+            # not stop the question: the options say what the knowledge base has.
+            if options and verdict.confidence >= threshold - CLARIFY_BAND and not query.after_clarify:
                 logger.info("clarify: options=%s confidence=%.3f", [o.id for o in options], verdict.confidence)
                 return Answer("clarify", CLARIFY_MESSAGE, confidence=verdict.confidence, topic="clarify",
                               options=options)
