@@ -31,6 +31,8 @@ from chatbot.text import normalize
     # a duration until an event: the bank's answer, the money back
     ("信用卡争议交易提交以后，银行多少天内给处理结果？", ["duration", "until_response"]),
     ("冷静期内撤销了，钱几天能退回到账？", ["duration", "until_refund"]),
+    ("投诉要在多长时间内提出？", ["duration", "until_own_step"]),
+    ("临时挂失以后几天内要去办正式挂失？", ["duration", "until_own_step"]),
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
 ])
 def test_asked_slots(question, slots):
@@ -76,6 +78,10 @@ def test_states_any(text, slots, stated):
     ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_response"], []),
     ("在15日犹豫期内解除合同,保险公司会退还您已交的全部保费。", ["duration", "until_refund"], ["until_refund"]),
     ("退款在3个工作日内退回原账户。", ["duration", "until_refund"], []),
+    # the customer's own deadline: the bank's period for deciding does not give it
+    ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_own_step"], ["until_own_step"]),
+    ("请在账单日后60天内向本行提出争议申请。", ["duration", "until_own_step"], []),
+    ("自收到处理决定之日起30日内,以书面形式向上一级机构申请核查。", ["duration", "until_own_step"], []),
     ("余额不得超过2000元。", ["amount", "maximum"], []),
     ("最长可分60期。", ["amount", "maximum"], []),
     ("可以办理部分提前支取，但只能办理一次。", ["times", "maximum"], []),
@@ -119,7 +125,8 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
     """Before: each was answered from the card on the same subject that states another attribute (the longest
     interest-free period, the booking deadline, the priority window without an age, partial withdrawal, the
     least sum for a large-sum deposit asked its most, a cooling-off period asked when the money is back, the
-    deadline for raising a dispute asked when the bank answers)."""
+    deadline for raising a dispute asked when the bank answers, the bank's 15 days for deciding a complaint
+    asked the customer's own deadline for raising one)."""
     for question, reason in [("信用卡免息期最短是多少天？", "attribute_not_in_knowledge"),
                              ("房贷一年最多能提前还几次？", "figure_not_in_knowledge"),
                              ("多少岁以上的老人可以走爱心窗口？", "figure_not_in_knowledge"),
@@ -128,7 +135,8 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("III类户每天最多能消费多少钱？", "figure_not_in_knowledge"),
                              ("个人大额存单最多能买多少？有没有上限？", "attribute_not_in_knowledge"),
                              ("私募理财冷静期里反悔了，退的钱要几天才能到账？", "figure_not_in_knowledge"),
-                             ("信用卡交易有争议，提交申请以后多久能出调查结果？", "figure_not_in_knowledge")]:
+                             ("信用卡交易有争议，提交申请以后多久能出调查结果？", "figure_not_in_knowledge"),
+                             ("我对你们的服务不满意，投诉要在多长时间内提出？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     # ordinary questions the same words appear in (review of session 4: each was handed off by a first draft)
@@ -138,7 +146,10 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                      "对征信报告提了异议，银行多少天内给我答复？", "投诉以后银行多少天内给我处理结果？",
                      # review of session 6: a quota or a fixed figure answers "the most" (each was handed off)
                      "个人每年换外汇最多能换多少美元？", "跨行ATM取款手续费最高多少一笔？",
-                     "个人信用报告一年最多能免费查几次？", "借记卡年费最高多少？"]:
+                     "个人信用报告一年最多能免费查几次？", "借记卡年费最高多少？",
+                     # the customer's own deadline, where a card gives it
+                     "信用卡争议交易要在多少天内提出？", "对投诉处理结果不满意，要在多久之内申请核查？",
+                     "临时挂失以后几天内要去办正式挂失？"]:
         assert demo_assistant.ask(question).outcome == "answered", question
 
 

@@ -71,8 +71,15 @@ EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                        re.compile(r"答复|回复|反馈|作出|办结|处理完毕|结果")),
     "until_refund": (re.compile(r"到账|退回|返还|打回|退到|到卡|回到.{0,3}卡|(钱|款).{0,4}回来"),
                      re.compile(r"到账|退回|退还|返还|退款|退至|划回")),
+    # the customer's own deadline ("投诉要在多长时间内提出？", "几天内要去办正式挂失？"): the bank's period for
+    # deciding ("15日内作出处理决定") does not answer it
+    "until_own_step": (re.compile(r"(多久|多长时间|几天|多少天|几个工作日|几个月|多少个?月|几年|多少年)(之内|以内|内)"
+                                  r"[^，,。？?]{0,4}(提出|申请|提交|发起|去办|办理|领|报案|挂失)"),
+                       re.compile(r"提出|申请|提交|发起|办理|领取|报案|挂失")),
 }
 _FIGURE_CLAUSE = re.compile(SLOTS["duration"][1].pattern + r"[^,，。;；!！?？]*")  # a period, to its clause's end
+# the customer's step may come after a comma ("30日内，以书面形式……申请核查"): a period, to its sentence's end
+_FIGURE_SENTENCE = re.compile(SLOTS["duration"][1].pattern + r"[^。;；!！?？]*")
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least or the most of something, acting for another, doing it online, the period of a limit,
@@ -131,7 +138,8 @@ def _states(text: str, slot: str) -> bool:
 
 def _states_event(text: str, event: str) -> bool:
     """Whether a period in the passage ends in the event: the clause of a duration figure names it."""
-    return any(EVENTS[event][1].search(clause.group()) for clause in _FIGURE_CLAUSE.finditer(text))
+    span = _FIGURE_SENTENCE if event == "until_own_step" else _FIGURE_CLAUSE
+    return any(EVENTS[event][1].search(clause.group()) for clause in span.finditer(text))
 
 
 def unstated(text: str, slots: list[str]) -> list[str]:
