@@ -357,3 +357,12 @@ def test_a_follow_up_asking_the_most_is_not_answered_by_the_least(demo_assistant
     assert follow_up.outcome == "handoff" and follow_up.handoff_reason == "attribute_not_in_knowledge", follow_up.text
     # the most where the card states it stays answered
     assert _turns(demo_assistant, "信用卡分期最少分几期？", "最多呢？")[1].outcome == "answered"
+
+
+def test_a_follow_up_on_a_sibling_subject_is_not_answered_from_the_first_subjects_card(demo_assistant):
+    """"那II类户最多呢？" after a question on III类户 was answered from the III类户 card (2000元): it is searched
+    together with the first question, and III类户 contains the letters of II类户."""
+    first, follow_up = _turns(demo_assistant, "III类户余额上限是多少？", "那II类户最多呢？")
+    assert first.outcome == "answered" and "2000元" in first.text, first.text
+    assert follow_up.matched_id != "card-account-class-iii" and "2000元" not in follow_up.text, follow_up.text
+    assert follow_up.outcome == "answered" or "card-account-class-ii" in [o.id for o in follow_up.options]

@@ -199,6 +199,8 @@ def test_subject_lexicon_matching():
     assert lexicon.uncovered(normalize("信用卡取现收费吗"), normalize("借记卡在他行ATM取现每笔2元")) == ["信用卡"]
     assert lexicon.uncovered(normalize("信用卡丢了怎么挂失"), normalize("银行卡丢失后可以电话挂失")) == []
     assert lexicon.uncovered(normalize("贷款要什么材料"), normalize("投诉需要写明诉求")) == []  # a family name alone is not checked
+    # a longer name hides the shorter one inside it in the passage too (the card on III类户 does not name II类户)
+    assert lexicon.uncovered(normalize("II类户最多存多少"), normalize("III类户的余额不得超过2000元")) == ["II类户"]
 
 
 def test_the_answer_carries_what_it_was_decided_on(demo_assistant):

@@ -87,6 +87,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     if not query.follow_up and not terms:
         candidates = _prefer_covering(asking, candidates)
         candidates = _prefer_stating(asked, asking, candidates)
+    elif query.follow_up:
+        candidates = _prefer_naming(asking, candidates)
     top = candidates[0]
     matched = _normalized_passage(_matched_text(top))
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
@@ -129,6 +131,16 @@ def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) 
     return _promote(candidates, lambda other: other.dense_score >= top.dense_score - STATING_CLOSENESS
                     and not unstated(_answer_text(other), asked)
                     and not default_lexicon().uncovered(asking, _normalized_passage(_matched_text(other))))
+
+
+def _prefer_naming(asking: str, candidates: list[Candidate]) -> list[Candidate]:
+    """For a follow-up, the ranking unless the first candidate never names a subject the follow-up itself
+    names and a runner-up names them all: "那II类户最多呢？" after a question on III类户 is searched together
+    with it, and the card on III类户 comes first."""
+    lexicon = default_lexicon()
+    if not lexicon.uncovered(asking, _normalized_passage(_matched_text(candidates[0]))):
+        return candidates
+    return _promote(candidates, lambda other: not lexicon.uncovered(asking, _normalized_passage(_matched_text(other))))
 
 
 def _promote(candidates: list[Candidate], better) -> list[Candidate]:

@@ -67,6 +67,12 @@ class SubjectLexicon:
                         found[subject.term] = (start, subject)
         return [subject for _, subject in sorted(found.values(), key=lambda pair: pair[0])]
 
+    @lru_cache(maxsize=2048)
+    def _named(self, passage: str) -> frozenset[str]:
+        """The subjects a passage names, a longer name hiding the shorter ones inside it: a card on III类户
+        does not name II类户, one on 存款保险 does not name 保险. Cached: the same cards come back."""
+        return frozenset(subject.term for subject in self.mentioned(passage))
+
     def uncovered(self, question: str, passage: str) -> list[str]:
         """The subjects the question names that the passage does not cover (family names are not checked);
         both normalised."""
@@ -77,12 +83,12 @@ class SubjectLexicon:
         general (or on a rule that names no card at all) covers 信用卡, a card on 借记卡 does not. When a card names
         both the family and a sibling (存款 and 大额存单), the stricter reading wins: a wrong answer costs
         more than a hand-off."""
-        if _names_any(passage, subject):
+        named = self._named(passage)
+        if subject.term in named:
             return True
         if subject.broader is None:
             return False
-        siblings = [s for s in self._siblings[subject.broader] if s.term != subject.term]
-        if any(_names_any(passage, sibling) for sibling in siblings):
+        if any(s.term in named for s in self._siblings[subject.broader] if s.term != subject.term):
             return False
         # The passage names the family (银行卡) or none of it at all: a rule for every product of the
         # family (the 5-year retention of a negative credit record does not name 信用卡, and holds for it).
@@ -97,10 +103,6 @@ def _occurrences(text: str, name: str) -> list[tuple[int, int]]:
         spans.append((start, start + len(name)))
         start = text.find(name, start + len(name))
     return spans
-
-
-def _names_any(text: str, subject: Subject) -> bool:
-    return any(_occurrences(text, name) for name in subject.names)
 
 
 @lru_cache(maxsize=1)
