@@ -52,6 +52,8 @@ def test_follow_up_uses_history(demo_assistant):
     ("我要投诉你们网点的柜员", "complaint", "high"),
     ("再不解决我就去金融监管局投诉你们", "escalation_threat", "high"),
     ("为什么冻结我的卡", "own_account", "normal"),
+    # before: answered with the general rule on annual fees, which does not say whether this one was charged
+    ("帮我查一下我的信用卡年费扣了没有", "own_account", "normal"),
     ("转人工", "human_request", "normal"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
@@ -92,7 +94,7 @@ def test_refusals(demo_assistant, question):
     assert answer.text
 
 
-@pytest.mark.parametrize("question", ["怎么投诉？", "什么是安全账户诈骗？", "征信修复公司靠谱吗？"])
+@pytest.mark.parametrize("question", ["怎么投诉？", "什么是安全账户诈骗？", "征信修复公司靠谱吗？", "帮我查一下信用卡年费怎么收"])
 def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"
 
