@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .wording import ASKING_WORDS
+
 # A comparison word: without one, "A和B" is one subject ("存款和理财产品有什么风险提示" asks about selling both).
 _COMPARISON = re.compile(r"分别|区别|不同|不一样|一样吗|一样不|一回事|各是|各自|各要|各收|有何异同|差别")
 _JOIN = re.compile(r"和|与|跟|以及")
@@ -27,8 +29,7 @@ _SECOND_ENDS = re.compile(r"(的区别|的不同|的差别|有什么|有啥|有�
 _DROP = re.compile(r"(有什么|有啥|有何)(区别|不同|差别|异同)[?]?|的?(区别|不同|差别)是什么[?]?|是不是一回事[?]?|"
                    r"是一回事吗?[?]?|一样吗[?]?|一样不[?]?|分别|各自|各")
 _SUBJECT_CHARS = (2, 16)
-# A clause that asks (a question word), and the words that tie a second question to the first (又, 那).
-_ASKS = re.compile(r"多少|多久|多长|几|怎么|怎样|如何|什么|哪|吗|能否|是否|能不能|可不可以|有没有|要不要")
+# The words that tie a second question to the first (又, 那); a clause asks by `ASKING_WORDS`.
 _TIES = re.compile(r"^(那么|那|还有|另外|再就是)|又|还要")
 _CLAUSE_CHARS = (4, 24)
 
@@ -71,7 +72,7 @@ def _two_questions(text: str) -> Halves | None:
     """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少), in a message
     with a comparison word: "信用卡分期最长能分几期？年费又怎么免？分别说一下。"."""
     clauses = [c.strip() for c in re.split(r"[,?;。!]", text) if c.strip()]
-    asking = [_TIES.sub("", c) for c in clauses if _ASKS.search(c) and not re.match(r"分别|各", c)]
+    asking = [_TIES.sub("", c) for c in clauses if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
     if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):
         return None
     first, second = asking

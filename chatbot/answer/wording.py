@@ -158,8 +158,9 @@ LONG_MESSAGE_CHARS = 40  # shorter messages are one question: the whole message 
 _QUESTION = re.compile(r"[^？?。！!]*[？?]")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _WORDS = re.compile(r"[\W_]+")  # what is not a word: punctuation and spaces
-_ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎么|怎样|如何|哪|是否|能否|可否|能不能|可不可以|"
-                           r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
+# Words that make a clause ask (here, and for the two questions of one message in compound.py).
+ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎么|怎样|如何|哪|是否|能否|可否|能不能|可不可以|"
+                          r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
 
 
 def asking_part(text: str) -> str:
@@ -175,12 +176,12 @@ def asking_part(text: str) -> str:
         if not clauses:
             continue
         chosen = clauses[-1:]
-        if len(clauses) >= 2 and _ASKING_WORDS.search(clauses[-2]):
+        if len(clauses) >= 2 and ASKING_WORDS.search(clauses[-2]):
             chosen = clauses[-2:]
         parts.append("，".join(chosen))
     if not parts:
         clauses = [c.strip() for c in re.split(r"[，,；;：:。！!]", text) if c.strip()]
-        asking = [c for c in clauses if _ASKING_WORDS.search(c)]
+        asking = [c for c in clauses if ASKING_WORDS.search(c)]
         parts = asking[-1:]
     asking = "？".join(parts) + ("？" if parts else "")
     return "" if _WORDS.sub("", asking) == _WORDS.sub("", text) else asking
