@@ -54,6 +54,8 @@ def test_follow_up_uses_history(demo_assistant):
     ("为什么冻结我的卡", "own_account", "normal"),
     # before: answered with the general rule on annual fees, which does not say whether this one was charged
     ("帮我查一下我的信用卡年费扣了没有", "own_account", "normal"),
+    # before: refused as someone else's information (the card on others' accounts matched 查…多少钱)
+    ("帮我查一下我卡里还有多少钱", "own_account", "normal"),
     ("转人工", "human_request", "normal"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
