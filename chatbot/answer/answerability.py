@@ -129,18 +129,21 @@ def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) 
     if not asked or not unstated(_answer_text(top), asked):
         return candidates
     return _promote(candidates, lambda other: other.dense_score >= top.dense_score - STATING_CLOSENESS
-                    and not unstated(_answer_text(other), asked)
-                    and not default_lexicon().uncovered(asking, _normalized_passage(_matched_text(other))))
+                    and not unstated(_answer_text(other), asked) and not _uncovered_subjects(asking, other))
 
 
 def _prefer_naming(asking: str, candidates: list[Candidate]) -> list[Candidate]:
     """For a follow-up, the ranking unless the first candidate never names a subject the follow-up itself
     names and a runner-up names them all: "那II类户最多呢？" after a question on III类户 is searched together
     with it, and the card on III类户 comes first."""
-    lexicon = default_lexicon()
-    if not lexicon.uncovered(asking, _normalized_passage(_matched_text(candidates[0]))):
+    if not _uncovered_subjects(asking, candidates[0]):
         return candidates
-    return _promote(candidates, lambda other: not lexicon.uncovered(asking, _normalized_passage(_matched_text(other))))
+    return _promote(candidates, lambda other: not _uncovered_subjects(asking, other))
+
+
+def _uncovered_subjects(asking: str, candidate: Candidate) -> list[str]:
+    """The listed subjects of the asking clause that what the candidate's answer is drawn from never names."""
+    return default_lexicon().uncovered(asking, _normalized_passage(_matched_text(candidate)))
 
 
 def _promote(candidates: list[Candidate], better) -> list[Candidate]:

@@ -73,7 +73,7 @@ EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                      re.compile(r"到账|退回|退还|返还|退款|退至|划回")),
     # the customer's own deadline ("投诉要在多长时间内提出？", "几天内要去办正式挂失？"): the bank's period for
     # deciding ("15日内作出处理决定") does not answer it
-    "until_own_step": (re.compile(r"(多久|多长时间|几天|多少天|几个工作日|几个月|多少个?月|几年|多少年)(之内|以内|内)"
+    "until_own_step": (re.compile(rf"({SLOTS['duration'][0].pattern})(之内|以内|内)"
                                   r"[^，,。？?]{0,4}(提出|申请|提交|发起|去办|办理|领|报案|挂失)"),
                        re.compile(r"提出|申请|提交|发起|办理|领取|报案|挂失")),
 }
