@@ -6,10 +6,11 @@ though the knowledge base answers each half. Such a question has a comparison wo
 and two subjects joined by 和/与/跟; it is split into the two questions it stands for, each asked with
 the shared predicate ("二类户的限额是多少", "三类户的限额是多少"). Two questions asked one after the other
 and then asked for together ("信用卡分期最长能分几期？年费又怎么免？分别说一下。", "征信异议多久给答复，不良
-记录又保留多久，分别是多少？") are split into their two asking clauses. Without such a word the second
-question often leans on the first ("转错账了怎么办？能撤回吗？": 撤回 what?) and is not split. The assistant
-answers it only when both halves are answered, each from its own card, with every check a single question
-passes.
+记录又保留多久，分别是多少？") are split into their two asking clauses, and so are two questions each with its
+own question mark ("存款保险最高保多少？大额存单个人又是多少起存？"). The second question may lean on the first
+("转错账了怎么办？能撤回吗？": 撤回 what?): read after the first, it must still find the card it finds alone. The
+assistant answers half by half only when both halves are answered, each from its own card, with every check a
+single question passes; otherwise the message is answered as one question.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ class Halves:
 
 
 def split_compound(text: str) -> Halves | None:
-    """The two questions a normalised comparison question, or two questions in a row, stand for; None for
-    any other question."""
+    """The two questions a normalised comparison question, or two questions in a row (asked for together, or
+    each with its question mark), stand for; None for any other question."""
     if not _COMPARISON.search(text):
-        return None
+        return _two_questions(text) if text.count("?") >= 2 else None
     clause = re.split(r"[?。!]", text)[0]  # the subjects are named in the first sentence
     for join in _JOIN.finditer(clause):
         first = re.split(r"[,;:]", clause[:join.start()])[-1]
@@ -69,8 +70,8 @@ def split_compound(text: str) -> Halves | None:
 
 
 def _two_questions(text: str) -> Halves | None:
-    """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少), in a message
-    with a comparison word: "信用卡分期最长能分几期？年费又怎么免？分别说一下。"."""
+    """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少): "信用卡分期最长能分
+    几期？年费又怎么免？分别说一下。", "个人征信一年能免费查几次？有不良记录的话要保留多久？"."""
     clauses = [c.strip() for c in re.split(r"[,?;。!]", text) if c.strip()]
     asking = [_TIES.sub("", c) for c in clauses if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
     if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):

@@ -76,7 +76,7 @@ class OpenWorld:
                                                                 for word in jieba.posseg.lcut(text)]))
         tokens = [word for word, _ in pairs]
         tags = [flag for _, flag in pairs]
-        marked = self._mark(tokens)
+        marked = self._mark(tokens, tags)
         found: list[UnknownTerm] = []
         i = 0
         while i < len(tokens):
@@ -110,7 +110,7 @@ class OpenWorld:
                 out.append((word, flag))
         return out
 
-    def _mark(self, tokens: list[str]) -> list[bool]:
+    def _mark(self, tokens: list[str], tags: list[str]) -> list[bool]:
         """Tokens that belong to an unknown span: a rare word the knowledge base never writes, or two single
         characters that form no word of either."""
         marked = [False] * len(tokens)
@@ -125,6 +125,8 @@ class OpenWorld:
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
                 pair = token + tokens[i + 1]
+                if tags[i][:1] == tags[i + 1][:1] == "v":  # 弄丢, 急死: an action and its result, not a name
+                    continue
                 if pair not in self.vocabulary and not self._frequency.get(pair):
                     marked[i] = marked[i + 1] = True
         return marked
@@ -132,7 +134,10 @@ class OpenWorld:
     def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
         # the span belongs to the name ("咕咕" + "贷").
-        shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS
+        final = end + 1 >= len(tokens) or not _NAME.match(tokens[end + 1])  # 给首诗呗， : 呗 is a particle
+        shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS and not (tokens[end] == "呗" and final)
+        ends_like_name = end - start > 1 and tokens[end - 1] in _NAME_ENDINGS and end < len(tokens) \
+            and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one
         if shaped:
             end += 1
         span = "".join(tokens[start:end])
@@ -150,8 +155,12 @@ class OpenWorld:
         # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
         counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
-        subject = bool(shaped or (after and (after in self.characteristic or after[:2] in self.characteristic))
-                       or (not counted and any(word in _VERBS_BEFORE for word in before))
+        # "在菜市场弄丢了": after 在, a place where something other than banking happened, not a product
+        located = "在" in before and end < len(tokens) and tags[end][:1] == "v" \
+            and tokens[end] not in _VERBS_BEFORE and tokens[end] not in self.characteristic
+        characteristic = after and (after in self.characteristic or after[:2] in self.characteristic)
+        subject = bool(shaped or ends_like_name or characteristic
+                       or (not counted and any(word in _VERBS_BEFORE for word in before) and not located)
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
 
@@ -159,8 +168,10 @@ class OpenWorld:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
         preposition or conjunction and does not end like a name, it is a verb with a generic object (帮人) or
         with a word the knowledge base writes (补 + 新卡), it names a kind (储蓄型) or a place (往里面), or it is
-        "when …" cut from the word before (消费 + 贷时)."""
+        "when …" cut from the word before (消费 + 贷时), or a place in an everyday thing (包里)."""
         if (_DESCRIPTOR.search(span) and len(span) > 1) or _PLACE.search(span):
+            return True
+        if len(span) > 1 and span[-1] in "里上内" and self._frequency.get(span[:-1], 0) >= EVERYDAY_FREQUENCY:
             return True
         if _LOCATIVE.search(span) and len(span) > 1 and (self.vocabulary.knows(previous + span[:-1])
                                                           or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
