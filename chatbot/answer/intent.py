@@ -26,6 +26,7 @@ _ASKS = re.compile(r"[？?]|吗|么|呢|多少|多久|多长|几天|几个|几�
                    r"可不可以|可以不|行不行|会不会|有没有|是不是|要不要|算不算|合不合|对不对|靠谱|一般|咋")
 _REQUEST = re.compile(r"(帮我|给我|替我|为我|请你们|你们给我|你们帮我|马上|立刻|立即|赶紧|赶快|我要求|我要|我想要|请尽快)"
                       r".{0,10}(处理|退|查|删|冻结|解冻|解除|投诉|举报|赔|补偿|转人工|人工|登记|撤销|恢复|核实|回电|打电话)")
+_CLAUSE = re.compile(r"[,，。.!！?？;；]")  # a request stands in a clause of its own ("…，帮我登记。")
 _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内|多长时间|多久|是否|有权|可以要求|能不能要求")
 _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最长|多少天|几天内|多长时间|有权|可以要求|能要求|能不能要求|"
                       r"是否|什么情况|哪些情况|什么原因|哪些原因|为什么会|会不会|的话|如果|万一|要是|假如|假设|听说|据说|"
@@ -36,9 +37,11 @@ _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚
 
 
 def asks_for_information(text: str) -> bool:
-    """The message asks a question and does not ask the bank to act ("…要给我处理结果？" asks when, with a
-    general marker: 按规定, 最迟, 多少天)."""
-    return bool(_ASKS.search(text)) and (not _REQUEST.search(text) or bool(_RULE_QUESTION.search(text)))
+    """The message asks a question and no clause of it asks the bank to act ("…要给我处理结果？" asks when,
+    with a general marker in the same clause: 按规定, 最迟, 多少天; "投诉一般多久能处理？…，帮我登记。" asks
+    for action in a clause of its own)."""
+    return bool(_ASKS.search(text)) and not any(_REQUEST.search(clause) and not _RULE_QUESTION.search(clause)
+                                                 for clause in _CLAUSE.split(text))
 
 
 def answers_instead(on_question: OnQuestion, text: str) -> bool:
