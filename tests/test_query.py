@@ -129,3 +129,13 @@ def test_a_question_in_dialect_words_is_answered(demo_assistant, question, fact)
     好多钱 asked no sum (the late-fee card was not sure to state one)."""
     answer = demo_assistant.ask(question)
     assert answer.outcome == "answered" and fact in answer.text, answer.text
+
+
+def test_an_asking_clause_that_names_nothing_takes_the_clause_before_it(demo_assistant):
+    """"会不会收费" names no matter: retrieved alone it found the card on published fees, which answered a
+    question on prepaying a mortgage. Before: the asking clause was "会不会收费？" only."""
+    message = "去年底在你们行办的房贷，每月都按时还，到现在刚还满8个月。最近手头宽裕了点，想提前还一部分本金，会不会收费？"
+    query = build_query(message, None, max_chars=1000)
+    assert "提前还一部分本金" in query.asking and "宽裕" not in query.asking
+    answer = demo_assistant.ask(message)
+    assert answer.outcome == "answered" and "1%" in answer.text, answer.text

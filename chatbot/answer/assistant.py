@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 # base points at that matter; below it, it only refines the previous answer (measured on the follow-ups
 # of the dev sets: 那最低要还多少 0.93, 那保险呢 0.90, 那一年下来总共呢 0.88).
 FOLLOW_UP_POINTS_ELSEWHERE = 0.9
+# The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
+LEAN_RANKS = 3
 
 
 class Assistant:
@@ -216,8 +218,14 @@ class Assistant:
             return None
         if halves.leans:  # read after the first, the second must still find its own card ("过期了怎么办")
             after_first = [{"role": "user", "content": halves.questions[0]}]
-            leaning = self._half_answer(halves.questions[1], after_first, query)
-            if leaning is None or leaning.matched_id != second.matched_id:
+            part = self._query(halves.questions[1], after_first, query.as_of)
+            verdict = self._retrieve(part)
+            leaning = self._retrieval_answer(verdict, part)
+            if leaning.outcome != "answered" or leaning.matched_id != second.matched_id:
+                return None
+            # ...and not rank the first half's card close behind it ("转错账了怎么办？银行能帮我撤回吗？": 撤回 is
+            # about the transfer, though alone it finds the card on withdrawing a complaint)
+            if first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
                 return None
         logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
         text = COMPOUND_ANSWER.format(first=halves.first, first_answer=first.text, second=halves.second,

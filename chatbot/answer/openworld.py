@@ -136,8 +136,8 @@ class OpenWorld:
         # the span belongs to the name ("咕咕" + "贷").
         final = end + 1 >= len(tokens) or not _NAME.match(tokens[end + 1])  # 给首诗呗， : 呗 is a particle
         shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS and not (tokens[end] == "呗" and final)
-        ends_like_name = end - start > 1 and tokens[end - 1] in _NAME_ENDINGS and end < len(tokens) \
-            and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one
+        ends_like_name = end - start > 1 and tokens[end - 1] in _LOAN_ENDINGS and end < len(tokens) \
+            and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one (not 钱|卡)
         if shaped:
             end += 1
         span = "".join(tokens[start:end])

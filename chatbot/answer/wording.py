@@ -163,6 +163,14 @@ ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎�
                           r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
 
 
+ASKING_CONTENT_CHARS = 4  # an asking clause with fewer characters besides asking and function words names no matter
+
+
+def _content(clause: str) -> str:
+    """A clause without its asking words, function characters and punctuation: what it names."""
+    return "".join(c for c in _WORDS.sub("", ASKING_WORDS.sub("", clause)) if c not in GRAMMAR_CHARS)
+
+
 def asking_part(text: str) -> str:
     """The clause(s) of a long message that ask: for each sentence ending with a question mark its last
     clause, and the clause before it when that one asks too; for a message without a question mark, the
@@ -178,6 +186,9 @@ def asking_part(text: str) -> str:
         chosen = clauses[-1:]
         if len(clauses) >= 2 and ASKING_WORDS.search(clauses[-2]):
             chosen = clauses[-2:]
+        # "…，想提前还一部分本金，会不会收费？": a clause that names almost nothing but asks takes the one before
+        while len(chosen) < min(len(clauses), 3) and len(_content("".join(chosen))) < ASKING_CONTENT_CHARS:
+            chosen = clauses[-len(chosen) - 1:]
         parts.append("，".join(chosen))
     if not parts:
         clauses = [c.strip() for c in re.split(r"[，,；;：:。！!]", text) if c.strip()]
