@@ -210,7 +210,7 @@ class Assistant:
         halves = split_compound(query.text)
         if halves is None:
             return None
-        answers = [self._half_answer(question, None, query) for question in halves.questions]
+        answers = [self._half_answer(question, None, query)[0] for question in halves.questions]
         if any(answer is None for answer in answers):
             return None
         first, second = answers
@@ -218,10 +218,8 @@ class Assistant:
             return None
         if halves.leans:  # read after the first, the second must still find its own card ("过期了怎么办")
             after_first = [{"role": "user", "content": halves.questions[0]}]
-            part = self._query(halves.questions[1], after_first, query.as_of)
-            verdict = self._retrieve(part)
-            leaning = self._retrieval_answer(verdict, part)
-            if leaning.outcome != "answered" or leaning.matched_id != second.matched_id:
+            leaning, verdict = self._half_answer(halves.questions[1], after_first, query)
+            if leaning is None or leaning.matched_id != second.matched_id:
                 return None
             # ...and not rank the first half's card close behind it ("转错账了怎么办？银行能帮我撤回吗？": 撤回 is
             # about the transfer, though alone it finds the card on withdrawing a complaint)
@@ -235,13 +233,16 @@ class Assistant:
                       topic=first.topic, matched_id=first.matched_id,
                       basis=Basis("retrieval", retrieved=(first.matched_id, second.matched_id)))
 
-    def _half_answer(self, question: str, history: list[dict] | None, query: Query) -> Answer | None:
-        """The answer to one half of a compound question, or None unless it is a plain answer."""
+    def _half_answer(self, question: str, history: list[dict] | None,
+                     query: Query) -> tuple[Answer | None, RetrievalVerdict]:
+        """The answer to one half of a compound question (None unless it is a plain answer), and the verdict
+        it was drawn from."""
         part = self._query(question, history, query.as_of)
-        answer = self._retrieval_answer(self._retrieve(part), part)
+        verdict = self._retrieve(part)
+        answer = self._retrieval_answer(verdict, part)
         if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
-            return None
-        return answer
+            return None, verdict
+        return answer, verdict
 
     def _retrieval_answer(self, verdict: RetrievalVerdict, query: Query) -> Answer:
         if not verdict.candidates:
