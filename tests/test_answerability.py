@@ -68,6 +68,7 @@ def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_
     "我那张卡刚才在菜市场弄丢了，急死个人",  # 在 + a place where something else happened; 弄丢, 急死: verbs
     "我的卡现在就找不到了，刚才还在包里",  # 包里: a place in an everyday thing
     "在商场ATM取钱卡被吞了，咋办呗？",  # 钱|卡: 卡 ends names, but 钱卡 is no name (found by a reviewer)
+    "在菜市场买东西，摊主说不收现金，这样对吗？",  # 在 + place + 买 + an everyday thing (found by a reviewer)
 ])
 def test_where_a_story_happened_is_no_product(demo_assistant, question):
     """Before: 菜市场弄丢 and 包里 were products the knowledge base never names, and the customer who lost a card
@@ -420,3 +421,10 @@ def test_a_follow_up_on_a_sibling_subject_is_not_answered_from_the_first_subject
     assert first.outcome == "answered" and "2000元" in first.text, first.text
     assert follow_up.matched_id != "card-account-class-iii" and "2000元" not in follow_up.text, follow_up.text
     assert follow_up.outcome == "answered" or "card-account-class-ii" in [o.id for o in follow_up.options]
+
+
+def test_the_credit_reference_centre_answers_an_objection_in_20_days_too(demo_assistant):
+    """FACTS.md §7: the centre or the reporting bank answers in 20日. Before, card and document stated the bank's
+    20日 only, and "征信中心那边…时限" was handed off (no card says when the centre answers)."""
+    answer = demo_assistant.ask("对征信有意见，征信中心那边给我书面答复的时限是多长？")
+    assert answer.outcome == "answered" and "20日" in answer.text and "征信中心" in answer.text, answer.text

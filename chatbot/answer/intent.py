@@ -12,7 +12,8 @@ assistant answers it instead of handing off at once (`on_question`):
   (万一/如果/听说/有人说, 会让我…吗), never one that is happening now (我刚/正在/已经): fraud stays immediate.
 
 Whatever the rule allows, a message that asks the bank to do something (帮我/给我…退/查/删/处理) is a
-request, and the rule acts.
+request, and the rule acts. A rule marked `on_request` also fires on any clause addressed to the bank that asks it
+to act (帮我把账单分成12期, 请把我的数据都删掉, 麻烦你们给我注销): `asks_bank_to_act`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ _ASKS = re.compile(r"[？?]|吗|么|呢|多少|多久|多长|几天|几个|几�
                    r"可不可以|可以不|行不行|会不会|有没有|是不是|要不要|算不算|合不合|对不对|靠谱|一般|咋")
 _REQUEST = re.compile(r"(帮我|给我|替我|为我|请你们|你们给我|你们帮我|马上|立刻|立即|赶紧|赶快|我要求|我要|我想要|请尽快)"
                       r".{0,10}(处理|退|查|删|冻结|解冻|解除|投诉|举报|赔|补偿|转人工|人工|登记|撤销|恢复|核实|回电|打电话)")
+# A clause addressed to the bank (帮我, 请…把, 麻烦你们, 你们给我, 能不能替我) followed, within the clause and with no
+# speech verb or asking word between, by a verb of doing something to the customer's account or matter. 查 and
+# 核实 are not here: "帮我查一下信用卡年费怎么收" asks about the rule (a look-up of the customer's own account is
+# an own-account pattern in rules.yaml); nor are 投诉/人工, which have rules of their own.
+_ADDRESSED = r"((?<!我能)(?<!我可以)(帮我|替我|给我)(?!老公|老婆|丈夫|妻子|妈|爸|父母|家人|孩子|儿子|女儿|爷爷|奶奶)|给俺|帮俺|为我|帮忙|麻烦(你|你们)?|劳驾|你们?(帮|给|替)我|你们(把|将)|请(你们?)?(帮|给|替)?我?(?=把|将)|我要你们?|please help me|pls help me|help me)"
+_NOT_DOING = r"讲|说|解释|介绍|科普|分析|算|列|总结|想|看|比较|对比|判断|评估|参谋|推荐|怎么|如何|什么|哪|多少|能否|是否|\?"
+_DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤销|撤回|取消|调高|调低|提高|提额|降低|调整|修改|更改|"
+          r"更换|补办|补发|补寄|寄|解冻|解除|解开|恢复|止付|分期|分成|延期|延长|预约|约一下|催|加急|申请|赎回|开具|"
+          r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|cancel")
+_ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
+# ...unless the clause asks what the bank may or must do in general, or reports someone's offer ("有人说能帮我
+# 修复征信"; "我可以要求你们删掉…吗"; "银行能帮我撤回吗").
+_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|"
+                               r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
 _CLAUSE = re.compile(r"[,，。.!！?？;；]")  # a request stands in a clause of its own ("…，帮我登记。")
 _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内|多长时间|多久|是否|有权|可以要求|能不能要求")
 _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最长|多少天|几天内|多长时间|有权|可以要求|能要求|能不能要求|"
@@ -33,15 +48,25 @@ _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最�
                       r"有人说|银行(能|可以|会)")
 _HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|有人说|别人|朋友|邻居|亲戚|一般|通常|应该怎么|该怎么办|"
                            r"会(不会)?(让|叫|要求|向)我")  # 银行客服会让我提供验证码吗: what the bank does, asked
-_HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)")
+_HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)|现在还|"
+                        r"还(开|连|共享)着|还没(关|断开|挂|退出)")
+
+
+def asks_bank_to_act(text: str) -> str | None:
+    """The clause of the (normalised) message that asks the bank to act on the customer's matter, if any."""
+    for clause in _CLAUSE.split(text):
+        found = _ACT.search(clause)
+        if found and not _NOT_ASKED_TO_ACT.search(clause):
+            return found.group(0)
+    return None
 
 
 def asks_for_information(text: str) -> bool:
     """The message asks a question and no clause of it asks the bank to act ("…要给我处理结果？" asks when,
     with a general marker in the same clause: 按规定, 最迟, 多少天; "投诉一般多久能处理？…，帮我登记。" asks
     for action in a clause of its own)."""
-    return bool(_ASKS.search(text)) and not any(_REQUEST.search(clause) and not _RULE_QUESTION.search(clause)
-                                                 for clause in _CLAUSE.split(text))
+    return bool(_ASKS.search(text)) and not asks_bank_to_act(text) and not any(
+        _REQUEST.search(clause) and not _RULE_QUESTION.search(clause) for clause in _CLAUSE.split(text))
 
 
 def answers_instead(on_question: OnQuestion, text: str) -> bool:

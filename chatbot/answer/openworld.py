@@ -155,14 +155,19 @@ class OpenWorld:
         # "还个零头", "买一份意外险": a counted thing is an everyday noun, not the product the question is about.
         counted = start > 0 and tags[start - 1] in {"m", "q", "mq"}
         before = tokens[max(0, start - 2):start]
-        # "在菜市场弄丢了": after 在, a place where something other than banking happened, not a product
-        located = "在" in before and end < len(tokens) and tags[end][:1] == "v" \
-            and tokens[end] not in _VERBS_BEFORE and tokens[end] not in self.characteristic
+        # "在菜市场弄丢了", "在菜市场买东西": after 在, a place where something other than banking happened (a
+        # non-banking verb, or buying an everyday thing the knowledge base does not characterise), not a product
+        located = "在" in before and end < len(tokens) and tags[end][:1] == "v" and tokens[end] not in self.characteristic \
+            and (tokens[end] not in _VERBS_BEFORE or (tokens[end] == "买" and self._everyday_thing(tokens[end + 1:end + 2])))
         characteristic = after and (after in self.characteristic or after[:2] in self.characteristic)
         subject = bool(shaped or ends_like_name or characteristic
                        or (not counted and any(word in _VERBS_BEFORE for word in before) and not located)
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
+
+    def _everyday_thing(self, words: list[str]) -> bool:
+        return bool(words) and words[0] not in self.characteristic and words[0] not in _LINKS \
+            and self._frequency.get(words[0], 0) >= EVERYDAY_FREQUENCY
 
     def _phrase(self, span: str, previous: str) -> bool:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from .intent import OnQuestion
+from .intent import OnQuestion, asks_bank_to_act
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 
@@ -27,6 +27,8 @@ class RuleSpec(BaseModel):
     message: str
     # How much the message must read as a question for the assistant to answer it instead (intent.py).
     on_question: OnQuestion = "handoff"
+    # Also fires on any clause that asks the bank to act on the customer's matter (intent.asks_bank_to_act).
+    on_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class RuleBook:
                 found = pattern.search(normalized_text)
                 if found:
                     return RuleMatch(spec, found.group(0))
+            request = spec.on_request and asks_bank_to_act(normalized_text)
+            if request:
+                return RuleMatch(spec, request)
         return None
 
 
