@@ -160,6 +160,29 @@ def test_acting_for_a_relative_is_no_request_to_the_bank(demo_assistant):
     assert demo_assistant.ask("我能替我老公去银行挂失他的卡吗？还是必须本人去").handoff_reason != "own_account"
 
 
+@pytest.mark.parametrize("question, reason, figure", [
+    ("投诉一般多久能处理完？我现在就要投诉你们网点，帮我登记。", "complaint", "15日"),
+    ("信用卡年费一般怎么收？帮我把今年的年费退了", "own_account", "满6次"),
+    ("帮我把账单分成12期，分期手续费一般是多少？", "own_account", "年化利率"),
+])
+def test_a_request_with_a_question_is_handed_off_with_the_answer(demo_assistant, question, reason, figure):
+    answer = demo_assistant.ask(question)
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", reason)
+    assert "另外，关于您的问题" in answer.text and figure in answer.text.split("另外")[1]
+    assert len(answer.citations) > 1  # the hand-off's card and the answer's sources
+
+
+def test_a_question_about_the_customers_own_account_gets_no_general_answer_with_the_request(demo_assistant):
+    # the own-account rule answers only general questions; "为什么被冻结了" is about this customer's card
+    answer = demo_assistant.ask("我的卡为什么被冻结了？帮我解冻")
+    assert answer.handoff_reason == "own_account" and "另外" not in answer.text
+
+
+def test_an_urgent_hand_off_carries_nothing_else(demo_assistant):
+    answer = demo_assistant.ask("转账被骗了一般多久能追回？我刚转了2万给骗子，帮我冻结对方账户")
+    assert answer.priority == "urgent" and "另外" not in answer.text
+
+
 @pytest.mark.parametrize("question", ["存5万现金会不会触发大额报告？", "双录可以不做吗？"])
 def test_asking_whether_a_control_applies_is_no_attempt_to_get_around_it(demo_assistant, question):
     assert demo_assistant.ask(question).outcome != "refused"

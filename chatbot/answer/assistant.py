@@ -25,7 +25,7 @@ from .render import render
 from .rules import RuleBook, RuleMatch, default_rules
 from .scope import is_about_banking
 from .slots import FIGURES
-from .intent import answers_instead
+from .intent import answers_instead, question_part
 from .replies import (
     CLARIFY_MESSAGE,
     COMPOUND_ANSWER,
@@ -34,6 +34,7 @@ from .replies import (
     LOW_CONFIDENCE_MESSAGE,
     OTHER_INSTITUTION_MESSAGE,
     OUT_OF_SCOPE_MESSAGE,
+    QUESTION_TOO,
     SUGGESTION_PREFIX,
     TOO_LONG_MESSAGE,
     UNKNOWN_TERM_MESSAGE,
@@ -194,7 +195,7 @@ class Assistant:
                 # rule that must act at once (fraud, told as happening) never gets here.
                 return replace(answer, basis=verdict.basis()), verdict
         if rule:
-            return self._rule_answer(rule, query.as_of), None
+            return self._with_question_answered(self._rule_answer(rule, query.as_of), rule, query), None
 
         verdict = self._retrieve(query)
         answer = replace(self._retrieval_answer(verdict, query), basis=verdict.basis())
@@ -203,6 +204,25 @@ class Assistant:
             if both is not None:
                 return both, None
         return answer, verdict
+
+    def _with_question_answered(self, handoff: Answer, rule: RuleMatch, query: Query) -> Answer:
+        """A message that asks the bank to act and also asks a question ("投诉一般多久能处理完？我现在就要投诉，
+        帮我登记。"): the hand-off, followed by the answer to the question when the rule would have answered the
+        question on its own and the knowledge base answers it plainly. Not for an urgent hand-off: fraud and
+        stolen money get the urgent instructions alone."""
+        if handoff.outcome != "handoff" or rule.rule.priority == "urgent":
+            return handoff
+        question = question_part(query.text)
+        if question is None or not answers_instead(rule.rule.on_question, question):
+            return handoff
+        answer, _ = self._half_answer(question, None, query)
+        if answer is None:
+            return handoff
+        logger.info("rule %s: the message also asks a question; answered it with the hand-off matched=%s",
+                    rule.rule.id, answer.matched_id)
+        citations = handoff.citations + [c for c in answer.citations if c not in handoff.citations]
+        return replace(handoff, text=f"{handoff.text}\n\n{QUESTION_TOO.format(answer=answer.text)}",
+                       citations=citations)
 
     def _compound_answer(self, query: Query) -> Answer | None:
         """A question about two things at once (compound.py), answered half by half: only when both halves

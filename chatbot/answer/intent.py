@@ -42,6 +42,7 @@ _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;�
 _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
 _CLAUSE = re.compile(r"[,，。.!！?？;；]")  # a request stands in a clause of its own ("…，帮我登记。")
+_CLAUSE_WITH_END = re.compile(r"[^,，。.!！?？;；]+[,，。.!！?？;；]*")
 _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内|多长时间|多久|是否|有权|可以要求|能不能要求")
 _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最长|多少天|几天内|多长时间|有权|可以要求|能要求|能不能要求|"
                       r"是否|什么情况|哪些情况|什么原因|哪些原因|为什么会|会不会|的话|如果|万一|要是|假如|假设|听说|据说|"
@@ -52,21 +53,39 @@ _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚
                         r"还(开|连|共享)着|还没(关|断开|挂|退出)")
 
 
+def _acting_request(clause: str) -> str | None:
+    """What in one clause asks the bank to act on the customer's matter (帮我把账单分成12期), if anything."""
+    found = _ACT.search(clause)
+    return found.group(0) if found and not _NOT_ASKED_TO_ACT.search(clause) else None
+
+
+def _urges(clause: str) -> bool:
+    """An urging word before an action (我要/马上 … 查/投诉/人工) in a clause that asks no question about the rules."""
+    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause)
+
+
 def asks_bank_to_act(text: str) -> str | None:
-    """The clause of the (normalised) message that asks the bank to act on the customer's matter, if any."""
-    for clause in _CLAUSE.split(text):
-        found = _ACT.search(clause)
-        if found and not _NOT_ASKED_TO_ACT.search(clause):
-            return found.group(0)
-    return None
+    """The words of the (normalised) message that ask the bank to act on the customer's matter, if any."""
+    return next(filter(None, map(_acting_request, _CLAUSE.split(text))), None)
 
 
 def asks_for_information(text: str) -> bool:
     """The message asks a question and no clause of it asks the bank to act ("…要给我处理结果？" asks when,
     with a general marker in the same clause: 按规定, 最迟, 多少天; "投诉一般多久能处理？…，帮我登记。" asks
     for action in a clause of its own)."""
-    return bool(_ASKS.search(text)) and not asks_bank_to_act(text) and not any(
-        _REQUEST.search(clause) and not _RULE_QUESTION.search(clause) for clause in _CLAUSE.split(text))
+    return bool(_ASKS.search(text)) and not any(
+        _acting_request(clause) or _urges(clause) for clause in _CLAUSE.split(text))
+
+
+def question_part(text: str) -> str | None:
+    """The message without its clauses that ask the bank to act, when some were removed and what is left asks
+    for information ("投诉一般多久能处理完？我现在就要投诉，帮我登记。" → "投诉一般多久能处理完？"); else None."""
+    clauses = _CLAUSE_WITH_END.findall(text)
+    kept = [clause for clause in clauses if not (_acting_request(clause) or _urges(clause))]
+    if not kept or len(kept) == len(clauses):
+        return None
+    rest = "".join(kept).strip(",，;； ")
+    return rest if asks_for_information(rest) else None
 
 
 def answers_instead(on_question: OnQuestion, text: str) -> bool:

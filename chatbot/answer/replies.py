@@ -23,3 +23,5 @@ HANDOFF_OFFER = "如需人工协助，请点击“转人工”。"
 CLARIFY_MESSAGE = "您想问的是以下哪个问题？请点击选择；如果都不是，请换个说法再问，或点击“转人工”。"
 # A question about two things at once, answered half by half (compound.py).
 COMPOUND_ANSWER = "关于{first}：{first_answer}\n\n关于{second}：{second_answer}"
+# A message that asks the bank to act and also asks a question: the hand-off, then the answer to the question.
+QUESTION_TOO = "另外，关于您的问题：{answer}"
