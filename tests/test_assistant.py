@@ -80,10 +80,13 @@ def test_follow_up_uses_history(demo_assistant):
     ("转账限额是多少？帮我把我的卡限额调高一点。", "own_account", "normal"),
     ("我的投诉都过了15天了还没结果，帮我催一下。", "own_account", "normal"),
     ("麻烦你们给我把信用卡注销了", "own_account", "normal"),
+    ("麻烦帮我联系一下收款人，我刚才转错钱了", "own_account", "normal"),
+    ("旧卡找不到了，给我补一张新的吧", "own_account", "normal"),
     ("请把我这期信用卡账单分12期", "own_account", "normal"),
     ("pls help me cancel 那个 auto-debit，每个月自动扣我 insurance 好烦", "own_account", "normal"),
     ("中午往一个所谓的安全账户转了8万，对方说查完就退，可现在电话打不通了", "fraud_in_progress", "urgent"),
     ("刚把手机收到的6位数字念给对方了，他说帮我关掉百万保障扣费，现在咋整啊", "fraud_in_progress", "urgent"),
+    ("短信验证码刚才发给别人了", "fraud_in_progress", "urgent"),  # 别人 is no "don't" (别)
     ("快递说丢了要理赔，客服让我下了个会议软件，刚装好还开着，他说马上给我打款", "fraud_in_progress", "urgent"),
     ("我还在跟他通话，他说不照做就逮捕我", "fraud_in_progress", "urgent"),
     ("刚才我把手机上收到的六位数字念给那个人听了", "fraud_in_progress", "urgent"),  # found by a reviewer
@@ -205,6 +208,14 @@ def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_a
     # 挂号 is a term no card writes (an over-cautious hand-off, listed in the README's remaining failures).
     assert answer.outcome == "handoff" and answer.handoff_reason in GAP_HANDOFF_REASONS, answer.text
     assert unsure.ask("今天晚饭吃什么好").outcome == "refused"  # no banking word: out of scope
+
+
+@pytest.mark.parametrize("question", ["对方自称是我领导，我转了三万过去，现在人找不到了", "音乐节门票的卖家收钱后跑了，我刚付的",
+                                      "预留的手机号不用了，想换成新的", "不想再收到你们的营销电话了",
+                                      "申请调解以后多久能出结果？", "网银盾过期了怎么办？"])
+def test_a_banking_message_in_words_the_scope_list_lacked_is_not_refused_as_out_of_scope(demo_assistant, question):
+    # money paid or sent, a reserved phone number, marketing calls, mediation: refused as off-topic before
+    assert demo_assistant.ask(question).matched_id != "out_of_scope"
 
 
 def test_unanswerable_banking_question_hands_off(demo_assistant):
