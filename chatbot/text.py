@@ -113,6 +113,9 @@ _COLLOQUIAL = [(re.compile(pattern), standard) for pattern, standard in [
     (_GONE_BY_BEFORE + r"好多(?=(?:天|次|年|个月|期|岁)" + _GONE_BY_AFTER + ")", "多少"),
     (r"(?<=等)好久" + _GONE_BY_AFTER + "|" + _GONE_BY_BEFORE + r"好久(?=才|能|可以|会|到|拿|办好|出)", "多久"),
     (r"好久", "很久"),
+    # 咔 typed for 卡 (the same sound, one key away on a pinyin keyboard; the pair check of wording.py cannot
+    # see a single character: "我的咔丢了"); 咔嚓/咔哒 are sounds.
+    (r"咔(?![嚓哒嗒咔])", "卡"),
 ]]
 
 

@@ -25,6 +25,7 @@ def test_card_answer_with_exact_figure_and_citations(demo_assistant):
     ("ＩＩＩ类户余额最多多少？", "2000元"),  # full-width letters
     ("信用卡免息其多长", "56天"),  # typo
     ("卡丢了咋整", "5日"),  # colloquial
+    ("咔被吞了怎么办", "2个工作日"),  # 咔 typed for 卡: a single character the pair check cannot see
     # before: a clarifying question (the loss card wrote only 银行卡; it now names both kinds of card)
     ("信用卡丢了怎么办", "5日"), ("借记卡丢了怎么办", "5日"),
     ("How many free credit reports can I get each year?", "2次"),  # English
