@@ -83,6 +83,10 @@ def test_follow_up_uses_history(demo_assistant):
     ("麻烦你们给我把信用卡注销了", "own_account", "normal"),
     ("麻烦帮我联系一下收款人，我刚才转错钱了", "own_account", "normal"),
     ("旧卡找不到了，给我补一张新的吧", "own_account", "normal"),
+    # a bare order ending a message that asks nothing
+    ("上周买的那个理财不想要了，给退掉", "own_account", "normal"),
+    ("上个月的年费求免", "own_account", "normal"),
+    ("那个预约我不去了，取消了吧", "own_account", "normal"),
     ("请把我这期信用卡账单分12期", "own_account", "normal"),
     ("pls help me cancel 那个 auto-debit，每个月自动扣我 insurance 好烦", "own_account", "normal"),
     ("中午往一个所谓的安全账户转了8万，对方说查完就退，可现在电话打不通了", "fraud_in_progress", "urgent"),
@@ -157,6 +161,10 @@ def test_refusals(demo_assistant, question):
 
 def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"
+
+
+def test_the_customers_own_plan_is_no_request_to_the_bank(demo_assistant):
+    assert demo_assistant.ask("知道了，那我自己去网点办理挂失吧").handoff_reason != "own_account"
 
 
 def test_acting_for_a_relative_is_no_request_to_the_bank(demo_assistant):

@@ -41,6 +41,11 @@ _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;�
 # 修复征信"; "我可以要求你们删掉…吗"; "银行能帮我撤回吗").
 _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
+# A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when the message asks
+# nothing; not the customer's own plan ("那我自己去网点弄吧").
+_IMPERATIVE = re.compile(r"(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄)(掉|了吧|吧|一下吧?|下吧?|了它)"
+                         r"[!！.。~～]*$")
+_OWN_PLAN = re.compile(r"我(自己|先|再|回头)?(去|来)|我自己")
 _CLAUSE = re.compile(r"[,，。.!！?？;；]")  # a request stands in a clause of its own ("…，帮我登记。")
 _CLAUSE_WITH_END = re.compile(r"[^,，。.!！?？;；]+[,，。.!！?？;；]*")
 _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内|多长时间|多久|是否|有权|可以要求|能不能要求")
@@ -65,8 +70,14 @@ def _urges(clause: str) -> bool:
 
 
 def asks_bank_to_act(text: str) -> str | None:
-    """The words of the (normalised) message that ask the bank to act on the customer's matter, if any."""
-    return next(filter(None, map(_acting_request, _CLAUSE.split(text))), None)
+    """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
+    addressed to the bank, or a bare order ending a message that asks nothing."""
+    found = next(filter(None, map(_acting_request, _CLAUSE.split(text))), None)
+    if found is None and not _ASKS.search(text):
+        order = _IMPERATIVE.search(text)
+        if order and not _OWN_PLAN.search(_CLAUSE.split(text.rstrip("!！.。~～"))[-1]):
+            found = order.group(0)
+    return found
 
 
 def asks_for_information(text: str) -> bool:
