@@ -92,6 +92,7 @@ def test_follow_up_uses_history(demo_assistant):
     ("中午往一个所谓的安全账户转了8万，对方说查完就退，可现在电话打不通了", "fraud_in_progress", "urgent"),
     ("刚把手机收到的6位数字念给对方了，他说帮我关掉百万保障扣费，现在咋整啊", "fraud_in_progress", "urgent"),
     ("短信验证码刚才发给别人了", "fraud_in_progress", "urgent"),  # 别人 is no "don't" (别)
+    ("刚才有个客服让我开屏幕共享帮我退款，现在还开着，正规银行真的会这样吗", "fraud_in_progress", "urgent"),
     ("快递说丢了要理赔，客服让我下了个会议软件，刚装好还开着，他说马上给我打款", "fraud_in_progress", "urgent"),
     ("我还在跟他通话，他说不照做就逮捕我", "fraud_in_progress", "urgent"),
     ("刚才我把手机上收到的六位数字念给那个人听了", "fraud_in_progress", "urgent"),  # found by a reviewer
@@ -157,7 +158,10 @@ def test_refusals(demo_assistant, question):
                                       "我可以要求你们删掉我的个人信息吗", "给我讲讲信用卡分期怎么申请",
                                       "转账时写错了收款账号，银行能直接帮我撤回吗？",
                                       "網上說有騙子會叫人開螢幕共享，說是幫忙操作退款，這種情況安全嗎？",
-                                      "投诉结果不满意的话，除了打官司还有什么路子？"])
+                                      "投诉结果不满意的话，除了打官司还有什么路子？",
+                                      # whether a real bank or the police would do this: asked, not happening
+                                      "上个月有人自称检察院让我把钱转到安全账户，我没理。检察院真的会这样吗？",
+                                      "有个客服说帮我办退款，叫我开屏幕共享，正规银行会这么做吗？"])
 
 def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"

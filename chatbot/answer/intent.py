@@ -39,7 +39,8 @@ _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤�
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general, or reports someone's offer ("有人说能帮我
 # 修复征信"; "我可以要求你们删掉…吗"; "银行能帮我撤回吗").
-_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|"
+_REPORTED = r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)"  # someone else's offer: "客服…说帮我操作退款"
+_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED + "|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when the message asks
 # nothing; not the customer's own plan ("那我自己去网点弄吧").
@@ -53,7 +54,8 @@ _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最�
                       r"是否|什么情况|哪些情况|什么原因|哪些原因|为什么会|会不会|的话|如果|万一|要是|假如|假设|听说|据说|"
                       r"有人说|银行(能|可以|会)")
 _HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|有人说|别人|朋友|邻居|亲戚|一般|通常|应该怎么|该怎么办|"
-                           r"会(不会)?(让|叫|要求|向)我")  # 银行客服会让我提供验证码吗: what the bank does, asked
+                           r"会(不会)?(让|叫|要求|向)我|"  # 银行客服会让我提供验证码吗: what the bank does, asked
+                           r"正规.{0,6}会|真的会|会这样|会这么")  # whether a real bank or police would do so
 _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)|现在还|"
                         r"还(开|连|共享)着|还没(关|断开|挂|退出)")
 
@@ -66,7 +68,7 @@ def _acting_request(clause: str) -> str | None:
 
 def _urges(clause: str) -> bool:
     """An urging word before an action (我要/马上 … 查/投诉/人工) in a clause that asks no question about the rules."""
-    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause)
+    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause) and not re.search(_REPORTED, clause)
 
 
 def asks_bank_to_act(text: str) -> str | None:
