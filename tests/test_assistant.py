@@ -354,3 +354,27 @@ def test_a_card_that_names_the_demo_hotline_shows_the_deployments_hotline(demo_a
     settings = demo_assistant.settings.model_copy(update={"hotline": "95500"})
     answer = Assistant(settings, retriever=demo_assistant.retriever).ask("银行卡丢了怎么临时挂失？")
     assert answer.outcome == "answered" and "95500" in answer.text and "400-000-0000" not in answer.text
+
+
+def test_a_bare_verdict_answers_only_the_question_it_was_written_for(demo_assistant):
+    # The judicial-freeze card opens "不能。" for "银行能帮我解冻吗？"; asked whether the bank has the right to freeze
+    # an account, that bare "不能。" said the opposite of the truth. The sentences after it stand on their own.
+    asked_otherwise = demo_assistant.ask("银行有没有权利冻结我的账户")
+    assert asked_otherwise.matched_id == "card-account-judicial-freeze"
+    assert not asked_otherwise.text.startswith("不能") and "无权自行解冻" in asked_otherwise.text
+    assert demo_assistant.ask("账户被司法冻结了，银行能帮我解冻吗？").text.startswith("不能。")
+
+
+@pytest.mark.parametrize("answer, question, shown", [
+    ("不能。只能由作出冻结决定的机关解除。", "银行能不能帮我解冻", "不能。只能由作出冻结决定的机关解除。"),
+    ("不能。只能由作出冻结决定的机关解除。", "银行有没有权利冻结我的账户", "只能由作出冻结决定的机关解除。"),
+    ("有。提供大字版模式。", "手机银行有大字版吗", "有。提供大字版模式。"),
+    ("有。提供大字版模式。", "老人用的手机银行是啥样的", "提供大字版模式。"),
+    ("不需要。免收借记卡年费。", "借记卡要交年费吗", "不需要。免收借记卡年费。"),
+    ("不需要。免收借记卡年费。", "借记卡年费多少钱", "免收借记卡年费。"),
+    ("可以，但有上限：最长60日。", "投诉处理多久", "可以，但有上限：最长60日。"),  # a verdict with more to say stays
+])
+def test_a_bare_opening_verdict_is_shown_only_for_a_question_asked_with_its_verb(answer, question, shown):
+    from chatbot.answer.render import without_unasked_verdict
+
+    assert without_unasked_verdict(answer, normalize(question)) == shown

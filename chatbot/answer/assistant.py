@@ -21,7 +21,7 @@ from .compound import split_compound
 from .confidence import load_calibration
 from .generate import GroundedGenerator
 from .query import build_query
-from .render import render
+from .render import render, without_unasked_verdict
 from .rules import RuleBook, RuleMatch, default_rules
 from .scope import is_about_banking
 from .slots import FIGURES
@@ -309,7 +309,7 @@ class Assistant:
         reason, priority = self._handoff_of(card) if outcome == "handoff" else (None, None)
         return Answer(
             outcome=outcome,
-            text=render(card.answer, self.settings),
+            text=without_unasked_verdict(render(card.answer, self.settings), query.text),
             citations=self._shown_citations(card, query.as_of),
             confidence=confidence,
             handoff_reason=reason,
