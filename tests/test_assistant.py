@@ -171,6 +171,13 @@ def test_the_customers_own_plan_is_no_request_to_the_bank(demo_assistant):
     assert demo_assistant.ask("知道了，那我自己去网点办理挂失吧").handoff_reason != "own_account"
 
 
+@pytest.mark.parametrize("message", ["想让我老婆去网点帮我投诉，她去要带什么东西？", "叫我儿子替我去办挂失，要带啥证件？"])
+def test_a_relative_sent_to_act_is_no_request_to_the_bank(message):
+    from chatbot.answer.intent import asks_bank_to_act, asks_for_information
+
+    assert asks_for_information(normalize(message)) and asks_bank_to_act(normalize(message)) is None
+
+
 def test_acting_for_a_relative_is_no_request_to_the_bank(demo_assistant):
     # found by a reviewer: 替我老公 is the customer acting for someone, not the customer asking the bank to act
     assert demo_assistant.ask("我能替我老公去银行挂失他的卡吗？还是必须本人去").handoff_reason != "own_account"

@@ -39,7 +39,9 @@ _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤�
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general, or reports someone's offer ("有人说能帮我
 # 修复征信"; "我可以要求你们删掉…吗"; "银行能帮我撤回吗").
-_REPORTED = r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)"  # someone else's offer: "客服…说帮我操作退款"
+# someone else's offer ("客服…说帮我操作退款"), or a relative or friend the customer sends ("让我老婆去网点帮我投诉")
+_REPORTED = (r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|(让|叫|请|托|委托)我?的?(老婆|老公|丈夫|妻子|爱人|妈|爸|父母|家人|"
+             r"孩子|儿子|女儿|朋友|同事|亲戚|兄弟|姐妹|哥|姐|弟|妹).{0,10}(帮|给|替)我")
 _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED + "|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when the message asks
