@@ -8,7 +8,8 @@ the shared predicate ("二类户的限额是多少", "三类户的限额是多�
 and then asked for together ("信用卡分期最长能分几期？年费又怎么免？分别说一下。", "征信异议多久给答复，不良
 记录又保留多久，分别是多少？") are split into their two asking clauses, and so are two questions each with its
 own question mark ("存款保险最高保多少？大额存单个人又是多少起存？"). The second question may lean on the first
-("转错账了怎么办？能撤回吗？": 撤回 what?): read after the first, it must still find the card it finds alone. The
+("转错账了怎么办？能撤回吗？": 撤回 what?): read after the first, it must still find the card it finds alone —
+unless it names a listed subject of its own ("三类户余额上限是多少？二类户一年最多能转入多少？"). The
 assistant answers half by half only when both halves are answered, each from its own card, with every check a
 single question passes; otherwise the message is answered as one question.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .subjects import default_lexicon
 from .wording import ASKING_WORDS
 
 # A comparison word: without one, "A和B" is one subject ("存款和理财产品有什么风险提示" asks about selling both).
@@ -77,7 +79,11 @@ def _two_questions(text: str) -> Halves | None:
     if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):
         return None
     first, second = asking
-    return Halves(first, second, (first + "?", second + "?"), leans=True)
+    # A second question that names a subject of its own ("三类户…？二类户…？") does not lean on the first.
+    lexicon = default_lexicon()
+    named = {subject.term for subject in lexicon.mentioned(first)}
+    own = [s for s in lexicon.mentioned(second) if not s.generic and s.term not in named]
+    return Halves(first, second, (first + "?", second + "?"), leans=not own)
 
 
 def _join(subject: str, predicate: str) -> str:
