@@ -93,6 +93,10 @@ def test_follow_up_uses_history(demo_assistant):
     ("刚把手机收到的6位数字念给对方了，他说帮我关掉百万保障扣费，现在咋整啊", "fraud_in_progress", "urgent"),
     ("短信验证码刚才发给别人了", "fraud_in_progress", "urgent"),  # 别人 is no "don't" (别)
     ("刚才有个客服让我开屏幕共享帮我退款，现在还开着，正规银行真的会这样吗", "fraud_in_progress", "urgent"),
+    # found by a reviewer (session 10): money gone, a transfer directed right now, an ID card sent to a fake 客服
+    ("刚才按对方说的开了共享，现在卡里的钱少了3万", "unauthorized_transaction", "urgent"),
+    ("我爸现在正被人在电话里指挥着去银行汇款", "fraud_in_progress", "urgent"),
+    ("我把身份证照片发给一个自称客服的人了，会有事吗", "fraud_in_progress", "urgent"),
     ("快递说丢了要理赔，客服让我下了个会议软件，刚装好还开着，他说马上给我打款", "fraud_in_progress", "urgent"),
     ("我还在跟他通话，他说不照做就逮捕我", "fraud_in_progress", "urgent"),
     ("刚才我把手机上收到的六位数字念给那个人听了", "fraud_in_progress", "urgent"),  # found by a reviewer
@@ -161,10 +165,19 @@ def test_refusals(demo_assistant, question):
                                       "投诉结果不满意的话，除了打官司还有什么路子？",
                                       # whether a real bank or the police would do this: asked, not happening
                                       "上个月有人自称检察院让我把钱转到安全账户，我没理。检察院真的会这样吗？",
-                                      "有个客服说帮我办退款，叫我开屏幕共享，正规银行会这么做吗？"])
+                                      "有个客服说帮我办退款，叫我开屏幕共享，正规银行会这么做吗？",
+                                      # 前几天 is "a few days ago", no duration asked (the card states none)
+                                      "前几天接到电话说是客服要我报验证码，我没给，银行会要验证码吗"])
 
 def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"
+
+
+def test_fraud_told_over_several_messages_is_urgent_once_money_has_gone(demo_assistant):
+    history = [{"role": "user", "content": "接到个电话说我涉嫌洗钱"}, {"role": "assistant", "content": "……"},
+               {"role": "user", "content": "对方让我把钱转到安全账户配合调查"}, {"role": "assistant", "content": "……"}]
+    answer = demo_assistant.ask("我已经转了三万了", history)
+    assert (answer.handoff_reason, answer.priority) == ("fraud_in_progress", "urgent"), answer.text
 
 
 def test_the_customers_own_plan_is_no_request_to_the_bank(demo_assistant):
@@ -370,6 +383,12 @@ def test_a_bare_verdict_answers_only_the_question_it_was_written_for(demo_assist
     assert asked_otherwise.matched_id == "card-account-judicial-freeze"
     assert not asked_otherwise.text.startswith("不能") and "无权自行解冻" in asked_otherwise.text
     assert demo_assistant.ask("账户被司法冻结了，银行能帮我解冻吗？").text.startswith("不能。")
+
+
+def test_the_deposit_insurance_scope_card_opens_with_no_verdict_on_one_product(demo_assistant):
+    # It opened "不受保障。" (for its own question on wealth products and insurance) before saying 大额存单 is covered.
+    answer = demo_assistant.ask("大额存单在不在存款保险的保障范围里？")
+    assert answer.matched_id == "card-deposit-insurance-scope" and not answer.text.startswith("不受保障")
 
 
 @pytest.mark.parametrize("answer, question, shown", [

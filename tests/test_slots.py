@@ -11,6 +11,8 @@ from chatbot.text import normalize
 @pytest.mark.parametrize("question, slots", [
     ("三年期定期存款利率是多少？", ["rate"]),
     ("临时挂失能维持几天？", ["duration"]),
+    ("前几天有人要我报验证码，我挂了，银行会要验证码吗", []),  # 前几天: a few days ago, no question
+    ("这几年的流水能打印吗？好几个月没用了", []),
     ("III类户最多能放多少钱？", ["money", "amount", "maximum"]),
     ("大额存单20万起，那最多能买多少？有上限吗？", ["amount", "maximum"]),
     ("那最高呢？", ["maximum"]),  # a follow-up asking the most

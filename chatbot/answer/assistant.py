@@ -25,7 +25,7 @@ from .render import render, without_unasked_verdict
 from .rules import RuleBook, RuleMatch, default_rules
 from .scope import is_about_banking
 from .slots import FIGURES
-from .intent import answers_instead, question_part
+from .intent import answers_instead, question_part, tells_it_happened
 from .replies import (
     CLARIFY_MESSAGE,
     COMPOUND_ANSWER,
@@ -180,7 +180,7 @@ class Assistant:
             if chosen is not None and chosen.kind == "answer":
                 return replace(self._card_answer(chosen, 1.0, query), basis=Basis("choice", retrieved=(chosen.id,))), None
 
-        rule = self.rules.match(query.text)
+        rule = self.rules.match(query.text) or self._urgent_over_turns(query)
         if rule and answers_instead(rule.rule.on_question, query.text):
             # A question that only asks about the rules gets the answer, with a person offered; when the
             # knowledge base has no confident answer, the rule acts after all.
@@ -204,6 +204,16 @@ class Assistant:
             if both is not None:
                 return both, None
         return answer, verdict
+
+    def _urgent_over_turns(self, query: Query) -> RuleMatch | None:
+        """Fraud told over several messages ("有人打电话说是公安" … "让我转钱到安全账户" … "我已经转了五万了"): an urgent
+        rule that matches the customer's two previous messages and this one together, when this one says it has
+        happened or is happening. Each message alone matches nothing."""
+        if not query.history or not tells_it_happened(query.text):
+            return None
+        earlier = [normalize(turn.get("content") or "") for turn in query.history if turn.get("role") == "user"][-2:]
+        match = self.rules.match(",".join([*earlier, query.text])) if earlier else None
+        return match if match and match.rule.priority == "urgent" else None
 
     def _with_question_answered(self, handoff: Answer, rule: RuleMatch, query: Query) -> Answer:
         """A message that asks the bank to act and also asks a question ("投诉一般多久能处理完？我现在就要投诉，

@@ -56,8 +56,9 @@ _GENERAL = re.compile(r"一般|通常|按规定|规定|按理|最迟|最晚|最�
                       r"是否|什么情况|哪些情况|什么原因|哪些原因|为什么会|会不会|的话|如果|万一|要是|假如|假设|听说|据说|"
                       r"有人说|银行(能|可以|会)")
 _HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|有人说|别人|朋友|邻居|亲戚|一般|通常|应该怎么|该怎么办|"
-                           r"会(不会)?(让|叫|要求|向)我|"  # 银行客服会让我提供验证码吗: what the bank does, asked
-                           r"正规.{0,6}会|真的会|会这样|会这么")  # whether a real bank or police would do so
+                           r"会(不会)?(让|叫|要求|向|要|找)我?|"  # 银行客服会让我提供验证码吗: what the bank does, asked
+                           r"正规.{0,6}会|真的会|会这样|会这么|"  # whether a real bank or police would do so
+                           r"怎么防|如何防|防范|预防|怎么识别|如何识别|怎么辨别|怎么分辨")  # how to guard against it
 _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)|现在还|"
                         r"还(开|连|共享)着|还没(关|断开|挂|退出)")
 
@@ -112,3 +113,8 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
     if on_question == "answer_if_general":
         return bool(_GENERAL.search(text))
     return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
+
+
+def tells_it_happened(text: str) -> bool:
+    """The (normalised) message says something has happened to the customer or is happening now (我已经, 刚刚, 正在)."""
+    return bool(_HAPPENING.search(text))
