@@ -359,6 +359,11 @@ def test_two_questions_in_a_row_are_answered_each(demo_assistant, question, figu
     assert len(set(answer.basis.retrieved)) == 2
 
 
+def test_the_halves_of_two_questions_are_named_as_the_customer_typed_them(demo_assistant):
+    answer = demo_assistant.ask("III类户最多能存多少？II类户每天能转入多少？")
+    assert "关于III类户" in answer.text and "关于II类户" in answer.text, answer.text
+
+
 @pytest.mark.parametrize("question", ["转错账了怎么办？能撤回吗？", "临时挂失有效期几天？过期了怎么办？",
                                       # alone, 撤回 finds the card on withdrawing a complaint (found by a reviewer)
                                       "转错账了怎么办？银行能帮我撤回吗？"])

@@ -256,8 +256,8 @@ class Assistant:
             if first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
                 return None
         logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
-        text = COMPOUND_ANSWER.format(first=halves.first, first_answer=first.text, second=halves.second,
-                                      second_answer=second.text)
+        text = COMPOUND_ANSWER.format(first=_as_typed(halves.first, query.message), first_answer=first.text,
+                                      second=_as_typed(halves.second, query.message), second_answer=second.text)
         citations = first.citations + [c for c in second.citations if c not in first.citations]
         return Answer("answered", text, citations=citations, confidence=min(first.confidence, second.confidence),
                       topic=first.topic, matched_id=first.matched_id,
@@ -408,6 +408,12 @@ class Assistant:
 def offer_person(answer: Answer) -> Answer:
     """The answer with a person offered in the same reply (no ticket until the customer asks)."""
     return replace(answer, text=f"{answer.text}\n{HANDOFF_OFFER}", handoff_offer=True)
+
+
+def _as_typed(text: str, message: str) -> str:
+    """Latin words of a normalised part of the message as the customer typed them ("iii类户" → "III类户")."""
+    typed = {word.lower(): word for word in re.findall(r"[A-Za-z]+", message)}
+    return re.sub(r"[a-z]+", lambda found: typed.get(found.group(0), found.group(0)), text)
 
 
 def _stream_text(answer: Answer) -> Iterator[Event]:
