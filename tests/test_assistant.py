@@ -404,3 +404,19 @@ def test_a_bare_opening_verdict_is_shown_only_for_a_question_asked_with_its_verb
     from chatbot.answer.render import without_unasked_verdict
 
     assert without_unasked_verdict(answer, normalize(question)) == shown
+
+
+@pytest.mark.parametrize("message, kind", [
+    ("你好", "greeting"), ("您好，在吗？", "greeting"), ("好的，谢谢", "thanks"), ("明白了", "thanks"),
+    ("ok thanks", "thanks"), ("好的我明天自己带身份证去柜台挂失", "plan"), ("那我自己去网点办吧，谢谢", "plan"),
+])
+def test_a_message_that_asks_nothing_gets_a_short_reply(demo_assistant, message, kind):
+    # before: 你好 and 谢谢 were refused as out of scope; a plan was handed off as a question nobody could answer
+    answer = demo_assistant.ask(message)
+    assert (answer.outcome, answer.matched_id) == ("answered", f"smalltalk:{kind}"), answer.text
+    assert "超出了我的服务范围" not in answer.text
+
+
+@pytest.mark.parametrize("message", ["好的，那临时挂失有效期几天？", "我去ATM转给他", "我明天去网点办挂失要带什么"])
+def test_a_question_or_money_moving_is_no_small_talk(demo_assistant, message):
+    assert not (demo_assistant.ask(message).matched_id or "").startswith("smalltalk")

@@ -25,6 +25,7 @@ from .render import render, without_unasked_verdict
 from .rules import RuleBook, RuleMatch, default_rules
 from .scope import is_about_banking
 from .slots import FIGURES
+from .smalltalk import small_talk
 from .intent import answers_instead, question_part, tells_it_happened
 from .replies import (
     CLARIFY_MESSAGE,
@@ -35,6 +36,7 @@ from .replies import (
     OTHER_INSTITUTION_MESSAGE,
     OUT_OF_SCOPE_MESSAGE,
     QUESTION_TOO,
+    SMALL_TALK,
     SUGGESTION_PREFIX,
     TOO_LONG_MESSAGE,
     UNKNOWN_TERM_MESSAGE,
@@ -196,6 +198,10 @@ class Assistant:
                 return replace(answer, basis=verdict.basis()), verdict
         if rule:
             return self._with_question_answered(self._rule_answer(rule, query.as_of), rule, query), None
+        chat = small_talk(query.text)  # after the rules: a message that tells of fraud is never small talk
+        if chat:
+            return Answer("answered", SMALL_TALK[chat], topic="smalltalk", matched_id=f"smalltalk:{chat}",
+                          basis=Basis("input")), None
 
         verdict = self._retrieve(query)
         answer = replace(self._retrieval_answer(verdict, query), basis=verdict.basis())

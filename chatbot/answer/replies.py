@@ -25,3 +25,10 @@ CLARIFY_MESSAGE = "您想问的是以下哪个问题？请点击选择；如果�
 COMPOUND_ANSWER = "关于{first}：{first_answer}\n\n关于{second}：{second_answer}"
 # A message that asks the bank to act and also asks a question: the hand-off, then the answer to the question.
 QUESTION_TOO = "另外，关于您的问题：{answer}"
+# Messages that ask nothing (smalltalk.py).
+SMALL_TALK = {
+    "greeting": "您好！我是消保智答，可以为您解答银行卡与账户、信用卡、贷款、征信、个人信息保护、理财与保险、存款与收费、"
+                "投诉与反诈等问题。请问有什么可以帮您？",
+    "thanks": "不客气。如还有其他问题，欢迎随时咨询；需要人工协助时，请点击“转人工”。",
+    "plan": "好的。办理时请携带本人有效身份证件。如还有其他问题，欢迎随时咨询；需要人工协助时，请点击“转人工”。",
+}

@@ -1,0 +1,36 @@
+"""Messages that ask nothing of the knowledge base: a greeting ("你好"), thanks or an acknowledgement ("好的，谢谢",
+"明白了"), or the customer's own plan ("好的我明天自己带身份证去柜台挂失"). They were refused as out of scope or
+handed off as questions nobody could answer; they get a short reply instead. The rules run first: a plan that tells
+of fraud ("我这就去ATM转给他") is never small talk."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+SmallTalk = Literal["greeting", "thanks", "plan"]
+
+_PARTICLES = re.compile(r"[\s,.!?~～。，！？、]|[啊呀哈嘛呢哦噢喔啦嘞]")
+_GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|hi|hello|hey|嗨|哈喽|早上好|上午好|中午好|下午好|晚上好|早)+$")
+_THANKS = re.compile(r"^(好的?|嗯+|ok|okay|行|可以了?|没问题|明白了?|知道了|了解了?|清楚了|懂了|收到了?|原来如此)*"
+                     r"(谢谢|多谢|感谢|谢了|谢啦|thanks|thankyou|thx|辛苦了?)?(你|您|你们)?$")
+# "我(明天/自己…)去/带/到…": what the customer will do, with no question in it.
+_PLAN = re.compile(r"^(好的?|嗯|行|ok|那|那就|那我)*我?(自己|明天|今天|后天|回头|等会儿?|一会儿?|下午|上午|晚点|马上|这就|先|再)*"
+                   r"(去|带|到|回去|过去|找时间)[^?？吗么呢]{0,24}$")
+# Moving money is never small talk, whatever the rules say: "我去ATM转给他" may be a fraud about to happen.
+_MONEY = re.compile(r"转|汇|付|打钱|充值|给他|给她|给对方")
+_QUESTION = re.compile(r"[?？]|吗|么|呢|怎么|什么|多少|几|哪|能不能|可不可以|是不是|有没有|会不会")
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """What kind of message that asks nothing a (normalised) message is, if it is one."""
+    bare = _PARTICLES.sub("", text)
+    if not bare:
+        return None
+    if _GREETING.match(bare):
+        return "greeting"
+    if _THANKS.match(bare):
+        return "thanks"
+    if not _QUESTION.search(text) and not _MONEY.search(text) and _PLAN.match(re.sub(r"(谢谢|多谢|感谢)(你|您)?$", "", bare)):
+        return "plan"
+    return None
