@@ -57,6 +57,8 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     "我的ii类户一天能转多少",  # Latin letters of a known account class, after a function character
     "卡只收不付了还能往里面存钱吗",  # 往里面: "into it", a place, not a name
     "u盾丢了怎么办",
+    "新办的储蓄卡要交年费吗",  # adjective + verb (新办), found by a reviewer: the reply named “新办”
+    "我爸老接到说他医保卡异常的电话，这种咋办",  # 老 = always, after 爸: the reply named “爸老”
 ])
 def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):
     """Before: each was handed off as term_not_in_knowledge (刚开, 帮人代办, 零头, 意外险算不算, 储蓄型, 贷时)."""

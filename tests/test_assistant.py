@@ -180,6 +180,12 @@ def test_fraud_told_over_several_messages_is_urgent_once_money_has_gone(demo_ass
     assert (answer.handoff_reason, answer.priority) == ("fraud_in_progress", "urgent"), answer.text
 
 
+def test_someone_elses_paid_offer_to_erase_records_is_asked_about_not_sought(demo_assistant):
+    # found by a reviewer: refused with the message on getting around limits; it is the credit-repair scam
+    answer = demo_assistant.ask("有家公司说交2000就能帮我消除逾期记录")
+    assert answer.matched_id != "circumvent_controls" and "限额" not in answer.text, answer.text
+
+
 def test_the_customers_own_plan_is_no_request_to_the_bank(demo_assistant):
     assert demo_assistant.ask("知道了，那我自己去网点办理挂失吧").handoff_reason != "own_account"
 

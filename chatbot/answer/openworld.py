@@ -171,7 +171,8 @@ class OpenWorld:
 
     def _phrase(self, span: str, previous: str) -> bool:
         """Whether a span is everyday wording rather than a name: it starts with an adverb, pronoun,
-        preposition or conjunction and does not end like a name, it is a verb with a generic object (帮人) or
+        preposition or conjunction and does not end like a name, it is two single characters that read as a modifier
+        and its verb or a word and its adverb (新办, 爸老), it is a verb with a generic object (帮人) or
         with a word the knowledge base writes (补 + 新卡), it names a kind (储蓄型) or a place (往里面), or it is
         "when …" cut from the word before (消费 + 贷时), or a place in an everyday thing (包里)."""
         if (_DESCRIPTOR.search(span) and len(span) > 1) or _PLACE.search(span):
@@ -182,6 +183,11 @@ class OpenWorld:
                                                           or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
             return True
         tag, rest = _single_tag(span[0]), span[1:]
+        # two single characters: a modifier and its verb ("新办的储蓄卡"), or a word and the adverb after it ("我爸老接到
+        # …电话": 老 = always) — the reply named “新办” and “爸老” as products
+        if len(span) == 2 and span[1] not in _NAME_ENDINGS and (
+                (tag == "a" and _single_tag(span[1])[:1] == "v") or _single_tag(span[1]) in {"a", "d"}):
+            return True
         if len(rest) >= 2 and tag in _PHRASE_STARTS | {"v"} and self.vocabulary.knows(rest):
             return True
         if tag == "v":
