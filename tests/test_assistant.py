@@ -87,6 +87,7 @@ def test_follow_up_uses_history(demo_assistant):
     ("上周买的那个理财不想要了，给退掉", "own_account", "normal"),
     ("上个月的年费求免", "own_account", "normal"),
     ("那个预约我不去了，取消了吧", "own_account", "normal"),
+    ("违约金能不能免啊，免了吧拜托了", "own_account", "normal"),  # the order's clause asks nothing; a plea ends it
     ("请把我这期信用卡账单分12期", "own_account", "normal"),
     ("pls help me cancel 那个 auto-debit，每个月自动扣我 insurance 好烦", "own_account", "normal"),
     ("中午往一个所谓的安全账户转了8万，对方说查完就退，可现在电话打不通了", "fraud_in_progress", "urgent"),

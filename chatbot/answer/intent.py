@@ -44,11 +44,12 @@ _REPORTED = (r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|(让|叫|请|�
              r"孩子|儿子|女儿|朋友|同事|亲戚|兄弟|姐妹|哥|姐|弟|妹).{0,10}(帮|给|替)我")
 _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED + "|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
-# A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when the message asks
-# nothing; not the customer's own plan ("那我自己去网点弄吧").
-_IMPERATIVE = re.compile(r"(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄)(掉|了吧|吧|一下吧?|下吧?|了它)"
+# A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when its clause asks
+# nothing (a plea after it is no question: "免了吧求求了"); not the customer's own plan ("那我自己去网点弄吧").
+_IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄)(掉|了吧|吧|一下吧?|下吧?|了它)"
                          r"[!！.。~～]*$")
 _OWN_PLAN = re.compile(r"我(自己|先|再|回头)?(去|来)|我自己")
+_POLITE_END = re.compile(r"[,，]?(求求(你|你们)?了?|拜托(你|你们)?了?|谢谢(你|您)?|麻烦(你|您)?了)[!！.。~～]*$")
 _CLAUSE = re.compile(r"[,，。.!！?？;；]")  # a request stands in a clause of its own ("…，帮我登记。")
 _CLAUSE_WITH_END = re.compile(r"[^,，。.!！?？;；]+[,，。.!！?？;；]*")
 _RULE_QUESTION = re.compile(r"按规定|规定|最迟|最晚|多少天|几天内|多长时间|多久|是否|有权|可以要求|能不能要求")
@@ -76,11 +77,13 @@ def _urges(clause: str) -> bool:
 
 def asks_bank_to_act(text: str) -> str | None:
     """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
-    addressed to the bank, or a bare order ending a message that asks nothing."""
+    addressed to the bank, or a bare order ending the message in a clause that asks nothing."""
     found = next(filter(None, map(_acting_request, _CLAUSE.split(text))), None)
-    if found is None and not _ASKS.search(text):
-        order = _IMPERATIVE.search(text)
-        if order and not _OWN_PLAN.search(_CLAUSE.split(text.rstrip("!！.。~～"))[-1]):
+    if found is None:  # a bare order in the last clause, which asks nothing ("年费能不能免啊，免了吧求求了")
+        bare = _POLITE_END.sub("", text)
+        last = _CLAUSE.split(bare.rstrip("!！.。~～"))[-1]
+        order = _IMPERATIVE.search(bare)
+        if order and not _ASKS.search(last) and not _OWN_PLAN.search(last):
             found = order.group(0)
     return found
 
