@@ -98,6 +98,10 @@ def test_follow_up_uses_history(demo_assistant):
     ("刚才按对方说的开了共享，现在卡里的钱少了3万", "unauthorized_transaction", "urgent"),
     ("我爸现在正被人在电话里指挥着去银行汇款", "fraud_in_progress", "urgent"),
     ("我把身份证照片发给一个自称客服的人了，会有事吗", "fraud_in_progress", "urgent"),
+    # found by a second reviewer (session 10)
+    ("我这会儿还在和一个自称检察院的人打电话，他不让我挂", "fraud_in_progress", "urgent"),
+    ("刚刚转了三万给一个说能帮我提额的网友", "fraud_in_progress", "urgent"),
+    ("我的卡今天突然被刷了八千，卡一直在我身上", "unauthorized_transaction", "urgent"),
     ("快递说丢了要理赔，客服让我下了个会议软件，刚装好还开着，他说马上给我打款", "fraud_in_progress", "urgent"),
     ("我还在跟他通话，他说不照做就逮捕我", "fraud_in_progress", "urgent"),
     ("刚才我把手机上收到的六位数字念给那个人听了", "fraud_in_progress", "urgent"),  # found by a reviewer
@@ -174,11 +178,25 @@ def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"
 
 
-def test_fraud_told_over_several_messages_is_urgent_once_money_has_gone(demo_assistant):
-    history = [{"role": "user", "content": "接到个电话说我涉嫌洗钱"}, {"role": "assistant", "content": "……"},
-               {"role": "user", "content": "对方让我把钱转到安全账户配合调查"}, {"role": "assistant", "content": "……"}]
-    answer = demo_assistant.ask("我已经转了三万了", history)
+@pytest.mark.parametrize("turns", [
+    ["接到个电话说我涉嫌洗钱", "对方让我把钱转到安全账户配合调查", "我已经转了三万了"],
+    # found by a second reviewer: a fee paid to get money out, card details typed in after a link, a shared screen
+    ["网上有个老师带我在平台炒币", "现在钱提不出来，他说要先交解冻金", "我今天又交了一万"],
+    ["收到短信说社保卡要年审，有个链接", "我点进去填了银行卡号和验证码"],
+    ["有个客服说我的百万保障要关闭", "我按他说的共享了屏幕，现在还开着"],
+])
+def test_fraud_told_over_several_messages_is_urgent_once_money_has_gone(demo_assistant, turns):
+    history = []
+    for turn in turns[:-1]:
+        history += [{"role": "user", "content": turn}, {"role": "assistant", "content": "……"}]
+    answer = demo_assistant.ask(turns[-1], history)
     assert (answer.handoff_reason, answer.priority) == ("fraud_in_progress", "urgent"), answer.text
+
+
+def test_a_customer_who_refused_raises_no_alarm_over_several_messages(demo_assistant):
+    history = [{"role": "user", "content": "有人打电话让我提供验证码"}, {"role": "assistant", "content": "……"}]
+    answer = demo_assistant.ask("我没给，跟他说了我要报警", history)
+    assert answer.priority != "urgent" and answer.matched_id != "out_of_scope", answer.text
 
 
 def test_someone_elses_paid_offer_to_erase_records_is_asked_about_not_sought(demo_assistant):

@@ -118,6 +118,13 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
     return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
 
 
+# Money moved or details given ("我昨天又交了两万", "我点进去填了卡号和密码", "都发给他了").
+_DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
+# ...unless the customer refused ("我没给", "我挂了", "没理他").
+_REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
+
+
 def tells_it_happened(text: str) -> bool:
-    """The (normalised) message says something has happened to the customer or is happening now (我已经, 刚刚, 正在)."""
-    return bool(_HAPPENING.search(text))
+    """The (normalised) message says something has happened to the customer or is happening now (我已经, 刚刚, 正在),
+    or that money was moved or details given — and not that the customer refused."""
+    return bool(_HAPPENING.search(text) or _DONE.search(text)) and not _REFUSED.search(text)
