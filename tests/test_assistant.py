@@ -424,6 +424,10 @@ def test_the_deposit_insurance_scope_card_opens_with_no_verdict_on_one_product(d
     ("不需要。免收借记卡年费。", "借记卡要交年费吗", "不需要。免收借记卡年费。"),
     ("不需要。免收借记卡年费。", "借记卡年费多少钱", "免收借记卡年费。"),
     ("可以，但有上限：最长60日。", "投诉处理多久", "可以，但有上限：最长60日。"),  # a verdict with more to say stays
+    ("不会。保留柜面服务。", "以后会不会取消柜台", "不会。保留柜面服务。"),
+    ("不会。保留柜面服务。", "柜台会取消吗", "不会。保留柜面服务。"),
+    # 会 of "know how to" in another clause: "不会。" would read as "no, you cannot" (found by a reviewer)
+    ("不会。保留柜面服务。", "我家老人不会用手机，还能在柜台存钱吗", "保留柜面服务。"),
 ])
 def test_a_bare_opening_verdict_is_shown_only_for_a_question_asked_with_its_verb(answer, question, shown):
     from chatbot.answer.render import without_unasked_verdict
