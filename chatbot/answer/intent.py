@@ -37,12 +37,13 @@ _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤�
           r"更换|补办|补发|补寄|寄|解冻|解除|解开|恢复|止付|分期|分成|延期|延长|预约|约一下|催|加急|申请|赎回|开具|"
           r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|补(一|1)?[张个本]|联系(?!方式|电话|地址)|cancel")
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
-# ...unless the clause asks what the bank may or must do in general, or reports someone's offer ("有人说能帮我
-# 修复征信"; "我可以要求你们删掉…吗"; "银行能帮我撤回吗").
-# someone else's offer ("客服…说帮我操作退款"), or a relative or friend the customer sends ("让我老婆去网点帮我投诉")
-_REPORTED = (r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|(让|叫|请|托|委托)我?的?(老婆|老公|丈夫|妻子|爱人|妈|爸|父母|家人|"
-             r"孩子|儿子|女儿|朋友|同事|亲戚|兄弟|姐妹|哥|姐|弟|妹).{0,10}(帮|给|替)我")
-_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED + "|"
+# ...unless the clause asks what the bank may or must do in general ("我可以要求你们删掉…吗", "银行能帮我撤回吗"), or
+# reports someone else's offer ("有人说能帮我修复征信", "客服…说帮我操作退款") or a relative or friend the customer
+# sends ("让我老婆去网点帮我投诉"): `_REPORTED`, which also stops the urging words of `_REQUEST`.
+_REPORTED_TEXT = (r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|(让|叫|请|托|委托)我?的?(老婆|老公|丈夫|妻子|爱人|妈|爸|父母|"
+                  r"家人|孩子|儿子|女儿|朋友|同事|亲戚|兄弟|姐妹|哥|姐|弟|妹).{0,10}(帮|给|替)我")
+_REPORTED = re.compile(_REPORTED_TEXT)
+_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED_TEXT + "|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when its clause asks
 # nothing (a plea after it is no question: "免了吧求求了"); not the customer's own plan ("那我自己去网点弄吧").
@@ -62,6 +63,10 @@ _HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|�
                            r"怎么防|如何防|防范|预防|怎么识别|如何识别|怎么辨别|怎么分辨")  # how to guard against it
 _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)|现在还|"
                         r"还(开|连|共享)着|还没(关|断开|挂|退出)")
+# Money moved or details given ("我昨天又交了两万", "我点进去填了卡号和密码", "都发给他了")...
+_DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
+# ...unless the customer refused ("我没给", "我挂了", "没理他").
+_REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
 
 
 def _acting_request(clause: str) -> str | None:
@@ -72,7 +77,7 @@ def _acting_request(clause: str) -> str | None:
 
 def _urges(clause: str) -> bool:
     """An urging word before an action (我要/马上 … 查/投诉/人工) in a clause that asks no question about the rules."""
-    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause) and not re.search(_REPORTED, clause)
+    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause) and not _REPORTED.search(clause)
 
 
 def asks_bank_to_act(text: str) -> str | None:
@@ -97,14 +102,14 @@ def asks_for_information(text: str) -> bool:
 
 
 def question_part(text: str) -> str | None:
-    """The message without its clauses that ask the bank to act, when some were removed and what is left asks
-    for information ("投诉一般多久能处理完？我现在就要投诉，帮我登记。" → "投诉一般多久能处理完？"); else None."""
+    """The message without its clauses that ask the bank to act, when some were removed and some are left
+    ("投诉一般多久能处理完？我现在就要投诉，帮我登记。" → "投诉一般多久能处理完？"); else None. Whether what is left
+    asks anything is `answers_instead`'s to say."""
     clauses = _CLAUSE_WITH_END.findall(text)
     kept = [clause for clause in clauses if not (_acting_request(clause) or _urges(clause))]
     if not kept or len(kept) == len(clauses):
         return None
-    rest = "".join(kept).strip(",，;； ")
-    return rest if asks_for_information(rest) else None
+    return "".join(kept).strip(",，;； ")
 
 
 def answers_instead(on_question: OnQuestion, text: str) -> bool:
@@ -117,11 +122,6 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
         return bool(_GENERAL.search(text))
     return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
 
-
-# Money moved or details given ("我昨天又交了两万", "我点进去填了卡号和密码", "都发给他了").
-_DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
-# ...unless the customer refused ("我没给", "我挂了", "没理他").
-_REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
 
 
 def tells_it_happened(text: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from .wording import ASKING_WORDS
+
 SmallTalk = Literal["greeting", "thanks", "plan"]
 
 _PARTICLES = re.compile(r"[\s,.!?~～。，！？、]|[啊呀哈嘛呢哦噢喔啦嘞]")
@@ -19,7 +21,6 @@ _PLAN = re.compile(r"^(好的?|嗯|行|ok|那|那就|那我)*我?(自己|明天|
                    r"(去|带|到|回去|过去|找时间)[^?？吗么呢]{0,24}$")
 # Moving money is never small talk, whatever the rules say: "我去ATM转给他" may be a fraud about to happen.
 _MONEY = re.compile(r"转|汇|付|打钱|充值|给他|给她|给对方")
-_QUESTION = re.compile(r"[?？]|吗|么|呢|怎么|什么|多少|几|哪|能不能|可不可以|是不是|有没有|会不会")
 
 
 def small_talk(text: str) -> SmallTalk | None:
@@ -31,6 +32,7 @@ def small_talk(text: str) -> SmallTalk | None:
         return "greeting"
     if _THANKS.match(bare):
         return "thanks"
-    if not _QUESTION.search(text) and not _MONEY.search(text) and _PLAN.match(re.sub(r"(谢谢|多谢|感谢)(你|您)?$", "", bare)):
+    asks = re.search(r"[?？]", text) or ASKING_WORDS.search(text)
+    if not asks and not _MONEY.search(text) and _PLAN.match(re.sub(r"(谢谢|多谢|感谢)(你|您)?$", "", bare)):
         return "plan"
     return None
