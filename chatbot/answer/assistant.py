@@ -10,37 +10,21 @@ from dataclasses import replace
 from typing import Iterator
 
 from ..config import DEMO_BANK_NAME, Settings
-from ..payloads import Answer, Basis, Candidate, Citation, Event, Query
+from ..payloads import Answer, Basis, Candidate, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
-from ..schema import Card
 from ..text import expand_english, normalize
 from .condense import answers_what_is_asked
-from .answerability import CLARIFY_BAND, RetrievalVerdict, assess
+from .answerability import RetrievalVerdict, assess
+from .compose import Composer, offer_person
 from .compound import split_compound
 from .confidence import load_calibration
 from .generate import GroundedGenerator
 from .query import build_query
-from .render import render, without_unasked_verdict
 from .rules import RuleBook, RuleMatch, default_rules
-from .scope import is_about_banking
-from .slots import FIGURES
 from .smalltalk import small_talk
 from .intent import answers_instead, question_part, tells_it_happened
-from .replies import (
-    CLARIFY_MESSAGE,
-    COMPOUND_ANSWER,
-    EMPTY_MESSAGE,
-    HANDOFF_OFFER,
-    LOW_CONFIDENCE_MESSAGE,
-    OTHER_INSTITUTION_MESSAGE,
-    OUT_OF_SCOPE_MESSAGE,
-    QUESTION_TOO,
-    SMALL_TALK,
-    SUGGESTION_PREFIX,
-    TOO_LONG_MESSAGE,
-    UNKNOWN_TERM_MESSAGE,
-)
+from .replies import COMPOUND_ANSWER, EMPTY_MESSAGE, HANDOFF_OFFER, QUESTION_TOO, SMALL_TALK, TOO_LONG_MESSAGE
 from .wording import corrector_for
 
 logger = logging.getLogger(__name__)
@@ -61,6 +45,7 @@ class Assistant:
         self.rules = rules or default_rules()
         self.calibration = load_calibration()
         self.generator = generator  # None = approved-answer mode
+        self.compose = Composer(settings, retriever=retriever, rules=self.rules)
         self.llm_status = generator.status if generator else None
         # This bank's names as questions are normalised (never another institution), once per process.
         self._own_names = tuple(normalize(name) for name in (settings.bank_name, DEMO_BANK_NAME))
@@ -91,7 +76,7 @@ class Assistant:
             # One more signal, never the only guard: the LLM can stop an answer the other checks let through,
             # and cannot make one (a failed or unclear judgement leaves the answer to them).
             logger.info("handoff: the llm judged that the best source does not answer matched=%s", answer.matched_id)
-            answer = replace(self._low_confidence(verdict, query, reason="llm_judged_unanswered"),
+            answer = replace(self.compose.low_confidence(verdict, query, reason="llm_judged_unanswered"),
                              basis=answer.basis)
             generate, skipped = False, "judged_unanswered"
         if generate:
@@ -180,14 +165,14 @@ class Assistant:
         if choice:
             chosen = self.retriever.card(choice, query.as_of)
             if chosen is not None and chosen.kind == "answer":
-                return replace(self._card_answer(chosen, 1.0, query), basis=Basis("choice", retrieved=(chosen.id,))), None
+                return replace(self.compose.card_answer(chosen, 1.0, query), basis=Basis("choice", retrieved=(chosen.id,))), None
 
         rule = self.rules.match(query.text) or self._urgent_over_turns(query)
         if rule and answers_instead(rule.rule.on_question, query.text):
             # A question that only asks about the rules gets the answer, with a person offered; when the
             # knowledge base has no confident answer, the rule acts after all.
             verdict = self._retrieve(query)
-            answer = self._retrieval_answer(verdict, query)
+            answer = self.compose.retrieval_answer(verdict, query)
             if answer.outcome == "answered":
                 logger.info("rule %s: the message asks for information; answered with a hand-off offer",
                             rule.rule.id)
@@ -197,14 +182,14 @@ class Assistant:
                 # rule that must act at once (fraud, told as happening) never gets here.
                 return replace(answer, basis=verdict.basis()), verdict
         if rule:
-            return self._with_question_answered(self._rule_answer(rule, query.as_of), rule, query), None
+            return self._with_question_answered(self.compose.rule_answer(rule, query.as_of), rule, query), None
         chat = small_talk(query.text)  # after the rules: a message that tells of fraud is never small talk
         if chat:
             return Answer("answered", SMALL_TALK[chat], topic="smalltalk", matched_id=f"smalltalk:{chat}",
                           basis=Basis("input")), None
 
         verdict = self._retrieve(query)
-        answer = replace(self._retrieval_answer(verdict, query), basis=verdict.basis())
+        answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
         if answer.outcome != "refused" and not query.follow_up:
             both = self._compound_answer(query)  # one card answers half of such a question at most; a refusal stands
             if both is not None:
@@ -275,146 +260,10 @@ class Assistant:
         it was drawn from."""
         part = self._query(question, history, query.as_of)
         verdict = self._retrieve(part)
-        answer = self._retrieval_answer(verdict, part)
+        answer = self.compose.retrieval_answer(verdict, part)
         if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
             return None, verdict
         return answer, verdict
-
-    def _retrieval_answer(self, verdict: RetrievalVerdict, query: Query) -> Answer:
-        if not verdict.candidates:
-            return self._low_confidence(verdict, query)
-        top = verdict.candidates[0]
-        if verdict.institutions:
-            term = verdict.institutions[0].text
-            logger.info("refer: the question names another institution term=%s", term)
-            text = OTHER_INSTITUTION_MESSAGE.format(term=term, bank=self.settings.bank_name)
-            return Answer("refused", text, confidence=verdict.confidence, topic="refuse",
-                          matched_id="other_institution", handoff_offer=True)
-        named = [t for t in verdict.unknown_terms if t.subject]
-        if named and top.best.kind == "answer":
-            logger.info("handoff: the question is about a term the knowledge base never wrote term=%s", named[0].text)
-            return self._low_confidence(verdict, query, reason="term_not_in_knowledge")
-        # A subject the customer names that the best match never does (借记卡 asked, 信用卡 matched): no close
-        # wording makes that card the answer, and its neighbours are no better options.
-        if verdict.uncovered_subjects:
-            logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
-                        top.source_id)
-            return self._low_confidence(verdict, query, reason="subject_not_in_knowledge")
-        threshold = self.settings.answer_threshold
-        if verdict.confidence < threshold:
-            options = verdict.options() if top.best.kind == "answer" else ()
-            # Terms the knowledge base never wrote that are no subject (a story's words: 坐轮椅, 排长队) do
-            # not stop the question: the options say what the knowledge base has.
-            if options and verdict.confidence >= threshold - CLARIFY_BAND and not query.after_clarify:
-                logger.info("clarify: options=%s confidence=%.3f", [o.id for o in options], verdict.confidence)
-                return Answer("clarify", CLARIFY_MESSAGE, confidence=verdict.confidence, topic="clarify",
-                              options=options)
-            return self._low_confidence(verdict, query, reason=verdict.reason())
-        if verdict.unstated_slots:
-            logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
-                        top.source_id)
-            figure = any(slot in FIGURES for slot in verdict.unstated_slots)
-            return self._low_confidence(verdict, query,
-                                        reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
-        if top.unit == "card":
-            return self._card_answer(top.card, verdict.confidence, query)
-        return self._quote_documents(verdict)
-
-    def _card_answer(self, card: Card, confidence: float, query: Query) -> Answer:
-        outcome = {"answer": "answered", "handoff": "handoff", "refuse": "refused"}[card.kind]
-        reason, priority = self._handoff_of(card) if outcome == "handoff" else (None, None)
-        return Answer(
-            outcome=outcome,
-            text=without_unasked_verdict(render(card.answer, self.settings), query.text),
-            citations=self._shown_citations(card, query.as_of),
-            confidence=confidence,
-            handoff_reason=reason,
-            priority=priority,
-            topic=card.topic,
-            matched_id=card.id,
-        )
-
-    def _rule_answer(self, match: RuleMatch, as_of) -> Answer:
-        rule = match.rule
-        card = self.retriever.card(rule.card, as_of) if rule.card else None
-        text = card.answer if card else rule.message
-        outcome = "handoff" if rule.action == "handoff" else "refused"
-        return Answer(
-            outcome=outcome,
-            text=render(text, self.settings),
-            citations=self._shown_citations(card, as_of) if card else [],
-            confidence=1.0,
-            handoff_reason=rule.id if outcome == "handoff" else None,
-            priority=rule.priority if outcome == "handoff" else None,
-            topic="handoff" if outcome == "handoff" else "refuse",
-            matched_id=rule.id,
-            basis=Basis("rule", rule=rule.id),
-        )
-
-    def _low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
-        # Off-topic unless the question's subject is a term the knowledge base never wrote (咕咕贷…).
-        if not is_about_banking(query.search) and not any(t.subject for t in verdict.unknown_terms):
-            return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
-                          topic="refuse", matched_id="out_of_scope")
-        if reason == "term_not_in_knowledge":
-            term = next(t for t in verdict.unknown_terms if t.subject).text
-            text = render(UNKNOWN_TERM_MESSAGE.format(term=term, hotline="{hotline}"),
-                          self.settings)
-        else:
-            text = render(LOW_CONFIDENCE_MESSAGE, self.settings)
-            suggestions = [c for c in verdict.candidates[:5] if c.unit == "card" and c.best.kind == "answer"][:2]
-            if suggestions:
-                questions = "；".join(f"“{c.card.question}”" for c in suggestions)
-                text += f"\n{SUGGESTION_PREFIX}{questions}"
-        return Answer("handoff", text, confidence=verdict.confidence, handoff_reason=reason,
-                      priority="normal", topic="handoff", matched_id=None)
-
-    def _quote_documents(self, verdict: RetrievalVerdict) -> Answer:
-        top = verdict.candidates[0]
-        chosen = [top]
-        for other in verdict.candidates[1:4]:
-            if other.unit == "doc" and other.best.source_id == top.best.source_id \
-                    and other.fused_score >= 0.8 * top.fused_score:
-                chosen.append(other)
-                break
-        parts, citations = [], []
-        for candidate in chosen:
-            chunk = candidate.best
-            parts.append(f"根据《{chunk.title}》{chunk.article}：{chunk.text}")
-            citations.append(Citation.of_chunk(chunk))
-        return Answer("answered", render("\n".join(parts), self.settings), citations=citations,
-                      confidence=verdict.confidence, topic="", matched_id=top.source_id)
-
-    # --- helpers -------------------------------------------------------------------------------
-
-    def _handoff_of(self, card: Card) -> tuple[str, str]:
-        """Reason and priority of a hand-off card: those of the rule that says the same card, if any."""
-        rule = next((r for r in self.rules.rules if r.card == card.id), None)
-        reason = rule.id if rule else f"card:{card.id}"
-        if rule and rule.priority:
-            return reason, rule.priority
-        return reason, "high" if card.risk_tier == "high" else "normal"
-
-    def _shown_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
-        """What the customer sees as sources. A refusal of something outside the service (a card of topic
-        "refuse": poems, investment tips, the assistant's instructions) cites nothing: its sources are the
-        assistant's own scope rules, internal documents of no use to a customer."""
-        return [] if card.topic == "refuse" else self._card_citations(card, as_of)
-
-    def _card_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
-        citations = [Citation.of_card(card, render(card.answer, self.settings))]
-        for ref in card.sources:
-            found = self.retriever.article(ref.doc, ref.article, as_of)
-            if found:
-                title, source, body = found
-                citations.append(Citation.of_article(ref.doc, title, ref.article, source, body))
-        return citations
-
-
-def offer_person(answer: Answer) -> Answer:
-    """The answer with a person offered in the same reply (no ticket until the customer asks)."""
-    return replace(answer, text=f"{answer.text}\n{HANDOFF_OFFER}", handoff_offer=True)
-
 
 def _as_typed(text: str, message: str) -> str:
     """Latin words of a normalised part of the message as the customer typed them ("iii类户" → "III类户")."""

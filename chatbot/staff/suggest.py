@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from ..answer.assistant import SUGGESTION_PREFIX, Assistant
+from ..answer.assistant import Assistant
+from ..answer.replies import SUGGESTION_PREFIX
 from ..config import Settings
 from ..conversations.handoff import GAP_HANDOFF_REASONS, reason_label
 from ..conversations.models import Message, Ticket

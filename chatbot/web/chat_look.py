@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..answer.assistant import SUGGESTION_PREFIX
+from ..answer.replies import SUGGESTION_PREFIX
 from ..config import Settings
 from ..conversations.handoff import HandoffPolicy
 

@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import replace
 
-from ..answer.assistant import SUGGESTION_PREFIX
+from ..answer.replies import SUGGESTION_PREFIX
 from ..conversations.models import Message
 from ..conversations.service import ChatService, Turn
 from ..payloads import Answer, Citation, Option
