@@ -437,3 +437,29 @@ def test_the_credit_reference_centre_answers_an_objection_in_20_days_too(demo_as
     20日 only, and "征信中心那边…时限" was handed off (no card says when the centre answers)."""
     answer = demo_assistant.ask("对征信有意见，征信中心那边给我书面答复的时限是多长？")
     assert answer.outcome == "answered" and "20日" in answer.text and "征信中心" in answer.text, answer.text
+
+
+def test_a_follow_up_naming_its_own_matter_is_not_answered_by_the_previous_figure(demo_assistant):
+    """"那补新卡要几天？" after a question on temporary loss got the temporary-loss card's 5日: it states a duration,
+    so it seemed to answer. The follow-up names 新卡, which that answer never does: the new card takes 7个工作日."""
+    first, follow_up = _turns(demo_assistant, "临时挂失有效期多久？", "那补新卡要几天？")
+    assert first.outcome == "answered" and "5日" in first.text, first.text
+    assert follow_up.outcome == "answered" and "7个工作日" in follow_up.text, follow_up.text
+    # a follow-up that names nothing telling of its own still asks more of the same answer
+    assert _turns(demo_assistant, "二类户每天能转入多少钱？", "那一年下来总共呢？")[1].matched_id == "card-account-class-ii"
+    assert "20日" in _turns(demo_assistant, "征信报告有错误，异议应该向谁提？", "那一般要等多久才有结果？")[1].text
+
+
+def test_acting_for_a_relative_told_before_the_question_asks_for_the_proxy_rules(demo_assistant):
+    """"我想替他去投诉，需要带哪些材料？": the question's last clause asks what to bring, the clause before it says for
+    whom; the card on what a complaint states came first, without the 授权委托书 an agent needs."""
+    answer = demo_assistant.ask("我爸年纪大了出不了门，我想替他去投诉，需要带哪些材料？")
+    assert answer.outcome == "answered" and "授权委托书" in answer.text, answer.text
+
+
+def test_a_question_on_the_penalty_gets_the_late_fee_not_the_minimum_payment(demo_assistant):
+    """"…剩下400没还上，会被罚多少钱？" got the minimum-payment card (10%, 万分之五): it states a rate, and the card on the
+    late fee (违约金 5%) came a hair below."""
+    answer = demo_assistant.ask("上个月信用卡最低要还1000，我只还了600，剩下400没还上，会被罚多少钱？")
+    assert answer.outcome == "answered" and "5%" in answer.text and "违约金" in answer.text, answer.text
+

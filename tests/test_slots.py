@@ -160,3 +160,23 @@ def test_a_runner_up_that_states_what_is_asked_comes_first(demo_assistant):
     card on partial withdrawal a hair below it, which says 只能办理一次."""
     answer = demo_assistant.ask("定期存款能提前取几次？")
     assert answer.outcome == "answered" and answer.matched_id == "card-deposit-partial-withdrawal", answer.text
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("我想替他去投诉，需要带哪些材料？", True),  # for whom, in the clause before what is asked
+    ("我老婆想帮我去网点办，要带什么？", True),
+    ("我替我妈问一下，信用卡年费多少？", False),  # asking on someone's behalf is no acting for them
+    ("信用卡年费多少？", False),
+])
+def test_acting_for_someone_is_asked_anywhere_in_the_question(question, asked):
+    assert ("proxy" in asked_slots(normalize(question))) is asked
+
+
+def test_a_penalty_is_asked_and_only_a_penalty_states_it():
+    assert "penalty" in asked_slots(normalize("最低还款没还上，会被罚多少钱？"))
+    assert "penalty" in asked_slots(normalize("晚还了会收滞纳金吗？"))
+    assert "penalty" not in asked_slots(normalize("房贷提前还款要收违约金吗？"))  # the early-repayment fee, so called
+    assert "penalty" not in asked_slots(normalize("信用卡年费多少钱？"))
+    # the minimum payment's 10% and its interest say nothing of what is charged for missing it
+    assert unstated("最低还款额为当期账单金额的10%，按日利率万分之五计息。", ["penalty"]) == ["penalty"]
+    assert unstated("按未还最低还款额部分的5%收取违约金。", ["penalty"]) == []

@@ -21,7 +21,7 @@ from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
 from ..text import normalize
 from .confidence import Calibration, signals
-from .coverage import Coverage, coverage
+from .coverage import TELLING_WEIGHT, Coverage, coverage
 from .openworld import UnknownTerm, open_world_for
 from .slots import asked_slots, asks_another_kind, unstated
 from .subjects import default_lexicon
@@ -31,7 +31,7 @@ CLARIFY_OPTIONS = 3
 CLARIFY_CLOSENESS = 0.03  # options: answer cards whose best similarity is this close to the top one's
 RERANK_DEPTH = 3  # how far down the fused ranking a better-fitting candidate may come from (_promote)
 STATING_CLOSENESS = 0.01  # a runner-up this close in similarity that states what is asked may come first
-MISSING_WEIGHT_FOR_REASON = 0.6  # a missing asking word this telling names the hand-off reason
+MISSING_WEIGHT_FOR_REASON = TELLING_WEIGHT  # a missing asking word this telling names the hand-off reason
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) 
     if not asked or not unstated(_answer_text(top), asked):
         return candidates
     return _promote(candidates, lambda other: other.dense_score >= top.dense_score - STATING_CLOSENESS
-                    and not unstated(_answer_text(other), asked) and not _uncovered_subjects(asking, other))
+                    and not unstated(_answer_text(other), asked) and not _uncovered_subjects(asking, other),
+                    closest=True)
 
 
 def _prefer_naming(asking: str, candidates: list[Candidate]) -> list[Candidate]:
@@ -146,15 +147,18 @@ def _uncovered_subjects(asking: str, candidate: Candidate) -> list[str]:
     return default_lexicon().uncovered(asking, _normalized_passage(_matched_text(candidate)))
 
 
-def _promote(candidates: list[Candidate], better) -> list[Candidate]:
-    """The first answer among the next candidates (up to `RERANK_DEPTH`) that `better` accepts, moved to the
-    front; the ranking as it is when the first is no answer or none is accepted."""
+def _promote(candidates: list[Candidate], better, *, closest: bool = False) -> list[Candidate]:
+    """The first answer among the next candidates (up to `RERANK_DEPTH`) that `better` accepts — or, with
+    `closest`, the one of them closest in meaning — moved to the front; the ranking as it is when the first is
+    no answer or none is accepted."""
     if candidates[0].best.kind != "answer":
         return candidates
-    for i, other in enumerate(candidates[1:RERANK_DEPTH], start=1):
-        if other.best.kind == "answer" and better(other):
-            return [other, *candidates[:i], *candidates[i + 1:]]
-    return candidates
+    accepted = [i for i, other in enumerate(candidates[1:RERANK_DEPTH], start=1)
+                if other.best.kind == "answer" and better(other)]
+    if not accepted:
+        return candidates
+    i = max(accepted, key=lambda n: candidates[n].dense_score) if closest else accepted[0]
+    return [candidates[i], *candidates[:i], *candidates[i + 1:]]
 
 
 def _answer_text(candidate: Candidate) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text import normalize
+from .coverage import TELLING_WEIGHT, coverage
 
 _FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
 _REFERS_BACK = re.compile(r"(这个|那个|这种|那种|它|上面|刚才|前面|这样|那样|这笔|那笔)")
@@ -49,5 +50,9 @@ _ASKS = {
 
 def answers_what_is_asked(follow_up: str, answer: str) -> bool:
     """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, an amount)
-    that the answer already states — then the previous answer is still the right one."""
-    return any(asks.search(follow_up) and gives.search(answer) for asks, gives in _ASKS.values())
+    that the answer already states, and names nothing telling that the answer never writes — then the previous
+    answer is still the right one. "那补新卡要几天？" after temporary loss asks a duration, and the answer's 5日 is
+    the loss's, not the new card's: it never writes 新卡 ("那一般要等多久才有结果？" names only 结果, which says little)."""
+    if not any(asks.search(follow_up) and gives.search(answer) for asks, gives in _ASKS.values()):
+        return False
+    return coverage(follow_up, normalize(answer)).weight < TELLING_WEIGHT

@@ -25,6 +25,7 @@ _QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几�
                              r"哪儿|哪个|为什么|为啥|咋整|咋办|是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|"
                              r"要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
+TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about something else (顺延, 新卡; not 结果)
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
 

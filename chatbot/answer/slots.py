@@ -34,6 +34,9 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
     "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣|掏)钱(吗|不)"),
             re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
+    # a penalty for missing a payment: only a passage that names one states it (a minimum payment's 10% or an
+    # interest rate is no penalty). Not 违约金 asked: customers say so of the fee for repaying a loan early too.
+    "penalty": (re.compile(r"罚(多少|几|钱|款|息|金)|被罚|罚了?吗|滞纳金"), re.compile(r"违约金|罚息|罚款|滞纳金")),
     # how many times: a count ("每年2次"), not a deadline or a sum
     "times": (re.compile(r"几次|多少次|几回"), re.compile(_NUMBER + r"\s*(次|回|笔)")),
     "age": (re.compile(r"多少岁|几岁|多大岁数|多大年纪|年龄(是)?(多少|多大)"), re.compile(_NUMBER + r"\s*周?岁")),
@@ -46,7 +49,8 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                 re.compile(r"最多|最高|最大|最长|上限|封顶|限额|额度|至多|以内|只能|仅|不超过|不得超过|不能超过")),
     # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
     # every card asks for 本人有效身份证件)
-    "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿).{0,3}(代|去办|来办|帮)"),
+    "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿|老婆|老公|爱人|妻子|丈夫|父母)"
+                         r".{0,3}(代|去办|来办|帮)"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
     # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
     # to go to a branch)
@@ -82,12 +86,14 @@ EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
 _FIGURE_CLAUSE = re.compile(SLOTS["duration"][1].pattern + r"[^,，。;；!！?？]*")  # a period, to its clause's end
 # the customer's step may come after a comma ("30日内，以书面形式……申请核查"): a period, to its sentence's end
 _FIGURE_SENTENCE = re.compile(SLOTS["duration"][1].pattern + r"[^。;；!！?？]*")
+# Asking on someone's behalf ("我替我妈问一下") is no acting for them.
+_ASKING_FOR = re.compile(r"(替|帮|代)(我|他|她)?.{0,3}?(问|咨询|了解|打听)")
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least or the most of something, acting for another, doing it online, the period of a limit,
 # the event a period ends in.
-_SPECIFIC = ("fee", "money", "times", "age", "minimum", "maximum", "proxy", "online", *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "times", "age", *PERIODS, *EVENTS})
+_SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "maximum", "proxy", "online", *PERIODS, *EVENTS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", *PERIODS, *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
 
@@ -109,14 +115,22 @@ def asks_another_kind(asked: list[str], phrasing: str) -> bool:
 def asked_slots(question: str) -> list[str]:
     """The kinds of figure or fact a normalised question asks for (keys of `SLOTS`, then of `PERIODS` and
     `EVENTS`); empty for others. Only the asking part counts: in "信用卡欠了几个月，催收员…他们能这么干吗？" no
-    duration is asked."""
+    duration is asked — except for whom: "我想替他去投诉，需要带哪些材料？" asks what an agent brings."""
     text = _asking_part(question)
-    asked = [slot for slot, (asks, _) in SLOTS.items() if asks.search(text)]
+    asked = [slot for slot, (asks, _) in SLOTS.items() if slot != "proxy" and asks.search(text)]
+    if SLOTS["proxy"][0].search(_ASKING_FOR.sub(" ", _question_sentences(question))):
+        asked.append("proxy")
     if set(asked) & set(_COUNTED):
         asked += [period for period, (asks, _) in PERIODS.items() if asks.search(text)]
     if "duration" in asked:
         asked += [event for event, (asks, _) in EVENTS.items() if asks.search(text)]
     return asked
+
+
+def _question_sentences(text: str) -> str:
+    """The sentences that end with a question mark; the whole text when none does."""
+    sentences = [s for s in re.findall(r"[^？?。！!]*[？?]", text) if s.strip("？? ")]
+    return " ".join(sentences) if sentences else text
 
 
 def _asking_part(text: str) -> str:
