@@ -46,6 +46,13 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip().lower()
 
 
+@lru_cache(maxsize=4096)
+def normalize_knowledge(text: str) -> str:
+    """`normalize` of knowledge text (a card's answer, a passage), once per process: the same text comes back turn
+    after turn."""
+    return normalize(text)
+
+
 def normalize_all(texts: Sequence[str]) -> list[str]:
     """`normalize` of several texts in one pass of the converter. OpenCC splits its input at whitespace
     and punctuation and converts each piece on its own, so texts joined by a newline (after their own

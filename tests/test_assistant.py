@@ -335,7 +335,7 @@ def test_a_card_that_states_the_asked_figure_still_answers(demo_assistant):
 def test_a_question_about_a_subject_the_match_never_names_hands_off(demo_assistant, question, subject, caplog):
     # A close wording about a neighbouring product is not an answer: the customer would be told the
     # debit-card rule for a credit card. The log names the subject the knowledge lacks.
-    with caplog.at_level(logging.INFO, logger="chatbot.answer.assistant"):
+    with caplog.at_level(logging.INFO, logger="chatbot.answer"):
         answer = demo_assistant.ask(question)
     assert answer.outcome == "handoff", (question, answer.text)
     assert answer.handoff_reason == "subject_not_in_knowledge"

@@ -14,12 +14,11 @@ The calibrated confidence (confidence.py) weighs the retrieval scores together w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..knowledge.documents import is_phrasing
 from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
-from ..text import normalize
+from ..text import normalize_knowledge
 from .confidence import Calibration, signals
 from .coverage import TELLING_WEIGHT, Coverage, coverage
 from .openworld import UnknownTerm, open_world_for
@@ -90,7 +89,7 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     elif query.follow_up:
         candidates = _prefer_naming(asking, candidates)
     top = candidates[0]
-    matched = _normalized_passage(_matched_text(top))
+    matched = normalize_knowledge(_matched_text(top))
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
     covered = coverage(asking, matched) if not query.follow_up else coverage("", matched)
     features = signals(candidates, unknown_terms=sum(not t.institution for t in terms),
@@ -101,7 +100,7 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
         if asked:
             slots = tuple(unstated(_answer_text(top), asked))
             if not slots and is_phrasing(top.best.metadata) \
-                    and asks_another_kind(asked, _normalized_passage(top.best.text)):
+                    and asks_another_kind(asked, normalize_knowledge(top.best.text)):
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
     return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered)
@@ -113,7 +112,7 @@ def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate
     replacing a card first (it shares 银行卡 and 不用 word for word), above the card on dormant accounts, which
     is closer in meaning and writes 只收不付."""
     def misses(candidate: Candidate) -> bool:
-        return coverage(asking, _normalized_passage(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
+        return coverage(asking, normalize_knowledge(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
 
     top = candidates[0]
     return _promote(candidates, lambda other: other.dense_score > top.dense_score and not misses(other)) \
@@ -144,7 +143,7 @@ def _prefer_naming(asking: str, candidates: list[Candidate]) -> list[Candidate]:
 
 def _uncovered_subjects(asking: str, candidate: Candidate) -> list[str]:
     """The listed subjects of the asking clause that what the candidate's answer is drawn from never names."""
-    return default_lexicon().uncovered(asking, _normalized_passage(_matched_text(candidate)))
+    return default_lexicon().uncovered(asking, normalize_knowledge(_matched_text(candidate)))
 
 
 def _promote(candidates: list[Candidate], better, *, closest: bool = False) -> list[Candidate]:
@@ -163,12 +162,6 @@ def _promote(candidates: list[Candidate], better, *, closest: bool = False) -> l
 
 def _answer_text(candidate: Candidate) -> str:
     return candidate.card.answer if candidate.unit == "card" else candidate.best.text
-
-
-@lru_cache(maxsize=4096)
-def _normalized_passage(text: str) -> str:
-    """Knowledge text normalised once per process: the same cards and passages come back turn after turn."""
-    return normalize(text)
 
 
 def _matched_text(candidate: Candidate) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import normalize
+from ..text import normalize, normalize_knowledge
 from .coverage import TELLING_WEIGHT, coverage
 
 _FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
@@ -55,4 +55,4 @@ def answers_what_is_asked(follow_up: str, answer: str) -> bool:
     the loss's, not the new card's: it never writes 新卡 ("那一般要等多久才有结果？" names only 结果, which says little)."""
     if not any(asks.search(follow_up) and gives.search(answer) for asks, gives in _ASKS.values()):
         return False
-    return coverage(follow_up, normalize(answer)).weight < TELLING_WEIGHT
+    return coverage(follow_up, normalize_knowledge(answer)).weight < TELLING_WEIGHT
