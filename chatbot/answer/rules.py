@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from .circumvention import load_model
 from .intent import OnQuestion, asks_bank_to_act
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -29,6 +31,8 @@ class RuleSpec(BaseModel):
     on_question: OnQuestion = "handoff"
     # Also fires on any clause that asks the bank to act on the customer's matter (intent.asks_bank_to_act).
     on_request: bool = False
+    # Also fires when this trained model recognises the message (circumvention.py), unless an exception applies.
+    model: Literal["circumvention"] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class RuleBook:
             request = spec.on_request and asks_bank_to_act(normalized_text)
             if request:
                 return RuleMatch(spec, request)
+            model = load_model() if spec.model == "circumvention" else None
+            if model is not None and model.asks_to_circumvent(normalized_text):
+                return RuleMatch(spec, f"model:{spec.model}")
         return None
 
 
