@@ -58,3 +58,10 @@ def test_fitting_writes_a_model_from_the_training_data_and_the_development_sets(
     shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     assert fitted["threshold"] == shipped["threshold"]  # the shipped model is this fit, not an edited file
     assert fitted["weights"] == shipped["weights"]
+
+
+def test_a_request_a_pattern_recognises_is_not_taken_for_a_way_around_controls(demo_assistant):
+    """The model read "补一张" as renting a card: "旧卡找不到了，给我补一张新的吧" was refused. The patterns of every rule
+    come first; the model only decides what none of them matched."""
+    answer = demo_assistant.ask("旧卡找不到了，给我补一张新的吧")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "own_account", answer.text

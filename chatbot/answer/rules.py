@@ -54,9 +54,12 @@ class RuleBook:
         return cls([RuleSpec.model_validate(r) for r in raw["rules"]])
 
     def match(self, normalized_text: str) -> RuleMatch | None:
-        for spec, (patterns, unless) in zip(self.rules, self._compiled):
-            if any(u.search(normalized_text) for u in unless):
-                continue
+        """The first rule whose patterns (or request check) match; failing all, the first whose trained model
+        recognises the message. A model is the net under the patterns: "旧卡找不到了，给我补一张新的吧" asks for a
+        new card (own_account's request check), whatever a model makes of "补一张"."""
+        applicable = [(spec, patterns) for spec, (patterns, unless) in zip(self.rules, self._compiled)
+                      if not any(u.search(normalized_text) for u in unless)]
+        for spec, patterns in applicable:
             for pattern in patterns:
                 found = pattern.search(normalized_text)
                 if found:
@@ -64,6 +67,7 @@ class RuleBook:
             request = spec.on_request and asks_bank_to_act(normalized_text)
             if request:
                 return RuleMatch(spec, request)
+        for spec, _ in applicable:
             model = load_model() if spec.model == "circumvention" else None
             if model is not None and model.asks_to_circumvent(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}")
