@@ -1,10 +1,11 @@
 """python -m eval.fit_circumvention — fit the model that recognises requests to get around a control.
 
-Trained on `eval/train/circumvent.jsonl` (requests to get around controls and hard negatives on the same controls,
-written for training) and on the development sets: their ways around controls (`style` circumvent, expected
-refused) against every question they expect answered or handed off. Sealed sets are never read. The threshold is
-the lowest probability at which, cross-validated (5 folds), at most `--max-false-alarms` of the development sets'
-questions would be refused; the fit, with that threshold, is written to `chatbot/answer/circumvention.json`.
+Trained on `eval/train/circumvent*.jsonl` (requests to get around controls and hard negatives on the same controls,
+written for training by two writers) and on the development sets: their ways around controls (`style` circumvent,
+expected refused) against every question they expect answered or handed off. Sealed sets are never read. The
+threshold is the lowest probability at which, cross-validated (5 folds), at most `--max-false-alarms` of the
+questions and lawful requests (the hard negatives written for training and the development sets' questions) would
+be refused; the fit, with that threshold, is written to `chatbot/answer/circumvention.json`.
 """
 
 from __future__ import annotations
@@ -22,22 +23,23 @@ from chatbot.quality.cases import load_cases
 from chatbot.text import normalize
 
 CASES = Path("eval/cases")
-TRAINING = Path("eval/train/circumvent.jsonl")
+TRAINING = (Path("eval/train/circumvent.jsonl"), Path("eval/train/circumvent_2.jsonl"))
 # Development sets only: their failures have been read. The sealed sets (README) are for measuring.
 DEVELOPMENT = ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout9", "holdout11",
                "outofkb", "outofkb2", "outofkb3")
 MIN_DOCUMENTS = 2  # a feature seen in fewer training texts is dropped
 
 
-def examples(training: Path, cases: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts (normalised), labels, and whether each comes from a development set (for the false-alarm rate)."""
+def examples(training: list[Path], cases: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts (normalised), labels, and whether each comes from a development set."""
     texts, labels, development = [], [], []
-    for line in training.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            texts.append(normalize(row["text"]))
-            labels.append(int(row["label"]))
-            development.append(False)
+    for path in training:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts.append(normalize(row["text"]))
+                labels.append(int(row["label"]))
+                development.append(False)
     for name in DEVELOPMENT:
         for case in load_cases(cases / f"{name}.jsonl"):
             if case.expect.outcome == "refused" and case.style.startswith("circumvent"):
@@ -85,11 +87,11 @@ def fit(rows: list[set[str]], y: np.ndarray, l2: float, steps: int = 1500, rate:
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--training", type=Path, default=TRAINING)
+    parser.add_argument("--training", type=Path, nargs="+", default=list(TRAINING))
     parser.add_argument("--cases", type=Path, default=CASES)
     parser.add_argument("--l2", type=float, default=0.001)
-    parser.add_argument("--max-false-alarms", type=float, default=0.005,
-                        help="largest share of the development sets' answerable or hand-off questions refused")
+    parser.add_argument("--max-false-alarms", type=float, default=0.01,
+                        help="largest share of the questions and lawful requests refused (cross-validated)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     args = parser.parse_args(argv)
 
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         train = np.setdiff1d(np.arange(len(y)), fold)
         model = fit([rows[i] for i in train], y[train], args.l2)
         held_out[fold] = [model.probability(texts[i]) for i in fold]
-    negatives = np.sort(held_out[(y == 0) & development])[::-1]
+    negatives = np.sort(held_out[y == 0])[::-1]
     allowed = int(args.max_false_alarms * len(negatives))
     threshold = float(negatives[allowed]) + 1e-6 if allowed < len(negatives) else 0.5
     threshold = max(threshold, 0.5)

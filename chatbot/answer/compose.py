@@ -18,6 +18,7 @@ from .replies import (
     CLARIFY_MESSAGE,
     HANDOFF_OFFER,
     LOW_CONFIDENCE_MESSAGE,
+    MISREAD_OFFER,
     OTHER_INSTITUTION_MESSAGE,
     OUT_OF_SCOPE_MESSAGE,
     SUGGESTION_PREFIX,
@@ -99,15 +100,17 @@ class Composer:
         card = self.retriever.card(rule.card, as_of) if rule.card else None
         text = card.answer if card else rule.message
         outcome = "handoff" if rule.action == "handoff" else "refused"
+        misread = match.by_model and outcome == "refused"  # a model's refusal may be a misreading: a person is offered
         return Answer(
             outcome=outcome,
-            text=render(text, self.settings),
+            text=render(text, self.settings) + (f"\n{MISREAD_OFFER}" if misread else ""),
             citations=self._shown_citations(card, as_of) if card else [],
             confidence=1.0,
             handoff_reason=rule.id if outcome == "handoff" else None,
             priority=rule.priority if outcome == "handoff" else None,
             topic="handoff" if outcome == "handoff" else "refuse",
             matched_id=rule.id,
+            handoff_offer=misread,
             basis=Basis("rule", rule=rule.id),
         )
 

@@ -39,6 +39,7 @@ class RuleSpec(BaseModel):
 class RuleMatch:
     rule: RuleSpec
     matched: str  # the text the pattern matched, for logs and the expert
+    by_model: bool = False  # a trained model recognised the message, not a pattern: it may have misread it
 
 
 class RuleBook:
@@ -70,7 +71,7 @@ class RuleBook:
         for spec, _ in applicable:
             model = load_model() if spec.model == "circumvention" else None
             if model is not None and model.asks_to_circumvent(normalized_text):
-                return RuleMatch(spec, f"model:{spec.model}")
+                return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
 
 
