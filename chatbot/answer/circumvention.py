@@ -5,8 +5,9 @@ and each new writer of test questions found wordings no pattern of `rules.yaml` 
 over the message's character n-grams (one to three characters) and jieba words, fitted by `python -m
 eval.fit_circumvention` on requests to get around controls and on hard negatives — questions and lawful requests
 on the same controls ("大额现金存款要报告吗", "我想正常申请提高限额") — and on the development sets' questions. Its
-weights live in `circumvention.json`; the rule `circumvent_controls` fires when the model's probability reaches the
-threshold chosen there (`model: circumvention` in `rules.yaml`), unless one of the rule's exceptions applies.
+weights live in `circumvention.json`. The rule `circumvent_controls` (`model: circumvention` in `rules.yaml`) fires
+when no rule's patterns matched and the model's probability reaches the threshold chosen there, unless one of the
+rule's exceptions applies; its refusal then offers a person, since a model can misread a lawful question.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import datetime as dt
 import logging
 from dataclasses import replace
 
-from ..payloads import Answer, Basis, Citation, Query
 from ..config import Settings
+from ..payloads import Answer, Basis, Citation, Query
 from ..retrieval.retriever import HybridRetriever
 from ..schema import Card
 from .answerability import CLARIFY_BAND, RetrievalVerdict
