@@ -30,7 +30,7 @@ def features(text: str) -> set[str]:
     (as one token), and its jieba words prefixed with "w:"."""
     found: set[str] = set()
     for run in _KEPT.findall(text):
-        if not run[0] >= "\u4e00":
+        if run.isascii():  # a Latin word, or digits (any number is one feature)
             found.add("#" if run.isdigit() else run)
             continue
         for n in (1, 2, 3):

@@ -100,19 +100,19 @@ class Composer:
         card = self.retriever.card(rule.card, as_of) if rule.card else None
         text = card.answer if card else rule.message
         outcome = "handoff" if rule.action == "handoff" else "refused"
-        misread = match.by_model and outcome == "refused"  # a model's refusal may be a misreading: a person is offered
-        return Answer(
+        answer = Answer(
             outcome=outcome,
-            text=render(text, self.settings) + (f"\n{MISREAD_OFFER}" if misread else ""),
+            text=render(text, self.settings),
             citations=self._shown_citations(card, as_of) if card else [],
             confidence=1.0,
             handoff_reason=rule.id if outcome == "handoff" else None,
             priority=rule.priority if outcome == "handoff" else None,
             topic="handoff" if outcome == "handoff" else "refuse",
             matched_id=rule.id,
-            handoff_offer=misread,
             basis=Basis("rule", rule=rule.id),
         )
+        # a model's refusal may be a misreading: it says so and offers a person
+        return offer_person(answer, MISREAD_OFFER) if match.by_model and outcome == "refused" else answer
 
     def low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
         # Off-topic unless the question's subject is a term the knowledge base never wrote (咕咕贷…).
@@ -174,6 +174,6 @@ class Composer:
         return citations
 
 
-def offer_person(answer: Answer) -> Answer:
+def offer_person(answer: Answer, offer: str = HANDOFF_OFFER) -> Answer:
     """The answer with a person offered in the same reply (no ticket until the customer asks)."""
-    return replace(answer, text=f"{answer.text}\n{HANDOFF_OFFER}", handoff_offer=True)
+    return replace(answer, text=f"{answer.text}\n{offer}", handoff_offer=True)

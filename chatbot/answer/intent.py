@@ -123,7 +123,6 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
     return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
 
 
-
 def tells_it_happened(text: str) -> bool:
     """The (normalised) message says something has happened to the customer or is happening now (我已经, 刚刚, 正在),
     or that money was moved or details given — and not that the customer refused."""

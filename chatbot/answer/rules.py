@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -58,9 +58,10 @@ class RuleBook:
         """The first rule whose patterns (or request check) match; failing all, the first whose trained model
         recognises the message. A model is the net under the patterns: "旧卡找不到了，给我补一张新的吧" asks for a
         new card (own_account's request check), whatever a model makes of "补一张"."""
-        applicable = [(spec, patterns) for spec, (patterns, unless) in zip(self.rules, self._compiled)
-                      if not any(u.search(normalized_text) for u in unless)]
-        for spec, patterns in applicable:
+        with_model = []  # rules with a model whose exceptions do not apply, in file order
+        for spec, (patterns, unless) in zip(self.rules, self._compiled):
+            if any(u.search(normalized_text) for u in unless):
+                continue
             for pattern in patterns:
                 found = pattern.search(normalized_text)
                 if found:
@@ -68,8 +69,10 @@ class RuleBook:
             request = spec.on_request and asks_bank_to_act(normalized_text)
             if request:
                 return RuleMatch(spec, request)
-        for spec, _ in applicable:
-            model = load_model() if spec.model == "circumvention" else None
+            if spec.model:
+                with_model.append(spec)
+        for spec in with_model:
+            model = load_model()  # the one model there is (RuleSpec.model)
             if model is not None and model.asks_to_circumvent(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
