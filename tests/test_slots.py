@@ -36,6 +36,10 @@ from chatbot.text import normalize
     ("投诉要在多长时间内提出？", ["duration", "until_own_step"]),
     ("临时挂失以后几天内要去办正式挂失？", ["duration", "until_own_step"]),
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
+    ("催收晚上几点以后就不能打电话了？", ["clock"]),  # a time of day, not a duration
+    ("办理前需要注意哪几点？", []),
+    ("三年定期到期了我一直没去取，会自动转存吗？", ["automatic"]),
+    ("设置了自动还款，扣款失败会算逾期吗？", []),  # 自动 names the customer's set-up; overdue is asked
 ])
 def test_asked_slots(question, slots):
     assert asked_slots(normalize(question)) == slots
@@ -95,6 +99,10 @@ def test_states_any(text, slots, stated):
     ("可通过手机银行或营业网点办理。", ["online"], []),
     ("账户余额任何时候不得超过2000元。", ["money", "amount", "maximum", "per_day"], ["per_day"]),
     ("消费限额为每日1万元、每年20万元。", ["money", "amount", "maximum", "per_day"], []),
+    ("不得在晚上10点至早上8点之间催收。", ["clock"], []),
+    ("不得以频繁骚扰等方式催收。", ["clock"], ["clock"]),
+    ("超过5日未办理的，临时挂失自动失效。", ["automatic"], []),
+    ("提前支取的部分按活期利率计息。", ["automatic"], ["automatic"]),
 ])
 def test_unstated(text, slots, missing):
     assert unstated(text, slots) == missing
@@ -138,9 +146,13 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("个人大额存单最多能买多少？有没有上限？", "attribute_not_in_knowledge"),
                              ("私募理财冷静期里反悔了，退的钱要几天才能到账？", "figure_not_in_knowledge"),
                              ("信用卡交易有争议，提交申请以后多久能出调查结果？", "figure_not_in_knowledge"),
-                             ("我对你们的服务不满意，投诉要在多长时间内提出？", "figure_not_in_knowledge")]:
+                             ("我对你们的服务不满意，投诉要在多长时间内提出？", "figure_not_in_knowledge"),
+                             # session 12: a time of day
+                             ("催收晚上几点以后就不能打电话了？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
+    # session 12: whether something happens by itself (before: the card on early withdrawal's interest)
+    assert demo_assistant.ask("三年定期到期了我一直没去取，会自动转存吗？").outcome != "answered"
     # ordinary questions the same words appear in (review of session 4: each was handed off by a first draft)
     for question in ["信用卡免息期最长是多少天？", "一年能免费查几次征信？", "在手机银行买的理财产品会亏本金吗？",
                      "银行员工能因为年龄歧视我吗？", "跨行取款每月能免费几次？", "信用卡晚还一天要交多少钱？",
@@ -151,7 +163,7 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                      "个人信用报告一年最多能免费查几次？", "借记卡年费最高多少？",
                      # the customer's own deadline, where a card gives it
                      "信用卡争议交易要在多少天内提出？", "对投诉处理结果不满意，要在多久之内申请核查？",
-                     "临时挂失以后几天内要去办正式挂失？"]:
+                     "临时挂失以后几天内要去办正式挂失？", "临时挂失过了5天不去办正式挂失，会自动失效吗？"]:
         assert demo_assistant.ask(question).outcome == "answered", question
 
 

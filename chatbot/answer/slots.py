@@ -5,7 +5,8 @@ rate at all, it is about a neighbouring matter (here: interest on early withdraw
 wording, and answering from it would mislead: the assistant hands off instead. The same holds for a few
 attributes that a passage either speaks to or does not: the least of something ("免息期最短是多少天？"
 against a card on the longest) or the most ("大额存单最多能买多少？" against a card on the least), acting
-for someone else ("可以让家人代办吗？"), doing it online ("能在APP上解除挂失吗？"), the period a limit is
+for someone else ("可以让家人代办吗？"), doing it online ("能在APP上解除挂失吗？"), a time of day ("几点以后"),
+whether something happens by itself ("会自动转存吗？" against a card on early withdrawal), the period a limit is
 for ("每天最多能消费多少钱？" against a balance cap), and the event a period ends in ("钱几天到账？" against
 a cooling-off period).
 """
@@ -56,6 +57,14 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # to go to a branch)
     "online": (re.compile(rf"(能|可以|可不可以|能不能|能否)[^，,。？?]{{0,4}}({_ONLINE})|({_ONLINE})[^，,。？?]{{0,2}}(能|可以|可不可以|能不能|能否)"),
                re.compile(_ONLINE)),
+    # a time of day ("催收晚上几点以后就不能打电话了？"): a clock time or a period of the day, not a number of days.
+    # Not "需要注意哪几点" (several points).
+    "clock": (re.compile(r"(?<!哪)几点(?!要|注意|建议)|什么时间段|哪个时间段"),
+              re.compile(r"\d+\s*(点|[:：]\d)|[一二两三四五六七八九十]+点|时间段|时段|24小时|全天")),
+    # whether something happens by itself ("会自动转存吗", "到期自动续吗"): the passage must say what does
+    # ("临时挂失自动失效"); not 自动 naming the customer's own set-up ("设置了自动还款，扣款失败会算逾期吗")
+    "automatic": (re.compile(r"(会|能|可以|是不是|是否|能不能)(自动)|自动[^，,。？?]{0,6}(吗|么|嘛|不)"),
+                  re.compile(r"自动")),
 }
 # A limit per period ("每天最多能消费多少"): asked with a sum, a limit or a count, the passage must state a
 # figure for that period (a balance cap or a yearly limit does not say what may be spent in a day).
@@ -90,10 +99,12 @@ _FIGURE_SENTENCE = re.compile(SLOTS["duration"][1].pattern + r"[^。;；!！?？
 _ASKING_FOR = re.compile(r"(替|帮|代)(我|他|她)?.{0,3}?(问|咨询|了解|打听)")
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
-# what age, the least or the most of something, acting for another, doing it online, the period of a limit,
-# the event a period ends in.
-_SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "maximum", "proxy", "online", *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", *PERIODS, *EVENTS})
+# what age, the least or the most of something, acting for another, doing it online, a time of day, whether it
+# happens by itself, the period of a limit, the event a period ends in.
+_SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "maximum", "proxy", "online", "clock", "automatic",
+             *PERIODS, *EVENTS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "clock", *PERIODS,
+                     *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
 
