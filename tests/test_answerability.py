@@ -59,6 +59,9 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     "u盾丢了怎么办",
     "新办的储蓄卡要交年费吗",  # adjective + verb (新办), found by a reviewer: the reply named “新办”
     "我爸老接到说他医保卡异常的电话，这种咋办",  # 老 = always, after 爸: the reply named “爸老”
+    # session 12 (a probe of questions the cards answer): a noun and its verb (妈买, 钱够), a preposition (账比)
+    "我妈买理财的时候，客户经理没讲风险就让她签字了，银行是不是有义务讲清楚？",
+    "我手上有15万，这些钱够起存吗？", "贷款到账比合同写的少，该找谁反映？",
 ])
 def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):
     """Before: each was handed off as term_not_in_knowledge (刚开, 帮人代办, 零头, 意外险算不算, 储蓄型, 贷时)."""
@@ -90,7 +93,10 @@ def test_a_name_that_ends_like_a_product_is_one_though_nothing_follows_it_that_t
 @pytest.mark.parametrize("question, term", [("借呗逾期了被冻结了", "借呗"), ("提前还白条要利息吗", "白条"),
                                             ("微粒贷额度怎么提高", "微粒贷"), ("借借花的额度怎么提高", "借借花"),
                                             ("借记卡的动账短信提醒收费吗", "动账"),  # a banking term the KB lacks
-                                            ("咕咕贷借的钱能提前还吗", "咕咕贷")])  # not "咕咕贷借": jieba's word 贷借
+                                            ("咕咕贷借的钱能提前还吗", "咕咕贷"),
+                                            # a number and a verb, a measure word: parts of names too (session 12)
+                                            ("抖音月付逾期一天会上征信吗？", "抖音月付"),
+                                            ("度小满提前还款有违约金吗？", "度小满")])  # not "咕咕贷借": jieba's word 贷借
 def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
     assert term in [t.text for t in terms if t.subject]
@@ -108,6 +114,15 @@ def test_other_banks_in_general_are_not_an_institution_to_refer_to(demo_assistan
     """别家银行, 外行 name no institution (like 其他银行, 他行): the ATM fee card answers. Before: "请咨询别家银行"."""
     answer = demo_assistant.ask(question)
     assert answer.outcome == "answered" and "2元" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["想提前结清住房贷款，得提前多少天跟银行约？", "上门来的银行工作人员会问我要密码吗？",
+                                      "我去跟银行说清楚就行了吗？"])
+def test_the_bank_after_a_preposition_or_a_modifier_is_no_institution(demo_assistant, question):
+    """Before (session 12, a probe of questions the cards answer): "天跟银行" and "上门来银行" were other institutions,
+    and the customer was told to ask them."""
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert not [t.text for t in terms if t.institution]
 
 
 def test_a_subject_the_knowledge_base_has_is_still_answered(demo_assistant):

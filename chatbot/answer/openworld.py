@@ -46,6 +46,8 @@ _LOAN_ENDINGS = frozenset("贷呗")  # endings that begin no everyday word after
 # begin the banking terms customers bring (动账短信, 上门服务).
 _PHRASE_STARTS = frozenset({"d", "r", "p", "c"})
 _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
+# Parts of speech of single characters that are no part of a name: prepositions, conjunctions, particles, pronouns.
+_NO_NAME_TAGS = frozenset({"p", "c", "u", "r"})
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
@@ -127,6 +129,10 @@ class OpenWorld:
                 pair = token + tokens[i + 1]
                 if tags[i][:1] == tags[i + 1][:1] == "v":  # 弄丢, 急死: an action and its result, not a name
                     continue
+                # 账|比: a preposition, a conjunction, a particle or a pronoun begins or ends no name; 妈|买, 钱|够: a
+                # noun and the verb it does. (Numbers and measure words do: 月|付 of 抖音月付, 度|小|满.)
+                if {tags[i][:1], tags[i + 1][:1]} & _NO_NAME_TAGS or (tags[i], tags[i + 1][:1]) == ("n", "v"):
+                    continue
                 if pair not in self.vocabulary and not self._frequency.get(pair):
                     marked[i] = marked[i + 1] = True
         return marked
@@ -147,7 +153,9 @@ class OpenWorld:
         after = following[0] if following else ""
         if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
-        if INSTITUTION_SUFFIX.fullmatch(after):
+        # "星海|银行" names one; "跟|银行" (after a preposition) and "上门来的|银行" (a modifier) mean the bank
+        if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
+                and _single_tag(tokens[end - 1])[:1] not in {"p", "c"}:
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None
