@@ -276,6 +276,15 @@ def test_a_banking_message_in_words_the_scope_list_lacked_is_not_refused_as_out_
     assert demo_assistant.ask(question).matched_id != "out_of_scope"
 
 
+@pytest.mark.parametrize("question", ["碰到被强制搭售，该怎么反映？", "被踢来踢去 到底谁该负责啊",
+                                      "我想写封信给你们反映问题，这种方式受理吗？", "事情被转到别的部门后，我怎么知道该找谁跟进？"])
+def test_a_question_in_the_knowledge_bases_own_words_is_not_refused_as_out_of_scope(demo_assistant, question):
+    """Before (session 12, a probe of questions the cards answer): refused as out of scope, naming no word of
+    domain.yaml; 搭售, 负责, 受理 and 跟进 are words the knowledge base writes far more often than general Chinese."""
+    assert demo_assistant.ask(question).matched_id != "out_of_scope"
+    assert demo_assistant.ask("周末带孩子去哪儿玩比较好？").matched_id == "out_of_scope"
+
+
 def test_unanswerable_banking_question_hands_off(demo_assistant):
     answer = demo_assistant.ask("示例银行支持开通数字人民币钱包吗？")
     assert answer.outcome == "handoff"

@@ -1,16 +1,28 @@
-"""Whether a question is about banking at all (`domain.yaml`, data like the other vocabularies): a
-question the assistant cannot answer goes to an expert when it is, and is refused as out of scope when
-it is not."""
+"""Whether a question is about banking at all: a question the assistant cannot answer goes to an expert when it
+is, and is refused as out of scope when it is not.
+
+Two sources: the words of `domain.yaml` (银行, 卡, 贷…: data like the other vocabularies), and the knowledge base's
+own topical words — words of general Chinese that it writes far more often than general Chinese does (受理, 搭售,
+跟进, 窗口…), derived from each published vocabulary. "碰到被强制搭售，该怎么反映？" names no word of the list, and
+was refused as out of scope before the second source.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from ..retrieval.vocabulary import Vocabulary
+from .wording import jieba_module
+
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
+TOPICAL_RATIO = 4.0  # log-ratio of a word's share of the knowledge base's units to its share of general Chinese
+TOPICAL_UNITS = 3  # ...written by at least this many units
+_CJK = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
 @lru_cache(maxsize=1)
@@ -19,6 +31,23 @@ def _domain_words() -> re.Pattern:
     return re.compile("|".join(re.escape(str(word)) for word in words))
 
 
-def is_about_banking(text: str) -> bool:
-    """True when a normalised question names anything of banking (a word of domain.yaml)."""
-    return bool(_domain_words().search(text))
+def topical_words(vocabulary: Vocabulary) -> frozenset[str]:
+    """Words of jieba's dictionary that the knowledge base writes far more often than general Chinese (受理, 跟进; not
+    到底 or 之前, which its phrasings use but every text does). Computed once per published vocabulary."""
+    found = vocabulary.derived.get("topical")
+    if found is None:
+        jieba = jieba_module()
+        common, total, units = jieba.dt.FREQ, jieba.dt.total, max(vocabulary.units, 1)
+        found = vocabulary.derived["topical"] = frozenset(
+            token for token, frequency in vocabulary.items()
+            if frequency >= TOPICAL_UNITS and common.get(token) and _CJK.match(token)
+            and math.log((frequency / units) / (common[token] / total)) > TOPICAL_RATIO)
+    return found
+
+
+def is_about_banking(text: str, vocabulary: Vocabulary | None = None) -> bool:
+    """True when a normalised question names anything of banking: a word of domain.yaml, or (given the published
+    vocabulary) one of the knowledge base's topical words."""
+    if _domain_words().search(text):
+        return True
+    return vocabulary is not None and any(word in topical_words(vocabulary) for word in jieba_module().lcut(text))
