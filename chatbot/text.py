@@ -35,8 +35,20 @@ def clean_text(text: str) -> str:
     return (text or "").encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "")
 
 
+@lru_cache(maxsize=1)
+def _regional_converter():
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
+
+
 def to_simplified(text: str) -> str:
-    return _converter().convert(text).translate(_VARIANTS)
+    """Simplified characters; a message written in traditional characters also gets the mainland's words for
+    Taiwan's (螢幕 → 屏幕, 簡訊 → 短信, 網路 → 网络), which the knowledge base writes."""
+    simplified = _converter().convert(text)
+    if simplified != text:
+        simplified = _regional_converter().convert(text)
+    return simplified.translate(_VARIANTS)
 
 
 def normalize(text: str) -> str:

@@ -41,6 +41,14 @@ def test_a_query_reads_the_message_and_its_follow_up():
     assert build_query("信用卡" * 400, None, max_chars=1000).refusal == "too_long"
 
 
+def test_a_message_in_traditional_characters_gets_the_mainlands_words():
+    """Before (session 12): 螢幕 became 萤幕, a term the knowledge base never writes, and "網上說有騙子會叫人開螢幕共享…
+    這種情況安全嗎？" was handed off as about an unknown product."""
+    assert "屏幕共享" in text.normalize("網上說有騙子會叫人開螢幕共享")
+    assert "短信验证码" in text.normalize("簡訊驗證碼")
+    assert text.normalize("萤幕") == "萤幕"  # simplified text is left as written
+
+
 def test_english_terms_are_found_after_width_normalisation():
     half = build_query("ATM吞卡了怎么办", None, max_chars=1000)
     full = build_query("ＡＴＭ吞卡了怎么办", None, max_chars=1000)
