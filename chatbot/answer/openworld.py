@@ -47,7 +47,7 @@ _LOAN_ENDINGS = frozenset("贷呗")  # endings that begin no everyday word after
 _PHRASE_STARTS = frozenset({"d", "r", "p", "c"})
 _GENERIC_OBJECTS = frozenset({"人", "钱", "事"})
 # Parts of speech of single characters that are no part of a name: prepositions, conjunctions, particles, pronouns.
-_NO_NAME_TAGS = frozenset({"p", "c", "u", "r"})
+_NO_NAME_TAGS = (_PHRASE_STARTS - {"d"}) | {"u"}
 _DESCRIPTOR = re.compile(r"[型式类性]$")  # 储蓄型, 稳健型: a kind of a known thing, not a name
 _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …", split wrongly from the word before
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
@@ -122,7 +122,10 @@ class OpenWorld:
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
                 continue
             if len(token) >= 2:
-                if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY:
+                # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
+                moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
+                if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
+                        and not moving:
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
@@ -155,7 +158,7 @@ class OpenWorld:
             return UnknownTerm(span, institution=True)
         # "星海|银行" names one; "跟|银行" (after a preposition) and "上门来的|银行" (a modifier) mean the bank
         if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
-                and _single_tag(tokens[end - 1])[:1] not in {"p", "c"}:
+                and tags[end - 1][:1] not in {"p", "c"}:
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None
