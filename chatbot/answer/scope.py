@@ -2,14 +2,13 @@
 is, and is refused as out of scope when it is not.
 
 Two sources: the words of `domain.yaml` (银行, 卡, 贷…: data like the other vocabularies), and the knowledge base's
-own topical words — words of general Chinese that it writes far more often than general Chinese does (受理, 搭售,
-跟进, 窗口…), derived from each published vocabulary. "碰到被强制搭售，该怎么反映？" names no word of the list, and
+own topical words — nouns and verbs of general Chinese that it writes far more often than general Chinese does (受理,
+搭售, 跟进, 窗口…), derived from each published vocabulary. "碰到被强制搭售，该怎么反映？" names no word of the list, and
 was refused as out of scope before the second source.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,12 +16,10 @@ from pathlib import Path
 import yaml
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import jieba_module
+from .wording import frequent_in_knowledge, jieba_module
 
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
-TOPICAL_RATIO = 4.0  # log-ratio of a word's share of the knowledge base's units to its share of general Chinese
-TOPICAL_UNITS = 3  # ...written by at least this many units
-_CJK = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+TOPICAL_RATIO = 5.0  # log-ratio of a word's share of the knowledge base's units to its share of general Chinese
 
 
 @lru_cache(maxsize=1)
@@ -32,17 +29,14 @@ def _domain_words() -> re.Pattern:
 
 
 def topical_words(vocabulary: Vocabulary) -> frozenset[str]:
-    """Words of jieba's dictionary that the knowledge base writes far more often than general Chinese (受理, 跟进; not
-    到底 or 之前, which its phrasings use but every text does). Computed once per published vocabulary."""
-    found = vocabulary.derived.get("topical")
-    if found is None:
-        jieba = jieba_module()
-        common, total, units = jieba.dt.FREQ, jieba.dt.total, max(vocabulary.units, 1)
-        found = vocabulary.derived["topical"] = frozenset(
-            token for token, frequency in vocabulary.items()
-            if frequency >= TOPICAL_UNITS and common.get(token) and _CJK.match(token)
-            and math.log((frequency / units) / (common[token] / total)) > TOPICAL_RATIO)
-    return found
+    """Nouns and verbs of jieba's dictionary that the knowledge base writes far more often than general Chinese (受理,
+    跟进; not 多少 or 到底, which its phrasings use but every text does; not 小时, 意思 or 网站, below the ratio). In
+    the default lexical index its tokens are character pairs, so these are words of two characters."""
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    return frequent_in_knowledge(vocabulary, "topical", TOPICAL_RATIO, lambda token, common: len(token) >= 2
+                                 and common > 0 and tags.get(token, "")[:1] in ("n", "v"))
 
 
 def is_about_banking(text: str, vocabulary: Vocabulary | None = None) -> bool:

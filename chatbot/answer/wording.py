@@ -52,14 +52,22 @@ def characteristic_words(vocabulary: Vocabulary) -> frozenset[str]:
     """Two-character words characteristic of the knowledge base: written by several units, and far more
     common there than in general Chinese (逾期, 年费, 额度, 挂失…; not 银行 or 时间, which are everywhere).
     Computed once per published vocabulary."""
-    found = vocabulary.derived.get("characteristic")
+    return frequent_in_knowledge(vocabulary, "characteristic", CHARACTERISTIC_RATIO,
+                                 lambda token, _: len(token) == 2 and not set(token) & GRAMMAR_CHARS)
+
+
+def frequent_in_knowledge(vocabulary: Vocabulary, name: str, ratio: float, keep) -> frozenset[str]:
+    """The knowledge base's tokens of Chinese characters that at least three units write and whose share of its units
+    is more than e**ratio times their share of general Chinese (jieba's dictionary frequencies), among those
+    `keep(token, frequency in general Chinese)` accepts; computed once per published vocabulary, as `name`."""
+    found = vocabulary.derived.get(name)
     if found is None:
         jieba = jieba_module()
         common, total, units = jieba.dt.FREQ, jieba.dt.total, max(vocabulary.units, 1)
-        found = vocabulary.derived["characteristic"] = frozenset(
+        found = vocabulary.derived[name] = frozenset(
             token for token, frequency in vocabulary.items()
-            if len(token) == 2 and frequency >= 3 and _CJK.match(token) and not set(token) & GRAMMAR_CHARS
-            and math.log((frequency / units) / ((common.get(token, 0) + 1) / total)) > CHARACTERISTIC_RATIO)
+            if frequency >= 3 and _CJK.match(token) and keep(token, common.get(token, 0))
+            and math.log((frequency / units) / ((common.get(token, 0) + 1) / total)) > ratio)
     return found
 
 
