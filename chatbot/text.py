@@ -35,20 +35,19 @@ def clean_text(text: str) -> str:
     return (text or "").encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "")
 
 
-@lru_cache(maxsize=1)
-def _regional_converter():
-    import opencc
-
-    return opencc.OpenCC("tw2sp")
+# Words of Taiwan and Hong Kong that the knowledge base writes as the mainland does, after the characters are
+# simplified (螢幕 → 萤幕 → 屏幕). Longer words first. Not OpenCC's tw2sp: it also rewrites simplified text (怎么 → 怎幺).
+_REGIONAL_WORDS = {"网路银行": "网上银行", "行动银行": "手机银行", "行动支付": "移动支付", "行动电话": "手机",
+                   "萤幕": "屏幕", "荧幕": "屏幕", "简讯": "短信", "网路": "网络", "软体": "软件", "讯息": "信息",
+                   "资讯": "信息", "应用程式": "应用程序", "程式": "程序", "影片": "视频", "数位": "数字",
+                   "智慧型手机": "智能手机"}
+_REGIONAL = re.compile("|".join(sorted(map(re.escape, _REGIONAL_WORDS), key=len, reverse=True)))
 
 
 def to_simplified(text: str) -> str:
-    """Simplified characters; a message written in traditional characters also gets the mainland's words for
-    Taiwan's (螢幕 → 屏幕, 簡訊 → 短信, 網路 → 网络), which the knowledge base writes."""
-    simplified = _converter().convert(text)
-    if simplified != text:
-        simplified = _regional_converter().convert(text)
-    return simplified.translate(_VARIANTS)
+    """Simplified characters, and the mainland's words for Taiwan's (螢幕 → 屏幕, 簡訊 → 短信, 網路 → 网络)."""
+    simplified = _converter().convert(text).translate(_VARIANTS)
+    return _REGIONAL.sub(lambda found: _REGIONAL_WORDS[found.group(0)], simplified)
 
 
 def normalize(text: str) -> str:

@@ -43,10 +43,14 @@ def test_a_query_reads_the_message_and_its_follow_up():
 
 def test_a_message_in_traditional_characters_gets_the_mainlands_words():
     """Before (session 12): 螢幕 became 萤幕, a term the knowledge base never writes, and "網上說有騙子會叫人開螢幕共享…
-    這種情況安全嗎？" was handed off as about an unknown product."""
+    這種情況安全嗎？" was handed off as about an unknown product. 萤幕 typed in simplified characters is Taiwan's word
+    too."""
     assert "屏幕共享" in text.normalize("網上說有騙子會叫人開螢幕共享")
     assert "短信验证码" in text.normalize("簡訊驗證碼")
-    assert text.normalize("萤幕") == "萤幕"  # simplified text is left as written
+    assert text.normalize("怎么办") == "怎么办"  # simplified words are left as written (tw2sp wrote 怎幺)
+    # the previous question, converted in the same pass, changes nothing of a simplified message
+    query = build_query("怎么把钱拆开转？", [{"role": "user", "content": "銀行卡丟了怎麼補辦"}], max_chars=1000)
+    assert query.text == "怎么把钱拆开转?"
 
 
 def test_english_terms_are_found_after_width_normalisation():
