@@ -38,6 +38,8 @@ from chatbot.text import normalize
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
     ("催收晚上几点以后就不能打电话了？", ["clock"]),  # a time of day, not a duration
     ("办理前需要注意哪几点？", []),
+    ("有几点需要注意的吗？", []),
+    ("自动扣款不成功怎么办？", []),
     ("三年定期到期了我一直没去取，会自动转存吗？", ["automatic"]),
     ("设置了自动还款，扣款失败会算逾期吗？", []),  # 自动 names the customer's set-up; overdue is asked
 ])

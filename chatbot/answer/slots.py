@@ -58,12 +58,13 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "online": (re.compile(rf"(能|可以|可不可以|能不能|能否)[^，,。？?]{{0,4}}({_ONLINE})|({_ONLINE})[^，,。？?]{{0,2}}(能|可以|可不可以|能不能|能否)"),
                re.compile(_ONLINE)),
     # a time of day ("催收晚上几点以后就不能打电话了？"): a clock time or a period of the day, not a number of days.
-    # Not "需要注意哪几点" (several points).
-    "clock": (re.compile(r"(?<!哪)几点(?!要|注意|建议)|什么时间段|哪个时间段"),
+    # Not "需要注意哪几点", "有几点需要注意的吗" (several points).
+    "clock": (re.compile(r"几点(钟|以后|之后|以前|之前|前|后|开始|结束|到几点|关门|开门|上班|下班|营业)|"
+                         r"(早上|晚上|上午|下午|中午|凌晨|每天)[^，,。？?]{0,4}几点|什么时间段|哪个时间段"),
               re.compile(r"\d+\s*(点|[:：]\d)|[一二两三四五六七八九十]+点|时间段|时段|24小时|全天")),
     # whether something happens by itself ("会自动转存吗", "到期自动续吗"): the passage must say what does
     # ("临时挂失自动失效"); not 自动 naming the customer's own set-up ("设置了自动还款，扣款失败会算逾期吗")
-    "automatic": (re.compile(r"(会|能|可以|是不是|是否|能不能)(自动)|自动[^，,。？?]{0,6}(吗|么|嘛|不)"),
+    "automatic": (re.compile(r"(会|能|可以|是不是|是否|能不能)(自动)|自动[^，,。？?]{0,6}(吗|嘛|(?<![怎什这那])么)"),
                   re.compile(r"自动")),
 }
 # A limit per period ("每天最多能消费多少"): asked with a sum, a limit or a count, the passage must state a
