@@ -25,6 +25,10 @@ def read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def lawful(row: dict) -> bool:
+    return row.get("lawful", row.get("label") == 0)
+
+
 def count_pairs(assistant, rows: list[dict]) -> Counter:
     """(label, answered with the pair's card) -> number of questions."""
     counts = Counter()
@@ -38,10 +42,9 @@ def count_messages(assistant, rows: list[dict]) -> tuple[Counter, list[str]]:
     """(lawful, outcome, basis rule) -> number of messages; and the false alarms, one line each."""
     counts, alarms = Counter(), []
     for row in rows:
-        lawful = row.get("lawful", row.get("label") == 0)
         answer = assistant.ask(row["text"])
-        counts[(lawful, answer.outcome, answer.basis.rule or "-")] += 1
-        if lawful and (answer.outcome == "refused" or answer.priority == "urgent"):
+        counts[(lawful(row), answer.outcome, answer.basis.rule or "-")] += 1
+        if lawful(row) and (answer.outcome == "refused" or answer.priority == "urgent"):
             alarms.append(f"{answer.outcome}/{answer.matched_id}: {row['text']}")
     return counts, alarms
 
@@ -65,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = read(args.file or TRAIN / "rules_probe.jsonl")
     counts, alarms = count_messages(assistant, rows)
-    for (lawful, outcome, rule), n in sorted(counts.items(), key=lambda item: (not item[0][0], item[0][1:])):
-        print(f"{'lawful' if lawful else 'to act on'}\t{outcome}\t{rule}\t{n}")
-    print(f"lawful messages refused or handed off as urgent: {len(alarms)}/{sum(1 for r in rows if r.get('lawful', r.get('label') == 0))}")
+    for (allowed, outcome, rule), n in sorted(counts.items(), key=lambda item: (not item[0][0], item[0][1:])):
+        print(f"{'lawful' if allowed else 'to act on'}\t{outcome}\t{rule}\t{n}")
+    print(f"lawful messages refused or handed off as urgent: {len(alarms)}/{sum(map(lawful, rows))}")
     if args.show:
         print("\n".join(alarms))
     return 0
