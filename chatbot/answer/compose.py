@@ -116,8 +116,8 @@ class Composer:
 
     def low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
         # Off-topic unless the question's subject is a term the knowledge base never wrote (咕咕贷…).
-        about_banking = is_about_banking(query.search, self.retriever.vocabulary)
-        if not about_banking and not any(t.subject for t in verdict.unknown_terms):
+        if not any(t.subject for t in verdict.unknown_terms) \
+                and not is_about_banking(query.search, self.retriever.vocabulary):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
                           topic="refuse", matched_id="out_of_scope")
         if reason == "term_not_in_knowledge":

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import GRAMMAR_CHARS, characteristic_words, jieba_module
+from .wording import GRAMMAR_CHARS, characteristic_words, dictionary_tag, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _LATIN_INFIX = re.compile(r"^[a-z]{1,2}$")
@@ -107,7 +107,7 @@ class OpenWorld:
             previous = out[-1][0] if out else ""
             if len(word) == 2 and word[0] in _LOAN_ENDINGS and _CJK.match(word) and previous and _CJK.match(previous) \
                     and self._frequency.get(previous, 0) < EVERYDAY_FREQUENCY and not self.vocabulary.knows(previous):
-                out += [(word[0], "n"), (word[1], _single_tag(word[1]))]
+                out += [(word[0], "n"), (word[1], dictionary_tag(word[1]))]
             else:
                 out.append((word, flag))
         return out
@@ -193,11 +193,11 @@ class OpenWorld:
         if _LOCATIVE.search(span) and len(span) > 1 and (self.vocabulary.knows(previous + span[:-1])
                                                           or (len(span) > 2 and self.vocabulary.knows(span[:-1]))):
             return True
-        tag, rest = _single_tag(span[0]), span[1:]
+        tag, rest = dictionary_tag(span[0]), span[1:]
         # two single characters: a modifier and its verb ("新办的储蓄卡"), or a word and the adverb after it ("我爸老接到
         # …电话": 老 = always) — the reply named “新办” and “爸老” as products
         if len(span) == 2 and span[1] not in _NAME_ENDINGS and (
-                (tag == "a" and _single_tag(span[1])[:1] == "v") or _single_tag(span[1]) in {"a", "d"}):
+                (tag == "a" and dictionary_tag(span[1])[:1] == "v") or dictionary_tag(span[1]) in {"a", "d"}):
             return True
         if len(rest) >= 2 and tag in _PHRASE_STARTS | {"v"} and self.vocabulary.knows(rest):
             return True
@@ -222,12 +222,6 @@ def _join_latin_infixes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         out.append(pairs[i])
         i += 1
     return out
-
-
-def _single_tag(char: str) -> str:
-    import jieba.posseg
-
-    return jieba.posseg.dt.word_tag_tab.get(char, "")
 
 
 def open_world_for(vocabulary: Vocabulary) -> OpenWorld:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import frequent_in_knowledge, jieba_module
+from .wording import dictionary_tag, frequent_in_knowledge, jieba_module
 
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
 TOPICAL_RATIO = 5.0  # log-ratio of a word's share of the knowledge base's units to its share of general Chinese
@@ -32,11 +32,8 @@ def topical_words(vocabulary: Vocabulary) -> frozenset[str]:
     """Nouns and verbs of jieba's dictionary that the knowledge base writes far more often than general Chinese (受理,
     跟进; not 多少 or 到底, which its phrasings use but every text does; not 小时, 意思 or 网站, below the ratio). In
     the default lexical index its tokens are character pairs, so these are words of two characters."""
-    import jieba.posseg
-
-    tags = jieba.posseg.dt.word_tag_tab
     return frequent_in_knowledge(vocabulary, "topical", TOPICAL_RATIO, lambda token, common: len(token) >= 2
-                                 and common > 0 and tags.get(token, "")[:1] in ("n", "v"))
+                                 and common > 0 and dictionary_tag(token)[:1] in ("n", "v"))
 
 
 def is_about_banking(text: str, vocabulary: Vocabulary | None = None) -> bool:

@@ -41,6 +41,13 @@ def jieba_module():
     return jieba
 
 
+def dictionary_tag(word: str) -> str:
+    """A word's part of speech in jieba's dictionary ("" for a word it does not list)."""
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab.get(word, "")
+
+
 @lru_cache(maxsize=65536)
 def _sound(char: str) -> str:
     from pypinyin import lazy_pinyin
