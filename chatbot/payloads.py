@@ -197,6 +197,9 @@ class Candidate:
     lexical_rank: int | None
     coverage: float = 0.0  # IDF-weighted share of the query's tokens found in this card or chunk
     card: Card | None = None  # a card candidate's card, parsed once when the retriever loaded it
+    # The best similarity to a question the card says it does not answer (`Card.not_answered`; 0 if it lists
+    # none). Those questions are never ranked: they are in no score above.
+    not_answered_score: float = 0.0
 
     @property
     def unit(self) -> str:

@@ -35,6 +35,9 @@ class Card(BaseModel):
     kind: Literal["answer", "handoff", "refuse"] = "answer"
     question: str = Field(min_length=2)
     similar_questions: list[str] = Field(min_length=3)
+    # Questions on this card's subject that its answer does not answer (another fee, channel, time…): a
+    # customer's question closer to one of them than to every phrasing above is not answered with this card.
+    not_answered: list[str] = Field(default_factory=list)
     answer: str = Field(min_length=5)
     sources: list[SourceRef] = Field(min_length=1)
     risk_tier: Literal["low", "medium", "high"]
@@ -51,11 +54,11 @@ class Card(BaseModel):
             raise ValueError(f"answer is still the draft placeholder {DRAFT_PLACEHOLDER}: write the approved answer")
         return value
 
-    @field_validator("similar_questions")
+    @field_validator("similar_questions", "not_answered")
     @classmethod
     def _no_blank_questions(cls, value: list[str]) -> list[str]:
         if any(not q.strip() for q in value):
-            raise ValueError("similar_questions must not contain empty entries")
+            raise ValueError("question lists must not contain empty entries")
         return value
 
 

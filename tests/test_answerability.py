@@ -133,6 +133,23 @@ def test_a_subject_the_knowledge_base_has_is_still_answered(demo_assistant):
     assert demo_assistant.ask("你们的客服电话是多少").text.startswith("示例银行客服热线是400-000-0000")
 
 
+def test_a_question_close_to_one_the_card_does_not_answer_is_handed_off(demo_assistant):
+    """Before: "用ATM存钱收费吗？" was answered with the card on withdrawal fees (取现免费, 他行2元), which says
+    nothing of deposits; the card now lists "在ATM存钱收手续费吗？" among the questions it does not answer."""
+    answer = demo_assistant.ask("用ATM存钱收费吗？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "attribute_not_in_knowledge", answer.text
+    for question in ("ATM取现收费吗", "跨行取钱手续费多少"):
+        answer = demo_assistant.ask(question)
+        assert answer.outcome == "answered" and answer.matched_id == "card-fees-atm-withdrawal", question
+
+
+def test_a_follow_up_is_not_weighed_against_the_questions_a_card_does_not_answer(demo_assistant):
+    """Searched together with the question before it, "那要是情况比较复杂呢？" came close to a question the card on
+    extensions lists as not answered, and the 30日 it answers was handed off."""
+    _, follow = _turns(demo_assistant, "投诉一般多久能处理完？", "那要是情况比较复杂呢？")
+    assert follow.outcome == "answered" and "30日" in follow.text, follow.text
+
+
 def test_a_listed_subject_no_card_names_is_handed_off_not_clarified(demo_assistant):
     """Options about neighbouring products would not help: 货币转换费 is named by no card."""
     answer = demo_assistant.ask("借记卡出国刷卡收货币转换费吗？")

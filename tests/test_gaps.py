@@ -165,7 +165,9 @@ def test_draft_is_a_card_under_drafts_that_ingest_skips_and_that_never_overwrite
     assert first.path.parent == settings.knowledge_dir / "_drafts"
     assert first.path.name == f"{first.card_id}.yaml" and first.card_id.startswith("card-draft-")
     fields = yaml.safe_load(first.path.read_text(encoding="utf-8"))
-    assert set(fields) == set(Card.model_fields)
+    assert set(fields) == set(Card.model_fields) and fields["not_answered"] == []
+    # the nearest card may be the one that must not answer these questions: the header says where they go
+    assert "not_answered" in first.path.read_text(encoding="utf-8").split("\nid:")[0]
     assert fields["question"] == "信用卡最低还款额怎么算？" and fields["topic"] == "credit_card"
     assert "【待填写】" in fields["answer"]
     with pytest.raises(ValidationError, match="draft placeholder"):  # an unfinished draft cannot go live

@@ -25,6 +25,22 @@ def test_cards_match_on_similar_questions(demo_assistant):
     assert top.source_id.startswith("card-card-atm")
 
 
+def test_questions_a_card_does_not_answer_only_say_how_close_a_question_came(demo_assistant):
+    """They are indexed for meaning only: never a candidate's best unit, no score of its own, no words."""
+    from chatbot.knowledge.documents import is_not_answered
+
+    retriever = demo_assistant.retriever
+    candidates = retriever.retrieve(normalize("在ATM存钱收手续费吗？"))
+    card = next(c for c in candidates if c.source_id == "card-fees-atm-withdrawal")
+    assert card.not_answered_score > card.dense_score + 0.02
+    assert not any(is_not_answered(u.metadata) for c in candidates for u in c.units)
+    tokens = tokenize(normalize("在ATM存钱收手续费吗？"), retriever.settings.lexical_tokenizer)
+    assert not any(is_not_answered(retriever._unit(key)[1]) for key, _ in retriever._lexical.search(tokens, 50))
+    asked = retriever.retrieve(normalize("信用卡免息期多长"))
+    assert asked[0].not_answered_score < asked[0].dense_score  # a card's own question is not one it refuses
+    assert all(c.not_answered_score == 0.0 for c in asked if c.unit == "doc")
+
+
 def test_document_chunks_carry_provenance(demo_assistant):
     docs = [c for c in demo_assistant.retriever.retrieve(normalize("双录是什么")) if c.unit == "doc"]
     assert docs
@@ -167,8 +183,12 @@ def test_dense_search_finds_the_exact_nearest_units(demo_assistant):
     from tests.conftest import ROOT
 
     retriever = demo_assistant.retriever
-    stored = retriever.collection.get(include=["embeddings"])
-    keys, vectors = np.array(stored["ids"]), np.asarray(stored["embeddings"], dtype=np.float64)
+    from chatbot.knowledge.documents import is_not_answered
+
+    stored = retriever.collection.get(include=["embeddings", "metadatas"])
+    ranked = [n for n, meta in enumerate(stored["metadatas"]) if not is_not_answered(meta)]  # never ranked
+    keys = np.array(stored["ids"])[ranked]
+    vectors = np.asarray(stored["embeddings"], dtype=np.float64)[ranked]
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     questions = [json.loads(line)["question"] for line in (ROOT / "eval/cases/dev.jsonl").open(encoding="utf-8")]
     for question in questions:

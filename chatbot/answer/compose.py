@@ -61,6 +61,11 @@ class Composer:
             logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
                         top.source_id)
             return self.low_confidence(verdict, query, reason="subject_not_in_knowledge")
+        figure = any(slot in FIGURES for slot in verdict.unstated_slots)
+        if verdict.not_answered:
+            logger.info("handoff: closer to a question the top match does not answer matched=%s", top.source_id)
+            return self.low_confidence(verdict, query,
+                                        reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
         threshold = self.settings.answer_threshold
         if verdict.confidence < threshold:
             options = verdict.options() if top.best.kind == "answer" else ()
@@ -74,7 +79,6 @@ class Composer:
         if verdict.unstated_slots:
             logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
                         top.source_id)
-            figure = any(slot in FIGURES for slot in verdict.unstated_slots)
             return self.low_confidence(verdict, query,
                                         reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
         if top.unit == "card":

@@ -66,8 +66,14 @@ def is_phrasing(metadata: dict) -> bool:
     return metadata.get("variant", "").startswith("q")
 
 
+def is_not_answered(metadata: dict) -> bool:
+    """Whether an indexed card unit is a question the card does not answer (`n0`, `n1`…)."""
+    return metadata.get("variant", "").startswith("n")
+
+
 def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]:
-    """One unit per question variant (question-to-question matching) plus one for the answer."""
+    """One unit per question variant (question-to-question matching), one for the answer, and one per
+    question the card does not answer (matched by meaning only: no words for the lexical index)."""
     card_json = card.model_dump_json()
     base = {
         "unit": "card", "source_id": card.id, "kind": card.kind, "topic": card.topic, "title": card.title,
@@ -86,6 +92,10 @@ def card_documents(card: Card, source: str, lexical_mode: str) -> list[Document]
     documents.append(Document(page_content=answer_text, metadata={
         **base, "variant": "answer", "lex": " ".join(tokenize(answer_text, lexical_mode)), "card": card_json,
     }))
+    for number, text in enumerate(card.not_answered):
+        documents.append(Document(page_content=text, metadata={
+            **base, "variant": f"n{number}", "lex": "", "card": card_json,
+        }))
     return documents
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..config import Settings
-from ..knowledge.documents import passage_of
+from ..knowledge.documents import is_not_answered, passage_of
 from ..payloads import Candidate, RetrievedChunk
 from ..schema import Card
 from ..text import tokenize_normalized
@@ -55,6 +55,9 @@ class HybridRetriever:
         self._unseen_idf = 1.0
         self._articles = Positions()
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # unit vectors by position, for exact search
+        # Questions cards say they do not answer (`Card.not_answered`): never ranked, only compared with.
+        self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
+        self._not_answered_rows: dict[str, list[int]] = {}  # card id → its rows of the vectors above
         # One BLAS thread: a threaded product spins against the embedding engine's OpenMP threads
         # (at 10k units Assistant.ask took 61 instead of 28 ms); the server runs requests in parallel.
         threadpool_limits(limits=1, user_api="blas")
@@ -87,6 +90,7 @@ class HybridRetriever:
             groups = Positions()  # the units of one card, or of one document chunk
             articles = Positions()  # the chunks of one (document id, article)
             cards: dict[str, dict] = {}
+            not_answered: list[tuple[str, str, np.ndarray | None]] = []  # (key, card id, vector in exact mode)
             vocabulary: dict[str, int] = {}
             token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
@@ -102,8 +106,10 @@ class HybridRetriever:
                     page_vectors = _unit_rows(np.asarray(batch["embeddings"], dtype=np.float32))
                     if vectors is None:
                         vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
-                    vectors[offset:offset + len(page_vectors)] = page_vectors
-                for key, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                for row, (key, text, meta) in enumerate(zip(batch["ids"], batch["documents"], batch["metadatas"])):
+                    if is_not_answered(meta):  # compared with, never ranked: no unit, no tokens
+                        not_answered.append((key, meta["source_id"], page_vectors[row] if exact else None))
+                        continue
                     # Tokens become integer ids, and the document body is sliced from the text when
                     # needed: at 100k chunks, kept strings would cost more than everything else.
                     lex = meta.pop("lex", "")
@@ -111,6 +117,8 @@ class HybridRetriever:
                     if meta.get("unit") == "doc":
                         meta.pop("body", None)
                     position = units.add(key, text, meta)
+                    if exact:
+                        vectors[position] = page_vectors[row]
                     meta = units.metadata(position)  # its strings shared, so keys below add none
                     groups.add(_token_group(meta, key), position)
                     if meta.get("unit") == "card":  # every indexed version: the served one and superseded ones
@@ -139,9 +147,25 @@ class HybridRetriever:
             self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
             self._vectors = vectors[:len(units)] if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+            self._load_not_answered(not_answered)
             self._version = version
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
+
+    def _load_not_answered(self, found: list[tuple[str, str, np.ndarray | None]]) -> None:
+        """Questions cards say they do not answer (`Card.not_answered`): their vectors, by card."""
+        self._not_answered_rows = {}
+        for row, (_, card, _) in enumerate(found):
+            self._not_answered_rows.setdefault(card, []).append(row)
+        if not found:
+            self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
+        elif found[0][2] is not None:
+            self._not_answered_vectors = np.stack([vector for _, _, vector in found])
+        else:  # hnsw mode loads no vectors: these few are fetched
+            got = self.collection.get(ids=[key for key, _, _ in found], include=["embeddings"])
+            order = {key: n for n, key in enumerate(got["ids"])}
+            rows = np.asarray(got["embeddings"], dtype=np.float32)
+            self._not_answered_vectors = _unit_rows(rows[[order[key] for key, _, _ in found]])
 
     def card_ids(self) -> list[str]:
         """Every card id in the index (any version)."""
@@ -197,7 +221,8 @@ class HybridRetriever:
             return []
         k = k or self.settings.retrieval_k
         as_of = as_of or dt.date.today()
-        dense = self._dense(search, k * 3)
+        vector = self._query_vector(search)
+        dense = self._nearest(vector, k * 3)
         query_tokens = tokenize_normalized(search, self.settings.lexical_tokenizer)
         lexical = self._lexical.search(query_tokens, k * 3)
         scores: dict[str, dict] = {}
@@ -217,7 +242,15 @@ class HybridRetriever:
             candidate.coverage = coverage
             if candidate.unit == "card":
                 candidate.card = self._cards[candidate.best.source_id][_edition(candidate.best.metadata)][1]
+        self._compare_with_not_answered(vector, candidates)
         return candidates
+
+    def _compare_with_not_answered(self, vector: np.ndarray, candidates: list[Candidate]) -> None:
+        """Each card candidate's best similarity to a question its card says it does not answer."""
+        for candidate in candidates:
+            found = self._not_answered_rows.get(candidate.source_id) if candidate.unit == "card" else None
+            if found:
+                candidate.not_answered_score = float(np.max(self._not_answered_vectors[found] @ vector))
 
     def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
         """Per candidate, the IDF-weighted share of the query's tokens that the card or chunk contains."""
@@ -229,12 +262,17 @@ class HybridRetriever:
         hits = self._lexical.contains_many(ids, groups)
         return [float(weights[row].sum() / weights.sum()) for row in hits]
 
+    def _query_vector(self, query: str) -> np.ndarray:
+        return _unit_rows(np.asarray(self.embeddings.embed_query(query), dtype=np.float32)[None, :])[0]
+
     def _dense(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The k units nearest the query by cosine similarity, searched exactly over the loaded vectors.
+        return self._nearest(self._query_vector(query), k)
+
+    def _nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The k units nearest the query vector by cosine similarity, searched exactly over the loaded vectors.
         Chroma's HNSW index is approximate, and in chromadb 1.5.9 the neighbours it misses vary from
         process to process (chroma-core/chroma#7758), so two workers could answer one question
         differently. Exact search is deterministic and cheap here (~12 ms at 100k units)."""
-        vector = _unit_rows(np.asarray(self.embeddings.embed_query(query), dtype=np.float32)[None, :])[0]
         if self.settings.dense_search == "hnsw":
             return self._dense_hnsw(vector, k)
         scores = self._vectors @ vector  # cosine
@@ -260,8 +298,9 @@ class HybridRetriever:
         if not keys:
             return []
         scores = _unit_rows(np.asarray(found["embeddings"][0], dtype=np.float32)) @ vector
-        order = sorted(range(len(keys)), key=lambda i: (-scores[i], keys[i]))[:k]
-        return [(keys[i], float(scores[i])) for i in order if self._units.position(keys[i]) is not None]
+        order = sorted(range(len(keys)), key=lambda i: (-scores[i], keys[i]))
+        # a key no longer loaded, or a question a card does not answer, is no unit
+        return [(keys[i], float(scores[i])) for i in order if self._units.position(keys[i]) is not None][:k]
 
     def _chunk(self, key: str, text: str, meta: dict, **scores) -> RetrievedChunk:
         return RetrievedChunk(

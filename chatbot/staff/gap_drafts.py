@@ -42,6 +42,7 @@ def draft_fields(cluster: GapCluster, nearest: Card | None, *, today: dt.date | 
         "kind": "answer",
         "question": cluster.label,
         "similar_questions": cluster.questions[1:1 + MAX_SIMILAR],
+        "not_answered": [],
         "answer": PLACEHOLDER_ANSWER,
         "sources": [ref.model_dump() for ref in nearest.sources] if nearest else [],
         "risk_tier": nearest.risk_tier if nearest else "medium",
@@ -96,7 +97,8 @@ def _header(cluster: GapCluster, nearest: Card | None) -> str:
         "#          3) 补足至少3条 similar_questions；4) 移到 knowledge/cards/，文件名与 id 一致，再运行 python ingest.py。",
     ]
     if nearest:
-        lines.append(f"# 最接近的现有卡片：{nearest.id}（{nearest.title}）——也可考虑把这些问题补充到该卡片的相似问中。")
+        lines.append(f"# 最接近的现有卡片：{nearest.id}（{nearest.title}）——也可考虑把这些问题补充到该卡片的相似问中；")
+        lines.append("#          若该卡片的答案并不回答这些问题，可把它们补充到该卡片的 not_answered，以免客户被它误答。")
     else:
         lines.append("# 没有找到相近的现有卡片：请选择 topic 并填写 sources。")
     return "\n".join(lines) + "\n\n"
