@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Topic = Literal[
     "rights", "complaints", "cards_accounts", "fraud", "credit_card", "loans", "credit_report",
@@ -60,6 +60,14 @@ class Card(BaseModel):
         if any(not q.strip() for q in value):
             raise ValueError("question lists must not contain empty entries")
         return value
+
+
+    @model_validator(mode="after")
+    def _not_answered_is_no_phrasing(self) -> "Card":
+        both = [q for q in self.not_answered if q in {self.question, *self.similar_questions}]
+        if both:
+            raise ValueError(f"not_answered repeats one of the card's own questions: {both[0]}")
+        return self
 
 
 class DocMeta(BaseModel):

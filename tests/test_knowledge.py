@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from chatbot.conversations.db import Database
 from chatbot.conversations.service import ChatService
@@ -16,6 +18,7 @@ from chatbot.knowledge.uploads import safe_name, save_upload
 from chatbot.publishing.admin import KnowledgeAdmin
 from chatbot.publishing.pipeline import run_ingest, validate
 from chatbot.publishing.worker import IngestWorker
+from chatbot.schema import Card
 from chatbot.services import build_assistant
 from chatbot.staff.accounts import StaffDirectory, hash_password
 from chatbot.staff.desk import Desk
@@ -79,6 +82,13 @@ def test_validate_reports_errors_with_line_and_writes_nothing(tmp_path, small_kb
     assert errors[0].path == "cards/card-test-atm-fee.yaml" and "risk_tier" in errors[0].error
     assert "line 13" in errors[0].error
     assert read_current(settings) == served  # nothing built, nothing published
+
+
+def test_a_card_cannot_list_its_own_question_as_one_it_does_not_answer():
+    fields = yaml.safe_load(FEE_CARD.format(fee="2"))
+    assert Card.model_validate({**fields, "not_answered": ["在ATM存钱收手续费吗？"]}).not_answered
+    with pytest.raises(ValidationError, match="not_answered repeats"):
+        Card.model_validate({**fields, "not_answered": ["跨行ATM手续费"]})
 
 
 @pytest.fixture
