@@ -61,6 +61,30 @@ def test_changed_figure_old_gone_new_answered_and_old_kept_for_audit(tmp_path, s
     assert "2元" in audit.text and "4元" not in audit.text
 
 
+def test_questions_a_superseded_version_did_not_answer_do_not_weigh_on_the_served_one(tmp_path, small_kb, embeddings):
+    """Every indexed version of a card is loaded (audits ask as of a date): the questions its old version listed as
+    not answered must not hold against the version in force, which may answer them."""
+    from chatbot.text import normalize
+
+    card = small_kb / "cards" / "card-test-atm-fee.yaml"
+    listed = card.read_text(encoding="utf-8").replace("answer:", "not_answered:\n  - 在ATM存钱收手续费吗？\nanswer:")
+    card.write_text(listed, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", small_kb)
+    run_ingest(settings, embeddings, show_bar=False)
+    question = normalize("在ATM存钱收手续费吗？")
+
+    def not_answered_score(as_of=None):
+        retriever = build_assistant(settings, embeddings=embeddings, auto_ingest=False).retriever
+        return next(c for c in retriever.retrieve(question, as_of=as_of)
+                    if c.source_id == "card-test-atm-fee").not_answered_score
+
+    assert not_answered_score() > 0.9
+    _bump(small_kb, fee="4", version=2, effective="2026-01-01")  # the new version lists none
+    assert run_ingest(settings, embeddings, show_bar=False).published
+    assert not_answered_score() == 0.0
+    assert not_answered_score(as_of=dt.date(2025, 6, 1)) > 0.9  # the old version, as of a date it was in force
+
+
 def test_probe_blocks_a_card_edit_that_leaves_the_old_figure_in_a_document(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb)
     run_ingest(settings, embeddings, show_bar=False)

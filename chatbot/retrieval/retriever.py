@@ -57,7 +57,7 @@ class HybridRetriever:
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # unit vectors by position, for exact search
         # Questions cards say they do not answer (`Card.not_answered`): never ranked, only compared with.
         self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
-        self._not_answered_rows: dict[str, list[int]] = {}  # card id → its rows of the vectors above
+        self._not_answered_rows: dict[tuple, list[int]] = {}  # (card id, edition) → its rows of the vectors above
         # One BLAS thread: a threaded product spins against the embedding engine's OpenMP threads
         # (at 10k units Assistant.ask took 61 instead of 28 ms); the server runs requests in parallel.
         threadpool_limits(limits=1, user_api="blas")
@@ -90,7 +90,7 @@ class HybridRetriever:
             groups = Positions()  # the units of one card, or of one document chunk
             articles = Positions()  # the chunks of one (document id, article)
             cards: dict[str, dict] = {}
-            not_answered: list[tuple[str, str, np.ndarray | None]] = []  # (key, card id, vector in exact mode)
+            not_answered: list[tuple[str, tuple, np.ndarray | None]] = []  # (key, (card, edition), vector if exact)
             vocabulary: dict[str, int] = {}
             token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
@@ -108,7 +108,8 @@ class HybridRetriever:
                         vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
                 for row, (key, text, meta) in enumerate(zip(batch["ids"], batch["documents"], batch["metadatas"])):
                     if is_not_answered(meta):  # compared with, never ranked: no unit, no tokens
-                        not_answered.append((key, meta["source_id"], page_vectors[row] if exact else None))
+                        not_answered.append((key, (meta["source_id"], _edition(meta)),
+                                             page_vectors[row] if exact else None))
                         continue
                     # Tokens become integer ids, and the document body is sliced from the text when
                     # needed: at 100k chunks, kept strings would cost more than everything else.
@@ -152,11 +153,11 @@ class HybridRetriever:
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
-    def _load_not_answered(self, found: list[tuple[str, str, np.ndarray | None]]) -> None:
-        """Questions cards say they do not answer (`Card.not_answered`): their vectors, by card."""
+    def _load_not_answered(self, found: list[tuple[str, tuple, np.ndarray | None]]) -> None:
+        """Questions cards say they do not answer (`Card.not_answered`): their vectors, by card edition."""
         self._not_answered_rows = {}
-        for row, (_, card, _) in enumerate(found):
-            self._not_answered_rows.setdefault(card, []).append(row)
+        for row, (_, edition, _) in enumerate(found):
+            self._not_answered_rows.setdefault(edition, []).append(row)
         if not found:
             self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
         elif found[0][2] is not None:
@@ -248,7 +249,8 @@ class HybridRetriever:
     def _compare_with_not_answered(self, vector: np.ndarray, candidates: list[Candidate]) -> None:
         """Each card candidate's best similarity to a question its card says it does not answer."""
         for candidate in candidates:
-            found = self._not_answered_rows.get(candidate.source_id) if candidate.unit == "card" else None
+            found = (self._not_answered_rows.get((candidate.source_id, _edition(candidate.best.metadata)))
+                     if candidate.unit == "card" else None)
             if found:
                 candidate.not_answered_score = float(np.max(self._not_answered_vectors[found] @ vector))
 
