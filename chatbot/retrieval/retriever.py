@@ -294,8 +294,12 @@ class HybridRetriever:
         agree with each other."""
         if self.collection is None or not len(self._units):
             return []
+        # The collection also holds the questions cards do not answer, which are dropped from the pool: it
+        # grows by their share, so that about `dense_candidates` units remain to rank.
+        ranked, stored = len(self._units), len(self._units) + len(self._not_answered_vectors)
+        pool = math.ceil(max(k, self.settings.dense_candidates) * stored / ranked)
         found = self.collection.query(query_embeddings=[vector.tolist()], include=["embeddings"],
-                                      n_results=min(max(k, self.settings.dense_candidates), len(self._units)))
+                                      n_results=min(pool, stored))
         keys = found["ids"][0]
         if not keys:
             return []
