@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .text import normalize
+
 Topic = Literal[
     "rights", "complaints", "cards_accounts", "fraud", "credit_card", "loans", "credit_report",
     "privacy", "wealth_insurance", "deposits_fees", "handoff", "refuse",
@@ -64,7 +66,10 @@ class Card(BaseModel):
 
     @model_validator(mode="after")
     def _not_answered_is_no_phrasing(self) -> "Card":
-        both = [q for q in self.not_answered if q in {self.question, *self.similar_questions}]
+        if self.not_answered and self.kind != "answer":
+            raise ValueError("not_answered is for answer cards: a hand-off or refusal card answers nothing")
+        own = {normalize(q) for q in (self.question, *self.similar_questions)}
+        both = [q for q in self.not_answered if normalize(q) in own]
         if both:
             raise ValueError(f"not_answered repeats one of the card's own questions: {both[0]}")
         return self

@@ -150,6 +150,25 @@ def test_a_follow_up_is_not_weighed_against_the_questions_a_card_does_not_answer
     assert follow.outcome == "answered" and "30日" in follow.text, follow.text
 
 
+def test_a_card_found_by_its_words_alone_is_not_weighed_against_what_it_does_not_answer(demo_assistant):
+    """A card no dense search found has a similarity of 0: any question it lists as not answered was "closer",
+    and the card was always handed off (review of session 13)."""
+    from dataclasses import replace
+
+    from chatbot.answer.answerability import assess
+
+    query = demo_assistant._query("用ATM存钱收费吗？", None, None)
+    candidates = demo_assistant.retriever.retrieve(query.search)
+    assert candidates[0].source_id == "card-fees-atm-withdrawal"
+
+    def verdict(**top):
+        return assess(query, [replace(candidates[0], **top), *candidates[1:]], demo_assistant.retriever.vocabulary,
+                      demo_assistant.calibration)
+
+    assert verdict().not_answered
+    assert not verdict(dense_rank=None, dense_score=0.0).not_answered
+
+
 def test_a_listed_subject_no_card_names_is_handed_off_not_clarified(demo_assistant):
     """Options about neighbouring products would not help: 货币转换费 is named by no card."""
     answer = demo_assistant.ask("借记卡出国刷卡收货币转换费吗？")

@@ -89,6 +89,10 @@ def test_a_card_cannot_list_its_own_question_as_one_it_does_not_answer():
     assert Card.model_validate({**fields, "not_answered": ["在ATM存钱收手续费吗？"]}).not_answered
     with pytest.raises(ValidationError, match="not_answered repeats"):
         Card.model_validate({**fields, "not_answered": ["跨行ATM手续费"]})
+    with pytest.raises(ValidationError, match="not_answered repeats"):  # the same once normalised
+        Card.model_validate({**fields, "not_answered": ["跨行ＡＴＭ手续费"]})
+    with pytest.raises(ValidationError, match="for answer cards"):
+        Card.model_validate({**fields, "kind": "handoff", "not_answered": ["在ATM存钱收手续费吗？"]})
 
 
 @pytest.fixture

@@ -109,8 +109,9 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
     # An elliptical follow-up is searched together with the question before it: how close that pair comes to a
-    # question the card does not answer says little of what the follow-up asks.
-    not_answered = (not query.follow_up and top.unit == "card"
+    # question the card does not answer says little of what the follow-up asks. A card found by its words alone
+    # has no similarity of its own to weigh against.
+    not_answered = (not query.follow_up and top.unit == "card" and top.dense_rank is not None
                     and top.not_answered_score >= top.dense_score + NOT_ANSWERED_MARGIN)
     return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered, not_answered)
 

@@ -56,8 +56,8 @@ class HybridRetriever:
         self._articles = Positions()
         self._vectors = np.zeros((0, 0), dtype=np.float32)  # unit vectors by position, for exact search
         # Questions cards say they do not answer (`Card.not_answered`): never ranked, only compared with.
-        self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
-        self._not_answered_rows: dict[tuple, list[int]] = {}  # (card id, edition) → its rows of the vectors above
+        # (card id, edition) → rows of the vectors; swapped as one pair, as a request may read it meanwhile
+        self._not_answered: tuple[dict[tuple, list[int]], np.ndarray] = ({}, np.zeros((0, 0), dtype=np.float32))
         # One BLAS thread: a threaded product spins against the embedding engine's OpenMP threads
         # (at 10k units Assistant.ask took 61 instead of 28 ms); the server runs requests in parallel.
         threadpool_limits(limits=1, user_api="blas")
@@ -109,7 +109,7 @@ class HybridRetriever:
                 for row, (key, text, meta) in enumerate(zip(batch["ids"], batch["documents"], batch["metadatas"])):
                     if is_not_answered(meta):  # compared with, never ranked: no unit, no tokens
                         not_answered.append((key, (meta["source_id"], _edition(meta)),
-                                             page_vectors[row] if exact else None))
+                                             page_vectors[row].copy() if exact else None))
                         continue
                     # Tokens become integer ids, and the document body is sliced from the text when
                     # needed: at 100k chunks, kept strings would cost more than everything else.
@@ -133,6 +133,7 @@ class HybridRetriever:
                         articles.add((meta["source_id"], meta["article"]), position)
                 del batch
             units.finish()
+            not_answered = self._not_answered_questions(not_answered)  # before any swap: it may fail
             lexical = LexicalIndex(units.keys, token_ids, vocabulary)
             del token_ids
             # Document frequency per unit, from the lexical index's own counts.
@@ -147,26 +148,31 @@ class HybridRetriever:
             self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
             self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
-            self._vectors = vectors[:len(units)] if vectors is not None else np.zeros((0, 0), dtype=np.float32)
-            self._load_not_answered(not_answered)
+            if vectors is not None and len(units) < len(vectors):
+                vectors = vectors[:len(units)].copy()  # not the rows kept for questions cards do not answer
+            self._vectors = vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+            self._not_answered = not_answered
             self._version = version
             _release_freed_memory()
             logger.info("retriever loaded units=%s index_version=%s", len(units), version)
 
-    def _load_not_answered(self, found: list[tuple[str, tuple, np.ndarray | None]]) -> None:
-        """Questions cards say they do not answer (`Card.not_answered`): their vectors, by card edition."""
-        self._not_answered_rows = {}
+    def _not_answered_questions(self, found: list[tuple[str, tuple, np.ndarray | None]]
+                                ) -> tuple[dict[tuple, list[int]], np.ndarray]:
+        """Questions cards say they do not answer (`Card.not_answered`): rows by card edition, and vectors."""
+        rows: dict[tuple, list[int]] = {}
         for row, (_, edition, _) in enumerate(found):
-            self._not_answered_rows.setdefault(edition, []).append(row)
+            rows.setdefault(edition, []).append(row)
         if not found:
-            self._not_answered_vectors = np.zeros((0, 0), dtype=np.float32)
-        elif found[0][2] is not None:
-            self._not_answered_vectors = np.stack([vector for _, _, vector in found])
-        else:  # hnsw mode loads no vectors: these few are fetched
-            got = self.collection.get(ids=[key for key, _, _ in found], include=["embeddings"])
-            order = {key: n for n, key in enumerate(got["ids"])}
-            rows = np.asarray(got["embeddings"], dtype=np.float32)
-            self._not_answered_vectors = _unit_rows(rows[[order[key] for key, _, _ in found]])
+            return rows, np.zeros((0, 0), dtype=np.float32)
+        if found[0][2] is not None:
+            return rows, np.stack([vector for _, _, vector in found])
+        # hnsw mode loads no vectors: these are fetched, a page at a time (SQLite caps the ids of one query)
+        keys = [key for key, _, _ in found]
+        fetched: dict[str, list[float]] = {}
+        for start in range(0, len(keys), 1000):
+            got = self.collection.get(ids=keys[start:start + 1000], include=["embeddings"])
+            fetched.update(zip(got["ids"], got["embeddings"]))
+        return rows, _unit_rows(np.asarray([fetched[key] for key in keys], dtype=np.float32))
 
     def card_ids(self) -> list[str]:
         """Every card id in the index (any version)."""
@@ -248,11 +254,13 @@ class HybridRetriever:
 
     def _compare_with_not_answered(self, vector: np.ndarray, candidates: list[Candidate]) -> None:
         """Each card candidate's best similarity to a question its card says it does not answer."""
+        rows, vectors = self._not_answered
         for candidate in candidates:
-            found = (self._not_answered_rows.get((candidate.source_id, _edition(candidate.best.metadata)))
-                     if candidate.unit == "card" else None)
+            if candidate.unit != "card":
+                continue
+            found = rows.get((candidate.source_id, _edition(candidate.best.metadata)))
             if found:
-                candidate.not_answered_score = float(np.max(self._not_answered_vectors[found] @ vector))
+                candidate.not_answered_score = float(np.max(vectors[found] @ vector))
 
     def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
         """Per candidate, the IDF-weighted share of the query's tokens that the card or chunk contains."""
@@ -296,7 +304,7 @@ class HybridRetriever:
             return []
         # The collection also holds the questions cards do not answer, which are dropped from the pool: it
         # grows by their share, so that about `dense_candidates` units remain to rank.
-        ranked, stored = len(self._units), len(self._units) + len(self._not_answered_vectors)
+        ranked, stored = len(self._units), len(self._units) + len(self._not_answered[1])
         pool = math.ceil(max(k, self.settings.dense_candidates) * stored / ranked)
         found = self.collection.query(query_embeddings=[vector.tolist()], include=["embeddings"],
                                       n_results=min(pool, stored))
