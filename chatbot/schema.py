@@ -63,7 +63,6 @@ class Card(BaseModel):
             raise ValueError("question lists must not contain empty entries")
         return value
 
-
     @model_validator(mode="after")
     def _not_answered_is_no_phrasing(self) -> "Card":
         if self.not_answered and self.kind != "answer":

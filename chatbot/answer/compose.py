@@ -61,11 +61,12 @@ class Composer:
             logger.info("handoff: top match never names %s matched=%s", "/".join(verdict.uncovered_subjects),
                         top.source_id)
             return self.low_confidence(verdict, query, reason="subject_not_in_knowledge")
-        figure = any(slot in FIGURES for slot in verdict.unstated_slots)
+        # what the top match lacks, when it lacks it: a figure asked for, or another attribute
+        lacking = ("figure_not_in_knowledge" if any(slot in FIGURES for slot in verdict.unstated_slots)
+                   else "attribute_not_in_knowledge")
         if verdict.not_answered:
             logger.info("handoff: closer to a question the top match does not answer matched=%s", top.source_id)
-            return self.low_confidence(verdict, query,
-                                        reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
+            return self.low_confidence(verdict, query, reason=lacking)
         threshold = self.settings.answer_threshold
         if verdict.confidence < threshold:
             options = verdict.options() if top.best.kind == "answer" else ()
@@ -79,8 +80,7 @@ class Composer:
         if verdict.unstated_slots:
             logger.info("handoff: top match states no %s matched=%s", "/".join(verdict.unstated_slots),
                         top.source_id)
-            return self.low_confidence(verdict, query,
-                                        reason="figure_not_in_knowledge" if figure else "attribute_not_in_knowledge")
+            return self.low_confidence(verdict, query, reason=lacking)
         if top.unit == "card":
             return self.card_answer(top.card, verdict.confidence, query)
         return self.quote_documents(verdict)

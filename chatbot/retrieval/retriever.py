@@ -90,7 +90,7 @@ class HybridRetriever:
             groups = Positions()  # the units of one card, or of one document chunk
             articles = Positions()  # the chunks of one (document id, article)
             cards: dict[str, dict] = {}
-            not_answered: list[tuple[str, tuple, np.ndarray | None]] = []  # (key, (card, edition), vector if exact)
+            listed: list[tuple[str, tuple, np.ndarray | None]] = []  # not answered: key, (card, edition), vector
             vocabulary: dict[str, int] = {}
             token_ids = TokenRows()
             total = self.collection.count() if self.collection is not None else 0
@@ -108,7 +108,7 @@ class HybridRetriever:
                         vectors = np.empty((total, page_vectors.shape[1]), dtype=np.float32)
                 for row, (key, text, meta) in enumerate(zip(batch["ids"], batch["documents"], batch["metadatas"])):
                     if is_not_answered(meta):  # compared with, never ranked: no unit, no tokens
-                        not_answered.append((key, (meta["source_id"], _edition(meta)),
+                        listed.append((key, (meta["source_id"], _edition(meta)),
                                              page_vectors[row].copy() if exact else None))
                         continue
                     # Tokens become integer ids, and the document body is sliced from the text when
@@ -133,7 +133,7 @@ class HybridRetriever:
                         articles.add((meta["source_id"], meta["article"]), position)
                 del batch
             units.finish()
-            not_answered = self._not_answered_questions(not_answered)  # before any swap: it may fail
+            not_answered = self._not_answered_questions(listed)  # before any swap: it may fail
             lexical = LexicalIndex(units.keys, token_ids, vocabulary)
             del token_ids
             # Document frequency per unit, from the lexical index's own counts.
