@@ -212,6 +212,16 @@ def test_fraud_in_progress_is_still_handed_off_at_once(demo_assistant):
     assert answer.outcome == "handoff" and answer.priority == "urgent"
 
 
+@pytest.mark.parametrize("message", ["不是我本人消费的交易，一般怎么处理？", "被人盗刷了，按规定银行要多久给结果？"])
+def test_an_urgent_rule_is_never_turned_into_a_list_of_options(demo_assistant, message):
+    """An urgent rule that lets a general question be answered (unauthorised transactions) acts when the knowledge
+    base has no plain answer. Before: a clarifying question with three cards, and no word on freezing the card."""
+    answer = demo_assistant.ask(message)
+    assert (answer.outcome, answer.handoff_reason, answer.priority) == (
+        "handoff", "unauthorized_transaction", "urgent"), (answer.outcome, answer.handoff_reason)
+    assert "冻结或挂失" in answer.text
+
+
 def test_a_colloquial_fraud_report_and_a_demand_for_a_manager_go_to_a_person(demo_assistant):
     """Before: 忽悠 and 俺 were not fraud words (an ordinary low-confidence hand-off), and 行长 was not a
     banking word (the demand was refused as out of scope)."""
