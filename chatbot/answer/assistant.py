@@ -177,8 +177,7 @@ class Assistant:
                 logger.info("rule %s: the message asks for information; answered with a hand-off offer",
                             rule.rule.id)
                 return replace(offer_person(answer), basis=verdict.basis()), verdict
-            if answer.outcome == "clarify" and rule.rule.priority != "urgent" \
-                    and rule.rule.on_question != "answer_if_hypothetical":
+            if answer.outcome == "clarify" and rule.rule.priority != "urgent":
                 # Close candidates for a question about the rules: the customer picks one (or a person). Never
                 # for a rule that must act at once (fraud, an unauthorised transaction): it acts.
                 return replace(answer, basis=verdict.basis()), verdict

@@ -245,22 +245,17 @@ class HybridRetriever:
             found["fused_score"] = _rrf(found.get("dense_rank")) + _rrf(found.get("lexical_rank"))
             fused.append(self._chunk(key, text, meta, **found))
         candidates = _group(fused)[:k]
+        not_answered, not_answered_vectors = self._not_answered  # one pair, read once
         for candidate, coverage in zip(candidates, self._coverage(set(query_tokens), candidates)):
             candidate.coverage = coverage
             if candidate.unit == "card":
-                candidate.card = self._cards[candidate.best.source_id][_edition(candidate.best.metadata)][1]
-        self._compare_with_not_answered(vector, candidates)
+                edition = (candidate.best.source_id, _edition(candidate.best.metadata))
+                candidate.card = self._cards[edition[0]][edition[1]][1]
+                # the best similarity to a question the card says it does not answer
+                rows = not_answered.get(edition)
+                if rows:
+                    candidate.not_answered_score = float(np.max(not_answered_vectors[rows] @ vector))
         return candidates
-
-    def _compare_with_not_answered(self, vector: np.ndarray, candidates: list[Candidate]) -> None:
-        """Each card candidate's best similarity to a question its card says it does not answer."""
-        rows, vectors = self._not_answered
-        for candidate in candidates:
-            if candidate.unit != "card":
-                continue
-            found = rows.get((candidate.source_id, _edition(candidate.best.metadata)))
-            if found:
-                candidate.not_answered_score = float(np.max(vectors[found] @ vector))
 
     def _coverage(self, query_tokens: set[str], candidates: list[Candidate]) -> list[float]:
         """Per candidate, the IDF-weighted share of the query's tokens that the card or chunk contains."""
