@@ -270,9 +270,11 @@ def test_an_unsure_question_about_cash_goes_to_an_expert_not_out_of_scope(demo_a
 
 @pytest.mark.parametrize("question", ["对方自称是我领导，我转了三万过去，现在人找不到了", "音乐节门票的卖家收钱后跑了，我刚付的",
                                       "预留的手机号不用了，想换成新的", "不想再收到你们的营销电话了",
-                                      "申请调解以后多久能出结果？", "网银盾过期了怎么办？"])
+                                      "申请调解以后多久能出结果？", "网银盾过期了怎么办？",
+                                      "薪金煲是保本的吗", "天天盈能随时赎回吗", "稳盈三号起投多少"])
 def test_a_banking_message_in_words_the_scope_list_lacked_is_not_refused_as_out_of_scope(demo_assistant, question):
-    # money paid or sent, a reserved phone number, marketing calls, mediation: refused as off-topic before
+    # money paid or sent, a reserved phone number, marketing calls, mediation, whether an investment keeps its
+    # principal or how it is redeemed: refused as off-topic before
     assert demo_assistant.ask(question).matched_id != "out_of_scope"
 
 
