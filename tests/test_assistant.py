@@ -105,6 +105,14 @@ def test_follow_up_uses_history(demo_assistant):
     ("快递说丢了要理赔，客服让我下了个会议软件，刚装好还开着，他说马上给我打款", "fraud_in_progress", "urgent"),
     ("我还在跟他通话，他说不照做就逮捕我", "fraud_in_progress", "urgent"),
     ("刚才我把手机上收到的六位数字念给那个人听了", "fraud_in_progress", "urgent"),  # found by a reviewer
+    # found by a reviewer (session 14): a formal complaint asked with 要求; a victim of an account opened in their
+    # name (was refused, as if asking to get around a control); cash the machine kept while the account moved (the
+    # withdrawal was answered with the ATM fee card)
+    ("我…我要求正式投诉，马上给我立案！", "complaint", "high"),
+    ("我的身份证被别人拿去开户了，怎么办？", "own_account", "normal"),
+    ("有人冒用我的身份证在你们行开了户，我要怎么处理", "own_account", "normal"),
+    ("ATM取款没出钞但是扣钱了", "own_account", "normal"),
+    ("我下午在你们ATM存了5000块，屏幕显示失败，钱却没吐出来，怎么办？", "own_account", "normal"),
     ("转人工", "human_request", "normal"),
     ("可以转人工吗？", "human_request", "normal"),
     ("能帮我转人工吗", "human_request", "normal"),
@@ -116,6 +124,14 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     assert answer.outcome == "handoff"
     assert answer.handoff_reason == reason
     assert answer.priority == priority
+
+
+@pytest.mark.parametrize("question", ["我上周在老家ATM取钱，取完卡没退出来，当时急着赶车就走了。那张卡还能拿回来吗？要多久内去取？",
+                                      "取完钱卡没吐出来怎么办"])
+def test_a_card_the_machine_kept_is_no_missing_money(demo_assistant, question):
+    """The rule for cash a machine kept must not take a card it kept: that is answered from the card on
+    retained cards, or handed off as a question, never as the customer's own account."""
+    assert demo_assistant.ask(question).handoff_reason != "own_account"
 
 
 @pytest.mark.parametrize("question", ["能不能派一位懂业务的人上门帮我老母亲办理？", "我想换一个能随时退的人身保险，犹豫期有几天？"])
