@@ -113,6 +113,11 @@ def test_follow_up_uses_history(demo_assistant):
     ("有人冒用我的身份证在你们行开了户，我要怎么处理", "own_account", "normal"),
     ("ATM取款没出钞但是扣钱了", "own_account", "normal"),
     ("我下午在你们ATM存了5000块，屏幕显示失败，钱却没吐出来，怎么办？", "own_account", "normal"),
+    # the same session's reviewer: an impostor, a thief, a loan in the customer's name
+    ("有人冒充我在你们行贷了款", "own_account", "normal"),
+    ("前男友偷了我的身份证去借了网贷", "own_account", "normal"),
+    ("我被人冒名贷款了", "own_account", "normal"),
+    ("存款机吞了钱但余额没变", "own_account", "normal"),
     ("转人工", "human_request", "normal"),
     ("可以转人工吗？", "human_request", "normal"),
     ("能帮我转人工吗", "human_request", "normal"),
@@ -126,12 +131,26 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     assert answer.priority == priority
 
 
-@pytest.mark.parametrize("question", ["我上周在老家ATM取钱，取完卡没退出来，当时急着赶车就走了。那张卡还能拿回来吗？要多久内去取？",
-                                      "取完钱卡没吐出来怎么办"])
-def test_a_card_the_machine_kept_is_no_missing_money(demo_assistant, question):
-    """The rule for cash a machine kept must not take a card it kept: that is answered from the card on
-    retained cards, or handed off as a question, never as the customer's own account."""
-    assert demo_assistant.ask(question).handoff_reason != "own_account"
+@pytest.mark.parametrize("question, not_reason", [
+    # a card the machine kept is no missing cash; money that has not arrived elsewhere is no machine's doing
+    ("我上周在老家ATM取钱，取完卡没退出来，当时急着赶车就走了。那张卡还能拿回来吗？要多久内去取？", "own_account"),
+    ("取完钱卡没吐出来怎么办", "own_account"),
+    ("取款机把我的卡扣了，一直没吐出来", "own_account"),
+    ("转错账的钱没退回来怎么办", "own_account"),
+    ("对方发了转账截图，但是钱没到账", "own_account"),  # a scam's sign, not the customer's account
+    ("跨行转账钱没到账一般要多久", "own_account"),
+    # an ID the customer lent, or a relative's, is no account opened in the customer's name
+    ("我把身份证给朋友拿去办了张卡，会有什么风险", "own_account"),
+    ("我老公的身份证被他弟弟拿去贷款了", "own_account"),
+    # the police's case is no complaint against the bank
+    ("被骗了去报警，警察说不能马上立案，钱还能追回来吗", "complaint"),
+    ("派出所不给我立案，怎么办", "complaint"),
+    ("公安现在立案了，银行能冻结骗子账户吗", "complaint"),
+])
+def test_what_the_new_patterns_must_not_take(demo_assistant, question, not_reason):
+    """A reviewer's (session 15), against a first draft: 钱没到账 anywhere, 卡…扣了, a lent ID and the police's 立案
+    were taken for the customer's own account or a complaint, and a fraud victim lost the card on money sent."""
+    assert demo_assistant.ask(question).handoff_reason != not_reason
 
 
 @pytest.mark.parametrize("question", ["能不能派一位懂业务的人上门帮我老母亲办理？", "我想换一个能随时退的人身保险，犹豫期有几天？"])

@@ -31,12 +31,6 @@ EVERYDAY_FREQUENCY = 500  # a jieba word at least this frequent is everyday Chin
 _LINKS = frozenset({"的", "里", "上", "中", "里面", "上面", "app", "上的", "里的"})
 _VERBS_BEFORE = frozenset({"开通", "开了", "用", "用的", "还", "借", "办", "办了", "申请", "买", "买的", "使用", "注册",
                            "绑定", "提前还", "开", "下载", "在"})
-# Words that point at a thing by name ("有个稳盈三号", "有一款叫福满多的…", "你们那个安享宝…"): the unknown span after
-# one is what the question is about. 那个/这个 only after the bank's own name for itself ("这个搞法对头不？" points at
-# nothing named).
-_POINTERS = frozenset({"有个", "这款", "那款", "一款", "有款", "叫", "叫做", "名叫"})
-_DEMONSTRATIVES = frozenset({"那个", "这个"})
-_OURS = frozenset({"你们", "你们行", "贵行", "你行", "家", "你们家"})
 INSTITUTION_SUFFIX = re.compile(r"(银行|证券|保险公司|人寿|财险|金融|基金公司|信托|支付|财富|小贷|网贷|消费金融|农商行|"
                                 r"信用社|银联)$")
 # Words that pick out "some bank" rather than name one: 每家银行, 其他银行, 别的银行.
@@ -179,8 +173,6 @@ class OpenWorld:
         characteristic = after and (after in self.characteristic or after[:2] in self.characteristic)
         subject = bool(shaped or ends_like_name or characteristic
                        or (not counted and any(word in _VERBS_BEFORE for word in before) and not located)
-                       or (bool(before) and before[-1] in _POINTERS)
-                       or (len(before) == 2 and before[0] in _OURS and before[1] in _DEMONSTRATIVES)
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
 
