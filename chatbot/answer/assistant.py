@@ -25,7 +25,7 @@ from .rules import RuleBook, RuleMatch, default_rules
 from .smalltalk import small_talk
 from .intent import answers_instead, question_part, tells_it_happened
 from .replies import COMPOUND_ANSWER, EMPTY_MESSAGE, HANDOFF_OFFER, QUESTION_TOO, SMALL_TALK, TOO_LONG_MESSAGE
-from .wording import corrector_for, respell_by
+from .wording import corrector_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 FOLLOW_UP_POINTS_ELSEWHERE = 0.9
 # The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
 LEAN_RANKS = 3
-RESPELL_DEPTH = 3  # a typo is read by the words of this many candidates found first (wording.respell_by)
 
 
 class Assistant:
@@ -118,10 +117,6 @@ class Assistant:
 
     def _verdict(self, query: Query, search: str) -> RetrievalVerdict:
         candidates = self.retriever.retrieve(search, as_of=query.as_of)
-        # a typo read by what the question comes closest to (里息 → 利息), and searched again
-        respelled = respell_by(search, [c.best.text for c in candidates[:RESPELL_DEPTH]], self.retriever.vocabulary)
-        if respelled != search:
-            candidates = self.retriever.retrieve(respelled, as_of=query.as_of)
         if query.follow_up and candidates:
             candidates = self._demote_previous_answer(candidates, query)
         return assess(query, candidates, self.retriever.vocabulary, self.calibration,

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .wording import FUNCTION_CHARS, jieba_module, sound
+from .wording import FUNCTION_CHARS, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
@@ -67,30 +67,7 @@ def coverage(asking: str, matched_text: str) -> Coverage:
     words = asking_words(asking)
     if not words:
         return Coverage((), 0.0, 0.0)
-    sounds = _pair_sounds(matched_text)
-    missing = [w for w in words if not any(w[i:i + 2] in matched_text or _sounds_like(w[i:i + 2], sounds)
-                                           for i in range(len(w) - 1))]
+    missing = [w for w in words if not any(w[i:i + 2] in matched_text for i in range(len(w) - 1))]
     missing.sort(key=surprisal, reverse=True)
     weight = surprisal(missing[0]) if missing else 0.0
     return Coverage(tuple(missing), weight, len(missing) / len(words))
-
-
-@lru_cache(maxsize=4096)
-def _pair_sounds(text: str) -> dict[tuple[str, str], tuple[str, ...]]:
-    """The text's pairs of adjacent Chinese characters by their toneless pinyin."""
-    found: dict[tuple[str, str], list[str]] = {}
-    for i in range(len(text) - 1):
-        pair = text[i:i + 2]
-        if _CJK.match(pair):
-            found.setdefault((sound(pair[0]), sound(pair[1])), []).append(pair)
-    return {key: tuple(pairs) for key, pairs in found.items()}
-
-
-def _sounds_like(pair: str, sounds: dict[tuple[str, str], tuple[str, ...]]) -> bool:
-    """Whether the text writes a pair that sounds like this one and shares one of its characters: the customer's
-    input method typed 里息 for 利息, 密马 for 密码 (the corrector of wording.py leaves a pair that joins a neighbour
-    into another word, or starts with a function character)."""
-    if not _CJK.match(pair):
-        return False
-    return any(pair[0] == other[0] or pair[1] == other[1]
-               for other in sounds.get((sound(pair[0]), sound(pair[1])), ()))

@@ -30,7 +30,6 @@ GRAMMAR_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么嘛�
 CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 MIN_FREQUENCY = 2  # a replacement must be written by at least this many units of the knowledge base
 COMMONER = 10  # a real word is replaced only by a word general Chinese writes at least this many times as often
-RARE_PAIR = 100  # a pair general Chinese writes less often than this may be a typo (respell_by)
 
 
 @lru_cache(maxsize=1)
@@ -50,8 +49,7 @@ def dictionary_tag(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def sound(char: str) -> str:
-    """A character's toneless pinyin."""
+def _sound(char: str) -> str:
     from pypinyin import lazy_pinyin
 
     return lazy_pinyin(char)[0]
@@ -87,11 +85,11 @@ class TypoCorrector:
         self.vocabulary = vocabulary
         self._common = common = jieba_module().dt.FREQ  # word frequencies of general Chinese
         # The pairs a typo may have been typed for, by sound, with the units that write them.
-        self._by_sound = _bysound((token, frequency) for token, frequency in vocabulary.items()
+        self._by_sound = _by_sound((token, frequency) for token, frequency in vocabulary.items()
                                    if len(token) == 2 and frequency >= MIN_FREQUENCY and _CJK.match(token))
         # The words a real word may have been typed for: those characteristic of the knowledge base (保护, 美元;
         # not 达到, which general Chinese writes as often), by sound, with their frequency in general Chinese.
-        self._words_by_sound = _bysound((token, common[token]) for token in characteristic_words(vocabulary)
+        self._words_by_sound = _by_sound((token, common[token]) for token in characteristic_words(vocabulary)
                                          if common.get(token))
 
     def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -133,7 +131,7 @@ class TypoCorrector:
         """The word meant by a rare two-character word the knowledge base never writes, or None."""
         if len(token) != 2 or not _CJK.match(token) or token in self.vocabulary or set(token) & FUNCTION_CHARS:
             return None
-        found = self._words_by_sound.get((sound(token[0]), sound(token[1])))
+        found = self._words_by_sound.get((_sound(token[0]), _sound(token[1])))
         if found and sum(a != b for a, b in zip(found[0], token)) == 1 \
                 and found[1] >= COMMONER * self._common.get(token, 0):
             return found[0]
@@ -145,51 +143,20 @@ class TypoCorrector:
             pair = chars[j] + chars[j + 1]
             if pair in self.vocabulary:
                 continue
-            found = self._by_sound.get((sound(pair[0]), sound(pair[1])))
+            found = self._by_sound.get((_sound(pair[0]), _sound(pair[1])))
             if found and sum(a != b for a, b in zip(found[0], pair)) == 1:
                 chars[j], chars[j + 1] = found[0]
         return "".join(chars)
 
 
-def _bysound(pairs) -> dict[tuple[str, str], tuple[str, int]]:
+def _by_sound(pairs) -> dict[tuple[str, str], tuple[str, int]]:
     """Two-character words by their toneless pinyin, the most frequent of those that sound alike."""
     table: dict[tuple[str, str], tuple[str, int]] = {}
     for token, frequency in pairs:
-        key = (sound(token[0]), sound(token[1]))
+        key = (_sound(token[0]), _sound(token[1]))
         if key not in table or table[key][1] < frequency:
             table[key] = (token, frequency)
     return table
-
-
-def respell_by(text: str, found: list[str], vocabulary: Vocabulary) -> str:
-    """The text with each pair of characters the knowledge base never writes, and general Chinese rarely, replaced
-    by a pair of the same sound that the found texts write and that shares one of its characters: "算里息" after
-    retrieval found "…还要算利息吗". The corrector (`TypoCorrector`) works without knowing what retrieval finds and
-    leaves a pair whose character joins a neighbour into a word (卡米|码) or begins with a function character
-    (里息); told what the question comes closest to, the typo has one reading. The text unchanged when none."""
-    sounds: dict[tuple[str, str], str] = {}
-    for other in found:
-        for i in range(len(other) - 1):
-            pair = other[i:i + 2]
-            if _CJK.match(pair):
-                sounds.setdefault((sound(pair[0]), sound(pair[1])), pair)
-    common = jieba_module().dt.FREQ
-    chars = list(text)
-    for i in range(len(chars) - 1):
-        pair = chars[i] + chars[i + 1]
-        if not _CJK.match(pair) or pair in vocabulary or common.get(pair, 0) >= RARE_PAIR:
-            continue
-        meant = sounds.get((sound(pair[0]), sound(pair[1])))
-        if not meant or meant == pair or (meant[0] != pair[0] and meant[1] != pair[1]):
-            continue
-        # The character kept must be a word's (息 of 利息, not 吗 of 心吗), and the one replaced must not belong to a
-        # pair the knowledge base writes with its other neighbour (信 of 征信 in "征信吗").
-        kept, replaced = (i, i + 1) if meant[0] == pair[0] else (i + 1, i)
-        neighbour = "".join(chars[replaced - 1:replaced + 1]) if replaced < kept else "".join(chars[replaced:replaced + 2])
-        if chars[kept] in GRAMMAR_CHARS or (len(neighbour) == 2 and neighbour in vocabulary):
-            continue
-        chars[i], chars[i + 1] = meant
-    return "".join(chars)
 
 
 def corrector_for(vocabulary: Vocabulary) -> TypoCorrector:
