@@ -288,6 +288,21 @@ def test_the_card_that_uses_the_asking_words_wins_over_a_word_for_word_look_alik
     assert answer.outcome == "answered" and answer.matched_id == "card-account-dormant", answer.text
 
 
+@pytest.mark.parametrize("question", ["征信上显示我有一张信用卡逾期，可是我从来没办过这张卡", "征信上有个我不认识的网贷记录，我根本没借过"])
+def test_a_record_the_customer_never_opened_gets_the_objection_procedure(demo_assistant, question):
+    """Before: the card on overdue credit cards answered the first (it shares 信用卡, 逾期 and 征信) and the second
+    was handed off; a record that is not the customer's is an error to object to (20日)."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and answer.matched_id == "card-report-objection", answer.text
+
+
+def test_a_customer_without_a_credit_card_asking_where_to_check_is_no_objection(demo_assistant):
+    """Found by the reviewer of the objection card's new phrasings (records the customer never opened): "没办过信用卡"
+    pulled this question to the objection card; the card on where to check now has the phrasing."""
+    answer = demo_assistant.ask("我没办过信用卡，能查征信吗")
+    assert answer.outcome == "answered" and answer.matched_id == "card-report-channels", answer.text
+
+
 def test_a_verb_with_a_resultative_complement_meets_the_cards_word(demo_assistant):
     """Before: 消掉 (the card writes 消除) counted as a telling word the card never uses; handed off."""
     answer = demo_assistant.ask("征信上的黑记录得多少年才能消掉啊？")
