@@ -36,6 +36,7 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     from chatbot.config import Settings
     from chatbot.index.generations import numbered_generation, read_current, set_pointer
     from chatbot.index.store import MODEL_KEY
+    from chatbot.knowledge.documents import is_not_answered
     from chatbot.text import tokenize
 
     started = time.perf_counter()
@@ -51,9 +52,11 @@ def build(size: int, base_dir: Path, target: Path) -> float:
     ids, docs, metas, vectors = list(base["ids"]), list(base["documents"]), list(base["metadatas"]), \
         [list(v) for v in base["embeddings"]]
     doc_rows = [i for i, m in enumerate(metas) if m.get("unit") == "doc"]
+    # the questions cards do not answer are stored too but never ranked: they do not count towards the size
+    ranked = sum(not is_not_answered(m) for m in metas)
     rng = random.Random(0)
     noise = np.random.default_rng(0)
-    for number in range(max(0, size - len(ids))):
+    for number in range(max(0, size - ranked)):
         row = doc_rows[number % len(doc_rows)]
         meta = dict(metas[row])
         label = f"第{number // len(doc_rows) + 1}分行补充细则"

@@ -12,6 +12,7 @@ import logging
 import time
 from pathlib import Path
 
+import yaml
 from langchain_core.documents import Document
 
 from chatbot.config import Settings
@@ -24,13 +25,14 @@ from chatbot.text import normalize
 logger = logging.getLogger(__name__)
 
 COLLECTION = "tutorial-baseline"
+TEXT_FORMAT = 2  # part of the cached index's name: 2 = cards read without their not_answered list
 
 
 def _raw_documents(root: Path) -> list[Document]:
     documents = []
     for source, path, kind in scan(root):
         if kind == "card":
-            text = path.read_text(encoding="utf-8")
+            text = _card_text(path)
             source_id = path.stem
         else:
             try:
@@ -41,6 +43,20 @@ def _raw_documents(root: Path) -> list[Document]:
             source_id = loaded.meta.id
         documents.append(Document(page_content=text, metadata={"source": source, "source_id": source_id}))
     return documents
+
+
+def _card_text(path: Path) -> str:
+    """The card file as plain text, without the questions it says it does not answer (our pipeline's
+    metadata, not content: read as text they would make the chunk match exactly those questions)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        fields = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if not isinstance(fields, dict) or "not_answered" not in fields:
+        return text
+    fields.pop("not_answered")
+    return yaml.safe_dump(fields, allow_unicode=True, sort_keys=False)
 
 
 def _digest(root: Path) -> str:
@@ -58,7 +74,7 @@ class TutorialBaseline:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         root = Path(settings.knowledge_dir)
-        directory = settings.data_dir / "baseline" / f"{_digest(root)}-{chunk_size}-{chunk_overlap}"
+        directory = settings.data_dir / "baseline" / f"{_digest(root)}-{chunk_size}-{chunk_overlap}-t{TEXT_FORMAT}"
         fresh = not directory.exists()
         client = chromadb.PersistentClient(path=str(directory), settings=ChromaSettings(anonymized_telemetry=False))
         self.store = Chroma(client=client, collection_name=COLLECTION, embedding_function=embeddings,

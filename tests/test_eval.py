@@ -86,3 +86,18 @@ def test_the_probes_count_false_alarms_and_answers_with_the_pairs_card(demo_assi
         {"card": "card-card-replacement", "text": "信用卡免息期最长多少天？", "label": 0},
     ])
     assert pairs[(1, True)] == 1 and pairs[(0, False)] == 1
+
+
+def test_the_tutorial_baseline_does_not_read_the_questions_a_card_does_not_answer(tmp_path):
+    """A card's `not_answered` list is our pipeline's metadata, not content: read as part of the raw text, it put
+    "ATM一天最多能取多少钱？" into the baseline's chunk on ATM fees (session 14's note)."""
+    from eval.baseline import _raw_documents
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "card-test-atm.yaml").write_text(
+        "id: card-test-atm\ntitle: ATM取款手续费\ntopic: fees\nkind: answer\nquestion: ATM取款收费吗？\n"
+        "not_answered:\n- ATM一天最多能取多少钱？\nanswer: 本行ATM取现免费。\nsources: []\n", encoding="utf-8")
+    texts = [d.page_content for d in _raw_documents(tmp_path)]
+    assert len(texts) == 1 and "ATM取款收费吗" in texts[0] and "本行ATM取现免费" in texts[0]
+    assert "最多能取多少钱" not in texts[0] and "not_answered" not in texts[0]
