@@ -53,6 +53,7 @@ _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …"
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
+_COUNTED = re.compile(r"[一二两三四五六七八九十几多每这那哪]*[笔个张家条份项]")  # 两笔 (网贷): a count, not a name
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,15 @@ class OpenWorld:
             return None
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
-        if INSTITUTION_SUFFIX.search(span) or _BANK_SHORT_NAME.match(span):
+        suffix = INSTITUTION_SUFFIX.search(span)
+        if _COUNTED.fullmatch(span[:suffix.start()] if suffix else span):  # 有笔|网贷, 两笔|网贷: a count, no name
+            return None
+        if suffix or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
-        # "星海|银行" names one; "跟|银行" (after a preposition) and "上门来的|银行" (a modifier) mean the bank
+        # "星海|银行" names one; "跟|银行" (after a preposition), "上门来的|银行" (a modifier) and "被骗后|银行" (a
+        # time or place word ends the phrase before it) mean the bank
         if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
-                and tags[end - 1][:1] not in {"p", "c"}:
+                and tags[end - 1][:1] not in {"p", "c", "f"}:
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None
