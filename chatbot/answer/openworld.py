@@ -39,6 +39,7 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|别家|别人�
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
+_PROPER_NAME_TAGS = frozenset({"nr", "ns", "nt", "nz", "nrt", "nrfg"})  # jieba's guesses of a person, place, organisation
 _LOAN_ENDINGS = frozenset("贷呗")  # endings that begin no everyday word after a name (付款, 卡里, 花钱 do)
 # Parts of speech of a single character (jieba.posseg) that do not begin a name unless it ends like one:
 # adverbs, pronouns, prepositions, conjunctions — 刚开, 就办 are phrases; 还呗 is a name. A verb begins a
@@ -126,7 +127,7 @@ class OpenWorld:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
                 moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
-                        and not moving:
+                        and not moving and not _guessed_phrase(token, tags[i]):
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
@@ -156,7 +157,8 @@ class OpenWorld:
         following = [t for t in tokens[end:end + 2] if t not in _LINKS]
         after = following[0] if following else ""
         suffix = INSTITUTION_SUFFIX.search(span)
-        if _COUNTED.fullmatch(span[:suffix.start()] if suffix else span):  # 有笔|网贷, 两笔|网贷: a count, no name
+        # 有笔|网贷, 两笔|网贷, 两张|卡: a count of a known kind of thing, no name
+        if _COUNTED.fullmatch(span[:suffix.start()] if suffix else span[:-1] if shaped else span):
             return None
         if suffix or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
@@ -209,6 +211,20 @@ class OpenWorld:
         if tag == "v":
             return rest[:1] in _GENERIC_OBJECTS
         return tag in _PHRASE_STARTS and span[-1] not in _NAME_ENDINGS
+
+
+def _guessed_phrase(token: str, tag: str) -> bool:
+    """A rare two-character word (jieba guessed it, or lists it seldom) that reads as two words by their own parts
+    of speech, as two single characters would (`OpenWorld._mark`): a particle or preposition in it (经营|贷被|要求),
+    "a bit" after a verb or a place (换点美元, 手机上点的), or, in a word the dictionary does not list, a verb and its
+    result (没退; a listed one may be a name: 借借|花). Never one that ends like a product (好|邻贷) or that jieba
+    takes for a name (招联, tagged an organisation)."""
+    if len(token) != 2 or not _CJK.match(token) or token[-1] in _NAME_ENDINGS or tag in _PROPER_NAME_TAGS:
+        return False
+    first, second = dictionary_tag(token[0]), dictionary_tag(token[1])
+    if {first[:1], second[:1]} & _NO_NAME_TAGS or token[1] in "点些":
+        return True
+    return not dictionary_tag(token) and (first[:1] == second[:1] == "v" or (first, second[:1]) == ("n", "v"))
 
 
 def _join_latin_infixes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
