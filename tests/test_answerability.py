@@ -103,10 +103,21 @@ def test_a_name_that_ends_like_a_product_is_one_though_nothing_follows_it_that_t
                                             ("抖音月付逾期一天会上征信吗？", "抖音月付"),
                                             ("度小满提前还款有违约金吗？", "度小满"),
                                             # jieba guesses 邻贷 as one word; it ends like a loan (session 16)
-                                            ("好邻贷的年化利率大概多少？靠谱吗？", "邻贷")])
+                                            ("好邻贷的年化利率大概多少？靠谱吗？", "邻贷"),
+                                            # a rare word with 点 or a function character, before a name's ending:
+                                            # a name's head (the reviewer of session 16's change)
+                                            ("金点贷逾期了会怎么样", "金点贷"), ("被窝贷可以提前还吗", "被窝贷"),
+                                            ("星点卡丢了怎么挂失", "星点卡")])
 def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
     assert term in [t.text for t in terms if t.subject]
+
+
+@pytest.mark.parametrize("question, name", [("同心银行的信用卡年费多少", "同心银行"), ("同程金融的贷款能提前还吗", "同程金融")])
+def test_a_rare_word_before_an_institutions_ending_is_its_name(demo_assistant, question, name):
+    """The reviewer of session 16's reading of rare words as two (同|心, 同|程: a preposition first)."""
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert name in [t.text for t in terms if t.institution], terms
 
 
 def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assistant):

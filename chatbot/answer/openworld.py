@@ -127,7 +127,7 @@ class OpenWorld:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
                 moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
-                        and not moving and not _guessed_phrase(token, tags[i]):
+                        and not moving and not _guessed_phrase(token, tags[i], tokens[i + 1:i + 3]):
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
@@ -213,18 +213,25 @@ class OpenWorld:
         return tag in _PHRASE_STARTS and span[-1] not in _NAME_ENDINGS
 
 
-def _guessed_phrase(token: str, tag: str) -> bool:
+def _guessed_phrase(token: str, tag: str, following: list[str]) -> bool:
     """A rare two-character word (jieba guessed it, or lists it seldom) that reads as two words by their own parts
     of speech, as two single characters would (`OpenWorld._mark`): a particle or preposition in it (经营|贷被|要求),
     "a bit" after a verb or a place (换点美元, 手机上点的), or, in a word the dictionary does not list, a verb and its
-    result (没退; a listed one may be a name: 借借|花). Never one that ends like a product (好|邻贷) or that jieba
-    takes for a name (招联, tagged an organisation)."""
+    result (没退; a listed one may be a name: 借借|花). Never one that ends like a product (好|邻贷), that jieba takes
+    for a name (招联, tagged an organisation), or that a name's ending or an institution's follows: then it is a
+    name's head (金点|贷, 被窝|贷, 同心|银行; a verb and its result may still come before 卡, 付, 花 as before any
+    object: 取完|卡). `following` is the next token and the one after it."""
     if len(token) != 2 or not _CJK.match(token) or token[-1] in _NAME_ENDINGS or tag in _PROPER_NAME_TAGS:
         return False
+    after = following[0] if following else ""
+    clause_ends = len(following) < 2 or not _NAME.match(following[1])
+    institution = bool(INSTITUTION_SUFFIX.fullmatch(after))
+    ending = after in _NAME_ENDINGS and not (after == "呗" and clause_ends)  # 给首诗呗。: 呗 is a particle
     first, second = dictionary_tag(token[0]), dictionary_tag(token[1])
     if {first[:1], second[:1]} & _NO_NAME_TAGS or token[1] in "点些":
-        return True
-    return not dictionary_tag(token) and (first[:1] == second[:1] == "v" or (first, second[:1]) == ("n", "v"))
+        return not (institution or ending)
+    return not dictionary_tag(token) and (first[:1] == second[:1] == "v" or (first, second[:1]) == ("n", "v")) \
+        and not institution and after not in _LOAN_ENDINGS
 
 
 def _join_latin_infixes(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
