@@ -129,6 +129,11 @@ def test_follow_up_uses_history(demo_assistant):
     ("在ATM取了2000块，机器就吐了1500", "own_account", "normal"),
     ("钱卡在出钞口里了", "own_account", "normal"),
     ("出钞口卡住了，钱没拿到，账户扣了", "own_account", "normal"),
+    # session 16 (a probe of questions written from FACTS.md): a charge far away while the customer was at home;
+    # 转个人工 and 问了你三遍 (were handed off as "not in knowledge", the request for a person unheard)
+    ("昨晚半夜手机提醒我信用卡在外地消费了三笔，我人明明在家睡觉，现在应该怎么办", "unauthorized_transaction", "urgent"),
+    ("我已经问了你三遍怎么解冻账户了，你每次回答都不沾边，能不能直接给我转个人工？", "human_request", "normal"),
+    ("能帮我转个人工吗", "human_request", "normal"),
     ("转人工", "human_request", "normal"),
     ("可以转人工吗？", "human_request", "normal"),
     ("能帮我转人工吗", "human_request", "normal"),

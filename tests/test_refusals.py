@@ -15,6 +15,13 @@ def test_off_topic_refusal_cites_no_internal_document(demo_assistant):
     assert answer.matched_id == "off_topic"  # the evaluation still sees which rule refused
 
 
+@pytest.mark.parametrize("message", ["帮我孩子写篇八百字的作文", "给我儿子写一篇500字的读后感作文"])
+def test_a_writing_task_for_someone_else_is_off_topic(demo_assistant, message):
+    """Session 16's probe: "帮我孩子写篇八百字的作文" was handed off as a banking question the cards do not answer."""
+    answer = demo_assistant.ask(message)
+    assert answer.outcome == "refused" and answer.matched_id == "off_topic", answer.text
+
+
 def test_banking_refusal_keeps_its_sources(demo_assistant):
     answer = demo_assistant.ask("信用卡可以套现吗？")
     assert answer.outcome == "refused"
