@@ -117,3 +117,17 @@ def test_what_the_rules_are_for_is_still_refused(message, rule):
 def test_fraud_happening_now_is_still_urgent(message):
     match = default_rules().match(normalize(message))
     assert match is not None and match.rule.priority == "urgent", message
+
+
+def test_a_rules_file_names_a_shared_fragment_once(tmp_path):
+    """`<machine>` in a pattern stands for the file's fragment of that name; an undefined one is a clear error."""
+    from chatbot.answer.rules import RuleBook
+
+    rules = tmp_path / "rules.yaml"
+    rule = "rules:\n  - id: own_account\n    action: handoff\n    message: 转人工\n    patterns:\n      - <machine>.{0,4}吞了钱\n"
+    rules.write_text("fragments:\n  machine: atm|(?<!售票)机器\n" + rule, encoding="utf-8")
+    book = RuleBook.from_file(rules)
+    assert book.match("atm吞了钱").rule.id == "own_account" and book.match("售票机器吞了钱") is None
+    rules.write_text(rule, encoding="utf-8")
+    with pytest.raises(ValueError, match="own_account uses <machine>"):
+        RuleBook.from_file(rules)

@@ -52,6 +52,10 @@ class RuleBook:
     @classmethod
     def from_file(cls, path: Path = RULES_FILE) -> "RuleBook":
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fragments = raw.get("fragments") or {}
+        for rule in raw["rules"]:
+            for key in ("patterns", "unless"):
+                rule[key] = [_expand(pattern, fragments, rule.get("id", "?")) for pattern in rule.get(key) or []]
         return cls([RuleSpec.model_validate(r) for r in raw["rules"]])
 
     def match(self, normalized_text: str) -> RuleMatch | None:
@@ -76,6 +80,18 @@ class RuleBook:
             if model is not None and model.asks_to_circumvent(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
+
+
+_FRAGMENT = re.compile(r"<([a-z_]+)>")  # never a regex construct: lookbehinds are (?<! / (?<=, no named groups
+
+
+def _expand(pattern: str, fragments: dict[str, str], rule: str) -> str:
+    """A pattern with each `<name>` replaced by the rules file's fragment of that name, as a group."""
+    def fragment(found: re.Match) -> str:
+        if found.group(1) not in fragments:
+            raise ValueError(f"rules.yaml: rule {rule} uses <{found.group(1)}>, which `fragments` does not define")
+        return f"({fragments[found.group(1)]})"
+    return _FRAGMENT.sub(fragment, pattern)
 
 
 @lru_cache(maxsize=1)
