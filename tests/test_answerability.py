@@ -507,6 +507,14 @@ def test_ordinary_questions_stay_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered", question
 
 
+@pytest.mark.parametrize("question, card", [("只收不付是啥意思，怎么恢复", "card-account-dormant")])
+def test_a_colloquial_asking_word_is_no_topic_word(demo_assistant, question, card):
+    """Session 16's probe: 啥意思 ("what does it mean") counted as a telling word the card never writes (weight 1.0),
+    and the question was handed off as an attribute the knowledge base lacks."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and answer.matched_id == card, answer.text
+
+
 def test_words_of_time_are_not_topic_words_the_card_must_use(demo_assistant):
     """之后/以后 place a question in time; counted as asking words the card never writes, they pushed
     "…提交之后多少天内…答复" below the answer threshold (before: "您想问的是以下哪个问题？")."""
