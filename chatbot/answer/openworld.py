@@ -127,7 +127,7 @@ class OpenWorld:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
                 moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
-                        and not moving and not _guessed_phrase(token, tags[i], tokens[i + 1:i + 3]):
+                        and not moving and not _guessed_phrase(tokens, tags, i):
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
@@ -145,8 +145,7 @@ class OpenWorld:
     def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
         # the span belongs to the name ("咕咕" + "贷").
-        final = end + 1 >= len(tokens) or not _NAME.match(tokens[end + 1])  # 给首诗呗， : 呗 is a particle
-        shaped = end < len(tokens) and tokens[end] in _NAME_ENDINGS and not (tokens[end] == "呗" and final)
+        shaped = _ends_a_name(tokens, end)
         ends_like_name = end - start > 1 and tokens[end - 1] in _LOAN_ENDINGS and end < len(tokens) \
             and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one (not 钱|卡)
         if shaped:
@@ -213,20 +212,27 @@ class OpenWorld:
         return tag in _PHRASE_STARTS and span[-1] not in _NAME_ENDINGS
 
 
-def _guessed_phrase(token: str, tag: str, following: list[str]) -> bool:
+def _ends_a_name(tokens: list[str], k: int) -> bool:
+    """Whether token k is a product name's ending (…贷, …卡); 呗 ending a clause is a particle (给首诗呗，)."""
+    if k >= len(tokens) or tokens[k] not in _NAME_ENDINGS:
+        return False
+    return tokens[k] != "呗" or (k + 1 < len(tokens) and _NAME.match(tokens[k + 1]) is not None)
+
+
+def _guessed_phrase(tokens: list[str], tags: list[str], i: int) -> bool:
     """A rare two-character word (jieba guessed it, or lists it seldom) that reads as two words by their own parts
     of speech, as two single characters would (`OpenWorld._mark`): a particle or preposition in it (经营|贷被|要求),
     "a bit" after a verb or a place (换点美元, 手机上点的), or, in a word the dictionary does not list, a verb and its
     result (没退; a listed one may be a name: 借借|花). Never one that ends like a product (好|邻贷), that jieba takes
     for a name (招联, tagged an organisation), or that a name's ending or an institution's follows: then it is a
     name's head (金点|贷, 被窝|贷, 同心|银行; a verb and its result may still come before 卡, 付, 花 as before any
-    object: 取完|卡). `following` is the next token and the one after it."""
-    if len(token) != 2 or not _CJK.match(token) or token[-1] in _NAME_ENDINGS or tag in _PROPER_NAME_TAGS:
+    object: 取完|卡). The word is token i."""
+    token = tokens[i]
+    if len(token) != 2 or not _CJK.match(token) or token[-1] in _NAME_ENDINGS or tags[i] in _PROPER_NAME_TAGS:
         return False
-    after = following[0] if following else ""
-    clause_ends = len(following) < 2 or not _NAME.match(following[1])
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
     institution = bool(INSTITUTION_SUFFIX.fullmatch(after))
-    ending = after in _NAME_ENDINGS and not (after == "呗" and clause_ends)  # 给首诗呗。: 呗 is a particle
+    ending = _ends_a_name(tokens, i + 1)
     first, second = dictionary_tag(token[0]), dictionary_tag(token[1])
     if {first[:1], second[:1]} & _NO_NAME_TAGS or token[1] in "点些":
         return not (institution or ending)
