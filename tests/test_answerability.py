@@ -561,6 +561,47 @@ def test_a_follow_up_naming_its_own_matter_is_not_answered_by_the_previous_figur
     assert "20日" in _turns(demo_assistant, "征信报告有错误，异议应该向谁提？", "那一般要等多久才有结果？")[1].text
 
 
+def test_a_message_that_alone_is_not_answered_is_read_with_the_question_before_it(demo_assistant):
+    """"超过时间没去拿会怎么样？" after "我的卡被取款机吞了。" was refused as out of scope: no 那/这个, too long to be
+    read as a follow-up by its form. Read alone it is not answered; read with the question before it, it is, from
+    the card the message alone also comes close to."""
+    first, follow_up = _turns(demo_assistant, "我的卡被取款机吞了。", "超过时间没去拿会怎么样？")
+    assert follow_up.outcome == "answered" and "销毁" in follow_up.text, follow_up.text
+
+
+def test_a_follow_up_leaning_on_the_earlier_of_two_questions_reads_that_one(demo_assistant):
+    """"取老人存款那个，要去公证吗" after questions on a deceased depositor and then on deposit insurance was
+    answered from the deposit-insurance card: the follow-up was read with the last question only."""
+    history = [{"role": "user", "content": "老人去世了存款怎么取？"}, {"role": "assistant", "content": "…"},
+               {"role": "user", "content": "存款保险保外币吗？"}, {"role": "assistant", "content": "…"}]
+    answer = demo_assistant.ask("取老人存款那个，要去公证吗", history)
+    assert answer.outcome == "answered" and answer.matched_id == "card-account-deceased-depositor", answer.text
+
+
+def test_a_message_read_with_the_question_before_it_is_not_answered_where_it_points_elsewhere(demo_assistant):
+    """Read with "老年人去网点有啥照顾？", "我爸腿脚不好出不了门咋办" finds the priority-window card again; alone it
+    comes close to the card on home visits, not to that one: no answer from the earlier question's card."""
+    _, follow_up = _turns(demo_assistant, "老年人去网点有啥照顾？", "我爸腿脚不好出不了门咋办")
+    assert follow_up.matched_id != "card-elderly-priority-window", follow_up.text
+
+
+@pytest.mark.parametrize("earlier, message, earlier_card", [
+    ("III类户最多能存多少钱？", "微信零钱最多能存多少钱？", "card-account-class-iii"),
+    ("转账转错人了银行能帮我追回来吗？", "快递寄错地址了能追回来吗？", "card-account-wrong-transfer"),
+    ("信用卡对账单交易有异议多久内提出？", "淘宝买的东西不满意多久内能退货？", "card-credit-dispute"),
+    ("理财产品会亏本金吗？", "我买的那个理财亏了三万你们必须赔给我", "card-wealth-principal-not-guaranteed"),
+    # what the earlier card says it does not answer stays unanswered
+    ("征信报告上的信息有错怎么办？", "提异议需要准备什么材料？", "card-report-objection"),
+])
+def test_a_change_of_subject_is_not_answered_from_the_earlier_question(demo_assistant, earlier, message, earlier_card):
+    """A reviewer's probes of the reading above: each second message shares the earlier topic's words, and read
+    with the earlier question it found that question's card again (a WeChat balance answered with III类户's
+    2000元, a parcel sent to the wrong address with the wrong-transfer card)."""
+    first, second = _turns(demo_assistant, earlier, message)
+    assert first.matched_id == earlier_card, first.text
+    assert second.outcome != "answered" or second.matched_id != earlier_card, second.text
+
+
 def test_acting_for_a_relative_told_before_the_question_asks_for_the_proxy_rules(demo_assistant):
     """"我想替他去投诉，需要带哪些材料？": the question's last clause asks what to bring, the clause before it says for
     whom; the card on what a complaint states came first, without the 授权委托书 an agent needs."""

@@ -41,6 +41,19 @@ def test_a_query_reads_the_message_and_its_follow_up():
     assert build_query("信用卡" * 400, None, max_chars=1000).refusal == "too_long"
 
 
+def test_a_follow_up_leans_on_the_earlier_question_it_shares_words_with():
+    """Of the last two questions, the one sharing more of the message's character pairs, asking words aside
+    (多长 is in both of "信用卡免息期有多长？" and "那要多长时间去拿？", which asks about the card the ATM kept)."""
+    def history(*questions):
+        return [turn for q in questions for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": "…"})]
+
+    deceased = history("老人去世了存款怎么取？", "存款保险保外币吗？")
+    assert build_query("取老人存款那个，要去公证吗", deceased, max_chars=1000).previous == "老人去世了存款怎么取?"
+    assert build_query("那利息呢", deceased, max_chars=1000).previous == "存款保险保外币吗?"  # a tie: the last one
+    atm = history("信用卡免息期有多长？", "银行卡被ATM吞了怎么办？")
+    assert build_query("那要多长时间去拿？", atm, max_chars=1000).previous == "银行卡被atm吞了怎么办?"
+
+
 def test_a_message_in_traditional_characters_gets_the_mainlands_words():
     """Before (session 12): 螢幕 became 萤幕, a term the knowledge base never writes, and "網上說有騙子會叫人開螢幕共享…
     這種情況安全嗎？" was handed off as about an unknown product. 萤幕 typed in simplified characters is Taiwan's word

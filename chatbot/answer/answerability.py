@@ -67,6 +67,12 @@ class RetrievalVerdict:
         close = [c for c in cards if top - c.dense_score <= CLARIFY_CLOSENESS]
         return tuple(Option(c.card.id, c.card.question) for c in close[:CLARIFY_OPTIONS]) if len(close) >= 2 else ()
 
+    def top_covers(self, text: str) -> bool:
+        """Whether the best match writes every telling word of a (normalised) text: no missing word weighs
+        `MISSING_WEIGHT_FOR_REASON`."""
+        return bool(self.candidates) and coverage(
+            text, normalize_knowledge(_matched_text(self.candidates[0]))).weight < MISSING_WEIGHT_FOR_REASON
+
     def reason(self) -> str:
         """Why the best match does not answer, as a hand-off reason code."""
         if any(t.subject for t in self.unknown_terms):

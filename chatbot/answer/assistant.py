@@ -14,7 +14,7 @@ from ..payloads import Answer, Basis, Candidate, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..text import expand_english, normalize
-from .condense import answers_what_is_asked
+from .condense import answered_in_history, answers_what_is_asked, referred_question
 from .answerability import RetrievalVerdict, assess
 from .compose import Composer, offer_person
 from .compound import split_compound
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 # base points at that matter; below it, it only refines the previous answer (measured on the follow-ups
 # of the dev sets: 那最低要还多少 0.93, 那保险呢 0.90, 那一年下来总共呢 0.88).
 FOLLOW_UP_POINTS_ELSEWHERE = 0.9
+# A message read as a follow-up only because alone it is not answered: the source its reading with the earlier
+# question answers from must be among this many the message alone comes closest to.
+LEANING_AGREES = 3
 # The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
 LEAN_RANKS = 3
 
@@ -96,12 +99,13 @@ class Assistant:
                 event = Event("final", answer=final)
             yield event
 
-    def _query(self, message: str, history: list[dict] | None, as_of: dt.date | None) -> Query:
+    def _query(self, message: str, history: list[dict] | None, as_of: dt.date | None, *,
+               follow_up: bool | None = None) -> Query:
         rewrite = self.generator.condense if self.generator else None
         self.retriever.refresh()
         correct = corrector_for(self.retriever.vocabulary).correct
         return build_query(message, history, max_chars=self.settings.max_message_chars, as_of=as_of,
-                           rewrite=rewrite, correct=correct)
+                           rewrite=rewrite, correct=correct, follow_up=follow_up)
 
     # --- retrieval ---------------------------------------------------------------------------------
 
@@ -190,11 +194,38 @@ class Assistant:
 
         verdict = self._retrieve(query)
         answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
+        if answer.outcome != "answered" and query.history and not query.follow_up:
+            answer, verdict, query = self._as_follow_up(answer, verdict, query)
         if answer.outcome != "refused" and not query.follow_up:
             both = self._compound_answer(query)  # one card answers half of such a question at most; a refusal stands
             if both is not None:
                 return both, None
         return answer, verdict
+
+    def _as_follow_up(self, answer: Answer, verdict: RetrievalVerdict,
+                      query: Query) -> tuple[Answer, RetrievalVerdict, Query]:
+        """A message in a conversation that, read alone, is not answered, read as a follow-up of the question it
+        refers to whatever its form ("超过时间没去拿会怎么样？" after "我的卡被取款机吞了"): its answer when that is
+        answered, else the message's own. Not when the message alone comes closer to a question its best match says
+        it does not answer ("提异议需要准备什么材料？"), nor when the earlier question was not answered; and only from a
+        source that the message alone ranks among its first (`LEANING_AGREES`) and that writes the message's own
+        telling words: a change of subject shares the earlier topic's words ("微信零钱最多能存多少" after a question
+        on III类户, "淘宝退货多久内" after one on card disputes), and read with the earlier question it finds that
+        question's card again."""
+        history = list(query.history)
+        if verdict.not_answered or not answered_in_history(history, referred_question(history, query.message)):
+            return answer, verdict, query
+        leaning = self._query(query.message, history, query.as_of, follow_up=True)
+        if not leaning.follow_up:
+            return answer, verdict, query
+        found = self._retrieve(leaning)
+        reply = replace(self.compose.retrieval_answer(found, leaning), basis=found.basis())
+        alone = [candidate.source_id for candidate in verdict.candidates[:LEANING_AGREES]]
+        if reply.outcome != "answered" or reply.matched_id not in alone \
+                or not found.top_covers(query.asking or query.text):
+            return answer, verdict, query
+        logger.info("follow-up: answered when read with the question before it matched=%s", reply.matched_id)
+        return reply, found, leaning
 
     def _urgent_over_turns(self, query: Query) -> RuleMatch | None:
         """Fraud told over several messages ("有人打电话说是公安" … "让我转钱到安全账户" … "我已经转了五万了"): an urgent

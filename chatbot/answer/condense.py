@@ -9,18 +9,42 @@ from __future__ import annotations
 import re
 
 from ..text import normalize, normalize_knowledge
-from .coverage import TELLING_WEIGHT, coverage
+from .coverage import QUESTION_WORDS, TELLING_WEIGHT, coverage
 
 _FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
 _REFERS_BACK = re.compile(r"(这个|那个|这种|那种|它|上面|刚才|前面|这样|那样|这笔|那笔)")
 MAX_FOLLOW_UP_CHARS = 14
 
 
-def last_user_question(history: list[dict] | None) -> str | None:
-    for turn in reversed(history or []):
-        if turn.get("role") == "user" and (turn.get("content") or "").strip():
-            return turn["content"].strip()
-    return None
+def referred_question(history: list[dict] | None, message: str) -> str | None:
+    """The earlier customer question a follow-up leans on: the last one, unless the one before it shares more of
+    the message's character pairs, asking words aside ("取老人存款那个，要去公证吗" goes back past a question on
+    deposit insurance to "老人去世了存款怎么取？"; "那要多长时间去拿？" does not go back to "免息期有多长？")."""
+    questions = [turn["content"].strip() for turn in history or []
+                 if turn.get("role") == "user" and (turn.get("content") or "").strip()][-2:]
+    if not questions:
+        return None
+    pairs = _pairs(message)
+    return max(reversed(questions), key=lambda question: len(pairs & _pairs(question)))
+
+
+def answered_in_history(history: list[dict] | None, question: str) -> bool:
+    """Whether the reply to that earlier question answered it, as far as the history records outcomes (the
+    service records them; a client's history may not, and is then taken as answered)."""
+    turns = list(history or [])
+    for i in range(len(turns) - 1, -1, -1):
+        if turns[i].get("role") == "user" and (turns[i].get("content") or "").strip() == question:
+            reply = next((t for t in turns[i + 1:] if t.get("role") == "assistant"), None)
+            return reply is None or reply.get("outcome") in (None, "answered")
+    return True
+
+
+def _pairs(text: str) -> set[str]:
+    text = QUESTION_WORDS.sub(" ", text)
+    return {text[i:i + 2] for i in range(len(text) - 1) if _CJK_PAIR.fullmatch(text[i:i + 2])}
+
+
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 
 def is_follow_up(text: str) -> bool:
@@ -32,7 +56,7 @@ def is_follow_up(text: str) -> bool:
 
 def condense(message: str, history: list[dict] | None) -> str:
     """The standalone question as worded: the message, or the previous question plus it."""
-    previous = last_user_question(history)
+    previous = referred_question(history, message)
     if not previous or not is_follow_up(normalize(message)):
         return message
     return f"{previous} {message}"

@@ -21,7 +21,7 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
 _FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS | {"掉"}))
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
-_QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
+QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
                              r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
                              r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
@@ -55,7 +55,7 @@ def asking_words(asking: str) -> tuple[str, ...]:
     question words, words of time (`_CONNECTIVES`) and the function characters at their edges (不用 → 用,
     dropped; 收不付 stays whole: cut inside, it would be 收付, a word nobody wrote)."""
     words = []
-    for word in jieba_module().lcut(_QUESTION_WORDS.sub(" ", asking)):
+    for word in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking)):
         content = word.strip(_FUNCTION_CHARS)
         if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES:
             words.append(content)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ..payloads import Query
 from ..text import expand_english, glossary_matches, normalize, normalize_all, standard_question_words
-from .condense import is_follow_up, last_user_question
+from .condense import is_follow_up, referred_question
 from .wording import asking_part
 
 Rewrite = Callable[[str, list[dict]], str | None]
@@ -21,11 +21,12 @@ Correct = Callable[[str], tuple[str, tuple[tuple[str, str], ...]]]
 
 def build_query(message: str, history: list[dict] | None = None, *, max_chars: int,
                 as_of: dt.date | None = None, rewrite: Rewrite | None = None,
-                correct: Correct | None = None) -> Query:
-    """`correct` fixes typos against the knowledge base's words (`wording.TypoCorrector.correct`)."""
+                correct: Correct | None = None, follow_up: bool | None = None) -> Query:
+    """`correct` fixes typos against the knowledge base's words (`wording.TypoCorrector.correct`); `follow_up`
+    True reads the message as a follow-up of the question it refers to whatever its form (None: by its form)."""
     message = message or ""
     turns = tuple(history or ())
-    previous_question = last_user_question(list(turns))
+    previous_question = referred_question(list(turns), message)
     texts = [standard_question_words(text) for text in
              normalize_all([message, previous_question] if previous_question else [message])]
     corrections: tuple[tuple[str, str], ...] = ()
@@ -41,7 +42,7 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         return Query(**base, refusal="empty")
     if len(message.strip()) > max_chars:
         return Query(**base, refusal="too_long")
-    reads_as_follow_up = is_follow_up(text)
+    reads_as_follow_up = is_follow_up(text) if follow_up is None else follow_up
     follow_up = previous_question is not None and reads_as_follow_up
     previous = texts[1] if follow_up else None
     question, standalone = (f"{previous_question} {message}", f"{previous} {text}") if follow_up else (message, text)
