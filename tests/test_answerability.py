@@ -602,6 +602,16 @@ def test_a_change_of_subject_is_not_answered_from_the_earlier_question(demo_assi
     assert second.outcome != "answered" or second.matched_id != earlier_card, second.text
 
 
+def test_a_follow_up_keeps_the_previous_answer_unless_both_searches_point_elsewhere(demo_assistant):
+    """"要背多少年啊" after "逾期了征信上会留记录吗？" was answered with the card on FX quotas: the follow-up alone comes
+    closest to it (多少年), the two questions together rank it far down, and 多少年 was no duration asked, so the
+    retention card's 5年 did not count as answering it."""
+    _, follow_up = _turns(demo_assistant, "逾期了征信上会留记录吗？", "要背多少年啊")
+    assert follow_up.matched_id != "card-fx-purchase-quota" and "5年" in follow_up.text, follow_up.text
+    _, start = _turns(demo_assistant, "征信不良记录保留几年？", "从哪天起算？")
+    assert start.matched_id == "card-report-negative-retention", start.text
+
+
 def test_acting_for_a_relative_told_before_the_question_asks_for_the_proxy_rules(demo_assistant):
     """"我想替他去投诉，需要带哪些材料？": the question's last clause asks what to bring, the clause before it says for
     whom; the card on what a complaint states came first, without the 授权委托书 an agent needs."""

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 # base points at that matter; below it, it only refines the previous answer (measured on the follow-ups
 # of the dev sets: 那最低要还多少 0.93, 那保险呢 0.90, 那一年下来总共呢 0.88).
 FOLLOW_UP_POINTS_ELSEWHERE = 0.9
+# ...and the candidate it points to must be among this many of the two questions together (and among the ten the
+# follow-up alone comes closest to).
+DEMOTE_DEPTH = 6
 # A message read as a follow-up only because alone it is not answered: the source its reading with the earlier
 # question answers from must be among this many the message alone comes closest to.
 LEANING_AGREES = 3
@@ -145,14 +148,15 @@ class Assistant:
         if max((c.dense_score for c in alone[:5]), default=0.0) < FOLLOW_UP_POINTS_ELSEWHERE:
             return candidates  # "那一年下来总共呢？" points nowhere by itself: it asks more of the same answer
         # The next candidate both searches rank high: "那最低要还多少" after a question on the interest-free
-        # period means the minimum payment, not whatever came second for the two questions together.
+        # period means the minimum payment, not whatever came second for the two questions together. One they do
+        # not both rank high is no better than the previous answer ("要背多少年啊" alone comes closest to the card
+        # on FX quotas, which the two questions together rank far down).
         alone_rank = {c.source_id: n for n, c in enumerate(alone, start=1)}
-        rest = candidates[1:]
-        best = max(rest, key=lambda c: 1 / (2 + rest.index(c) + 1)
-                   + 1 / (2 + alone_rank.get(c.source_id, len(alone) + 10)), default=None)
+        rest = [c for c in candidates[1:DEMOTE_DEPTH] if c.source_id in alone_rank]
+        best = max(rest, key=lambda c: 1 / (2 + candidates.index(c)) + 1 / (2 + alone_rank[c.source_id]), default=None)
         if best is None:
             return candidates
-        return [best] + [c for c in rest if c is not best] + candidates[:1]
+        return [best] + [c for c in candidates[1:] if c is not best] + candidates[:1]
 
     # --- engine --------------------------------------------------------------------------------
 

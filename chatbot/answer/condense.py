@@ -64,9 +64,10 @@ def condense(message: str, history: list[dict] | None) -> str:
 
 # What a follow-up asks for, and how an answer that already gives it looks.
 _ASKS = {
-    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|多长|什么时候|几年"),
+    "duration": (re.compile(r"多久|多长时间|几天|多少天|几个工作日|多长|什么时候|几年|多少年|几个月|多少个月|哪天|起算"),
                  re.compile(r"\d+\s*(日|天|个工作日|年|小时|个月|期)")),
-    "rate": (re.compile(r"利率|年化|费率|百分之|%|利息多少|几个点"), re.compile(r"\d+(\.\d+)?\s*%|万分之")),
+    "rate": (re.compile(r"利率|年化|费率|百分之|%|利息多少|几个点|利息(怎么|咋|如何)算|怎么计息"),
+             re.compile(r"\d+(\.\d+)?\s*%|万分之|利率计息")),
     "amount": (re.compile(r"多少钱|费用|收费|收多少|多少元|额度|上限|最多|最高"),
                re.compile(r"\d+(\.\d+)?\s*(元|万元|美元|笔|次)")),
 }
