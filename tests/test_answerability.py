@@ -610,6 +610,10 @@ def test_a_follow_up_keeps_the_previous_answer_unless_both_searches_point_elsewh
     assert follow_up.matched_id != "card-fx-purchase-quota" and "5年" in follow_up.text, follow_up.text
     _, start = _turns(demo_assistant, "征信不良记录保留几年？", "从哪天起算？")
     assert start.matched_id == "card-report-negative-retention", start.text
+    # a number asked ("号码多少？") is answered by the previous answer that states it (was handed off: the
+    # follow-up alone comes closest to the card on the bank's hotline)
+    _, number = _turns(demo_assistant, "接到陌生来电说是反诈中心的，可信吗？", "号码多少？")
+    assert number.outcome == "answered" and "96110" in number.text, number.text
 
 
 def test_acting_for_a_relative_told_before_the_question_asks_for_the_proxy_rules(demo_assistant):
