@@ -71,7 +71,8 @@ _ASKS = {
     "amount": (re.compile(r"多少钱|费用|收费|收多少|多少元|额度|上限|最多|最高|多少以内|多少以下"),
                re.compile(r"\d+(\.\d+)?\s*(元|万元|美元|笔|次)")),
     "count": (re.compile(r"几次|几笔|多少次|多少笔|次数|笔数"), re.compile(r"(\d+|[一两二三四五六七八九十])\s*(次|笔)")),
-    "number": (re.compile(r"号码|电话|热线|多少号"), re.compile(r"\d{5,}|\d{3}-\d{3}-\d{4}")),
+    # a number asked, not a channel ("能打电话挂失吗" asks whether the phone will do)
+    "number": (re.compile(r"号码|多少号|(电话|热线)(号|是多少|多少)"), re.compile(r"\d{5,}|\d{3}-\d{3}-\d{4}")),
 }
 
 
