@@ -21,8 +21,8 @@ class Query:
     as_of: dt.date | None  # answer from the knowledge in force on this date (None: today)
     text: str  # the message, normalised
     refusal: Literal["empty", "too_long"] | None = None  # refused before anything else is read
-    follow_up: bool = False  # a short follow-up of the previous customer question
-    previous: str | None = None  # that previous question, normalised (None unless a follow-up)
+    follow_up: bool = False  # read as a follow-up of an earlier question (by its form, or as alone not answered)
+    previous: str | None = None  # that earlier question, normalised (None unless a follow-up)
     question: str = ""  # the standalone question as worded: the message, previous + message, or the LLM's rewrite
     standalone: str = ""  # the standalone question, normalised
     terms: tuple[str, ...] = ()  # Chinese terms of the English banking words in it, as the glossary writes them

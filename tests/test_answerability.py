@@ -610,10 +610,37 @@ def test_a_follow_up_keeps_the_previous_answer_unless_both_searches_point_elsewh
     assert follow_up.matched_id != "card-fx-purchase-quota" and "5年" in follow_up.text, follow_up.text
     _, start = _turns(demo_assistant, "征信不良记录保留几年？", "从哪天起算？")
     assert start.matched_id == "card-report-negative-retention", start.text
-    # a number asked ("号码多少？") is answered by the previous answer that states it (was handed off: the
-    # follow-up alone comes closest to the card on the bank's hotline)
+
+
+def test_a_number_asked_is_answered_by_the_previous_answer_that_states_it(demo_assistant):
+    """"号码多少？" after a question on a caller claiming to be the anti-fraud centre was handed off: the follow-up
+    alone comes closest to the card on the bank's hotline, and a number was no kind of fact asked."""
     _, number = _turns(demo_assistant, "接到陌生来电说是反诈中心的，可信吗？", "号码多少？")
     assert number.outcome == "answered" and "96110" in number.text, number.text
+
+
+def test_what_a_follow_up_asks_and_whether_the_previous_answer_states_it():
+    from chatbot.answer.condense import answers_what_is_asked
+
+    assert answers_what_is_asked("要背多少年啊", "逾期等不良信息自不良行为终止之日起保存5年")
+    assert answers_what_is_asked("每月能免费取几次", "本行借记卡在他行ATM取款，每月前3次免费")
+    assert answers_what_is_asked("号码多少?", "反诈专用号码是96110")
+    # the reviewer's: after "银行卡丢了怎么挂失？" the loss card's hotline number was taken for the number asked
+    loss = "您可以随时通过手机银行或拨打示例银行客服热线400-000-0000办理临时挂失，全天24小时可办，临时挂失有效期为5日。"
+    assert not answers_what_is_asked("那手机号码换了怎么办", loss)
+    assert not answers_what_is_asked("能打电话挂失吗", "请拨打客服热线400-000-0000挂失")
+    assert not answers_what_is_asked("每月能免费取几次", "某一笔扣费有误的，免费一次性退还")  # no count stated
+
+
+def test_a_message_is_not_read_with_an_earlier_question_that_was_not_answered(demo_assistant):
+    """Leaning on a question the assistant could not answer adds nothing the customer was told: the message stays
+    its own (here refused as out of scope, as before the second reading)."""
+    history = [{"role": "user", "content": "我的卡被取款机吞了。"},
+               {"role": "assistant", "content": "抱歉……已为您转接人工专家", "outcome": "handoff"}]
+    answer = demo_assistant.ask("超过时间没去拿会怎么样？", history)
+    assert answer.outcome != "answered", answer.text
+    answered = [history[0], {**history[1], "outcome": "answered"}]
+    assert demo_assistant.ask("超过时间没去拿会怎么样？", answered).outcome == "answered"
 
 
 def test_acting_for_a_relative_told_before_the_question_asks_for_the_proxy_rules(demo_assistant):

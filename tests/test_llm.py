@@ -222,3 +222,16 @@ def test_the_audit_trail_names_the_model_only_when_the_llms_text_was_served(llm_
     assert "大模型未使用：生成内容未通过核验（数字不在所引资料中）" in explained(blocked.answer_message_id)
     handoff = served.chat("audit-4", "我刚把钱转到了安全账户")  # a rule: the LLM has no say
     assert "（大模型未使用：此类回答不经大模型（规则" in explained(handoff.answer_message_id)
+
+
+def test_a_message_read_with_the_question_before_it_is_judged_and_written_as_read(assistant, llm_server):
+    """A message answered only when read with the question before it ("超过时间没去拿会怎么样？" after "我的卡被取款机吞
+    了"): the LLM judged and wrote from the bare message, while the sources came from the reading with the question."""
+    llm_server.script(Reply("我的卡被取款机吞了，超过领取时间没去拿会怎么样？"), Reply("是"),
+                      Reply("超过领取时间未领取的卡将被销毁[1]。"))
+    history = [{"role": "user", "content": "我的卡被取款机吞了。"},
+               {"role": "assistant", "content": "请在2个工作日内到网点领取。", "outcome": "answered"}]
+    answer = assistant.ask("超过时间没去拿会怎么样？", history)
+    assert answer.outcome == "answered", answer.text
+    judged = llm_server.requests[1]["messages"][1]["content"]
+    assert judged.count("吞") and "超过领取时间" in judged

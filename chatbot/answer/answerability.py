@@ -68,10 +68,8 @@ class RetrievalVerdict:
         return tuple(Option(c.card.id, c.card.question) for c in close[:CLARIFY_OPTIONS]) if len(close) >= 2 else ()
 
     def top_covers(self, text: str) -> bool:
-        """Whether the best match writes every telling word of a (normalised) text: no missing word weighs
-        `MISSING_WEIGHT_FOR_REASON`."""
-        return bool(self.candidates) and coverage(
-            text, normalize_knowledge(_matched_text(self.candidates[0]))).weight < MISSING_WEIGHT_FOR_REASON
+        """Whether the best match writes every telling word of a (normalised) text."""
+        return bool(self.candidates) and not _misses(text, self.candidates[0])
 
     def reason(self) -> str:
         """Why the best match does not answer, as a hand-off reason code."""
@@ -127,12 +125,15 @@ def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate
     runner-up closer in meaning uses them all: "银行卡多长时间不用，会变成只收不付的状态？" ranks the card on
     replacing a card first (it shares 银行卡 and 不用 word for word), above the card on dormant accounts, which
     is closer in meaning and writes 只收不付."""
-    def misses(candidate: Candidate) -> bool:
-        return coverage(asking, normalize_knowledge(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
-
     top = candidates[0]
-    return _promote(candidates, lambda other: other.dense_score > top.dense_score and not misses(other)) \
-        if misses(top) else candidates
+    return _promote(candidates, lambda other: other.dense_score > top.dense_score and not _misses(asking, other)) \
+        if _misses(asking, top) else candidates
+
+
+def _misses(text: str, candidate: Candidate) -> bool:
+    """Whether what the candidate's answer is drawn from misses a telling word of the text (one weighing
+    `MISSING_WEIGHT_FOR_REASON`)."""
+    return coverage(text, normalize_knowledge(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
 
 
 def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) -> list[Candidate]:

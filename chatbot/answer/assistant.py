@@ -73,8 +73,9 @@ class Assistant:
         """Text events as the answer is produced, then a "final" event with the complete Answer.
         `choice` is the card id of an option the customer picked from a clarifying question."""
         started = time.perf_counter()
-        query = self._query(message, history, as_of)
-        answer, verdict = self._answer(query, choice)
+        # the query answered: a message read as a follow-up only after it (`_as_follow_up`) is judged and
+        # written from that reading
+        answer, verdict, query = self._answer(self._query(message, history, as_of), choice)
         generate = self.generator is not None and answer.outcome == "answered" and verdict is not None
         # Why the LLM's text is not served, when it is not (the generator says why for its own fallbacks).
         skipped = None if generate else "disabled" if self.generator is None else "not_needed"
@@ -103,12 +104,12 @@ class Assistant:
             yield event
 
     def _query(self, message: str, history: list[dict] | None, as_of: dt.date | None, *,
-               follow_up: bool | None = None) -> Query:
+               as_follow_up: bool | None = None) -> Query:
         rewrite = self.generator.condense if self.generator else None
         self.retriever.refresh()
         correct = corrector_for(self.retriever.vocabulary).correct
         return build_query(message, history, max_chars=self.settings.max_message_chars, as_of=as_of,
-                           rewrite=rewrite, correct=correct, follow_up=follow_up)
+                           rewrite=rewrite, correct=correct, as_follow_up=as_follow_up)
 
     # --- retrieval ---------------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class Assistant:
 
     def _demote_previous_answer(self, candidates: list[Candidate], query: Query) -> list[Candidate]:
         """A follow-up asks for something beyond the previous answer: unless the follow-up alone
-        points at the card that answered the previous question, prefer the next candidate.
+        points at the card that answered the previous question, prefer a runner-up both searches rank high.
 
         The checks run cheapest first, and the two searches only when their answer can matter: the
         top candidate must be a card that the previous question also found first, whose answer does
@@ -152,28 +153,33 @@ class Assistant:
         # not both rank high is no better than the previous answer ("要背多少年啊" alone comes closest to the card
         # on FX quotas, which the two questions together rank far down).
         alone_rank = {c.source_id: n for n, c in enumerate(alone, start=1)}
-        rest = [c for c in candidates[1:DEMOTE_DEPTH] if c.source_id in alone_rank]
-        best = max(rest, key=lambda c: 1 / (2 + candidates.index(c)) + 1 / (2 + alone_rank[c.source_id]), default=None)
-        if best is None:
+        ranked = [(1 / (2 + rank) + 1 / (2 + alone_rank[c.source_id]), c)
+                  for rank, c in enumerate(candidates[1:DEMOTE_DEPTH], start=1) if c.source_id in alone_rank]
+        if not ranked:
             return candidates
+        best = max(ranked, key=lambda scored: scored[0])[1]
         return [best] + [c for c in candidates[1:] if c is not best] + candidates[:1]
 
     # --- engine --------------------------------------------------------------------------------
 
-    def _answer(self, query: Query, choice: str | None = None) -> tuple[Answer, RetrievalVerdict | None]:
-        """The approved-mode answer, and the retrieval verdict behind it (None when the message itself, a
-        chosen option or a rule decided). One flow: the message's own checks, a chosen option, the rules,
-        then retrieval; the answer's basis says which decided."""
+    def _answer(self, query: Query,
+                choice: str | None = None) -> tuple[Answer, RetrievalVerdict | None, Query]:
+        """The approved-mode answer, the retrieval verdict behind it (None when the message itself, a chosen
+        option or a rule decided) and the query it answers (the message read as a follow-up, when only so it is
+        answered). One flow: the message's own checks, a chosen option, the rules, then retrieval; the answer's
+        basis says which decided."""
         if query.refusal == "empty":
-            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty", basis=Basis("input")), None
+            return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty",
+                          basis=Basis("input")), None, query
         if query.refusal == "too_long":
             limit = self.settings.max_message_chars
             return Answer("refused", TOO_LONG_MESSAGE.format(limit=limit), topic="too_long",
-                          basis=Basis("input")), None
+                          basis=Basis("input")), None, query
         if choice:
             chosen = self.retriever.card(choice, query.as_of)
             if chosen is not None and chosen.kind == "answer":
-                return replace(self.compose.card_answer(chosen, 1.0, query), basis=Basis("choice", retrieved=(chosen.id,))), None
+                answer = self.compose.card_answer(chosen, 1.0, query)
+                return replace(answer, basis=Basis("choice", retrieved=(chosen.id,))), None, query
 
         rule = self.rules.match(query.text) or self._urgent_over_turns(query)
         if rule and answers_instead(rule.rule.on_question, query.text):
@@ -184,17 +190,18 @@ class Assistant:
             if answer.outcome == "answered":
                 logger.info("rule %s: the message asks for information; answered with a hand-off offer",
                             rule.rule.id)
-                return replace(offer_person(answer), basis=verdict.basis()), verdict
+                return replace(offer_person(answer), basis=verdict.basis()), verdict, query
             if answer.outcome == "clarify" and rule.rule.priority != "urgent":
                 # Close candidates for a question about the rules: the customer picks one (or a person). Never
                 # for a rule that must act at once (fraud, an unauthorised transaction): it acts.
-                return replace(answer, basis=verdict.basis()), verdict
+                return replace(answer, basis=verdict.basis()), verdict, query
         if rule:
-            return self._with_question_answered(self.compose.rule_answer(rule, query.as_of), rule, query), None
+            handoff = self._with_question_answered(self.compose.rule_answer(rule, query.as_of), rule, query)
+            return handoff, None, query
         chat = small_talk(query.text)  # after the rules: a message that tells of fraud is never small talk
         if chat:
             return Answer("answered", SMALL_TALK[chat], topic="smalltalk", matched_id=f"smalltalk:{chat}",
-                          basis=Basis("input")), None
+                          basis=Basis("input")), None, query
 
         verdict = self._retrieve(query)
         answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
@@ -203,8 +210,8 @@ class Assistant:
         if answer.outcome != "refused" and not query.follow_up:
             both = self._compound_answer(query)  # one card answers half of such a question at most; a refusal stands
             if both is not None:
-                return both, None
-        return answer, verdict
+                return both, None, query
+        return answer, verdict, query
 
     def _as_follow_up(self, answer: Answer, verdict: RetrievalVerdict,
                       query: Query) -> tuple[Answer, RetrievalVerdict, Query]:
@@ -217,9 +224,10 @@ class Assistant:
         on III类户, "淘宝退货多久内" after one on card disputes), and read with the earlier question it finds that
         question's card again."""
         history = list(query.history)
-        if verdict.not_answered or not answered_in_history(history, referred_question(history, query.message)):
+        earlier = referred_question(history, query.message)
+        if earlier is None or verdict.not_answered or not answered_in_history(history, earlier):
             return answer, verdict, query
-        leaning = self._query(query.message, history, query.as_of, follow_up=True)
+        leaning = self._query(query.message, history, query.as_of, as_follow_up=True)
         if not leaning.follow_up:
             return answer, verdict, query
         found = self._retrieve(leaning)

@@ -14,6 +14,7 @@ from .coverage import QUESTION_WORDS, TELLING_WEIGHT, coverage
 _FOLLOW_UP_START = re.compile(r"^(那|那么|那如果|那要是|还有|另外|如果|要是|假如|然后|所以|可是|但是|那我|那它|它|这个|那个|这样|and|what about|how about)")
 _REFERS_BACK = re.compile(r"(这个|那个|这种|那种|它|上面|刚才|前面|这样|那样|这笔|那笔)")
 MAX_FOLLOW_UP_CHARS = 14
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 
 def referred_question(history: list[dict] | None, message: str) -> str | None:
@@ -30,11 +31,12 @@ def referred_question(history: list[dict] | None, message: str) -> str | None:
 
 def answered_in_history(history: list[dict] | None, question: str) -> bool:
     """Whether the reply to that earlier question answered it, as far as the history records outcomes (the
-    service records them; a client's history may not, and is then taken as answered)."""
+    service records them; a client's history may not, and is then taken as answered). The reply is the turn
+    right after the question's last asking; none there (two questions in a row) counts as answered."""
     turns = list(history or [])
     for i in range(len(turns) - 1, -1, -1):
         if turns[i].get("role") == "user" and (turns[i].get("content") or "").strip() == question:
-            reply = next((t for t in turns[i + 1:] if t.get("role") == "assistant"), None)
+            reply = turns[i + 1] if i + 1 < len(turns) and turns[i + 1].get("role") == "assistant" else None
             return reply is None or reply.get("outcome") in (None, "answered")
     return True
 
@@ -43,8 +45,6 @@ def _pairs(text: str) -> set[str]:
     text = QUESTION_WORDS.sub(" ", text)
     return {text[i:i + 2] for i in range(len(text) - 1) if _CJK_PAIR.fullmatch(text[i:i + 2])}
 
-
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 
 def is_follow_up(text: str) -> bool:
@@ -70,14 +70,17 @@ _ASKS = {
              re.compile(r"\d+(\.\d+)?\s*%|万分之|利率计息")),
     "amount": (re.compile(r"多少钱|费用|收费|收多少|多少元|额度|上限|最多|最高|多少以内|多少以下"),
                re.compile(r"\d+(\.\d+)?\s*(元|万元|美元|笔|次)")),
-    "count": (re.compile(r"几次|几笔|多少次|多少笔|次数|笔数"), re.compile(r"(\d+|[一两二三四五六七八九十])\s*(次|笔)")),
+    "count": (re.compile(r"几次|几笔|多少次|多少笔|次数|笔数"),
+              re.compile(r"(?<![某每])(\d+|[一两二三四五六七八九十])\s*(次|笔)(?!性)")),
     # a number asked, not a channel ("能打电话挂失吗" asks whether the phone will do)
-    "number": (re.compile(r"号码|多少号|(电话|热线)(号|是多少|多少)"), re.compile(r"\d{5,}|\d{3}-\d{3}-\d{4}")),
+    # (手机号码, 身份证号码 are no number asked for: the answer's hotline would seem to give it)
+    "number": (re.compile(r"号码(是)?多少|多少号|什么号码|(电话|热线)(号码?)?(是)?多少"),
+               re.compile(r"\d{5,}|\d{3}-\d{3}-\d{4}")),
 }
 
 
 def answers_what_is_asked(follow_up: str, answer: str) -> bool:
-    """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, an amount)
+    """True when the (normalised) follow-up asks for a kind of fact (a duration, a rate, an amount, a count, a number)
     that the answer already states, and names nothing telling that the answer never writes — then the previous
     answer is still the right one. "那补新卡要几天？" after temporary loss asks a duration, and the answer's 5日 is
     the loss's, not the new card's: it never writes 新卡 ("那一般要等多久才有结果？" names only 结果, which says little)."""

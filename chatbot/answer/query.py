@@ -21,9 +21,10 @@ Correct = Callable[[str], tuple[str, tuple[tuple[str, str], ...]]]
 
 def build_query(message: str, history: list[dict] | None = None, *, max_chars: int,
                 as_of: dt.date | None = None, rewrite: Rewrite | None = None,
-                correct: Correct | None = None, follow_up: bool | None = None) -> Query:
-    """`correct` fixes typos against the knowledge base's words (`wording.TypoCorrector.correct`); `follow_up`
-    True reads the message as a follow-up of the question it refers to whatever its form (None: by its form)."""
+                correct: Correct | None = None, as_follow_up: bool | None = None) -> Query:
+    """`correct` fixes typos against the knowledge base's words (`wording.TypoCorrector.correct`);
+    `as_follow_up` True reads the message as a follow-up of the question it refers to whatever its form (None: as
+    its form says)."""
     message = message or ""
     turns = tuple(history or ())
     previous_question = referred_question(list(turns), message)
@@ -42,7 +43,7 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         return Query(**base, refusal="empty")
     if len(message.strip()) > max_chars:
         return Query(**base, refusal="too_long")
-    reads_as_follow_up = is_follow_up(text) if follow_up is None else follow_up
+    reads_as_follow_up = is_follow_up(text) if as_follow_up is None else as_follow_up
     follow_up = previous_question is not None and reads_as_follow_up
     previous = texts[1] if follow_up else None
     question, standalone = (f"{previous_question} {message}", f"{previous} {text}") if follow_up else (message, text)

@@ -167,7 +167,8 @@ def _kinds(answer: Message) -> tuple[str, ...]:
 
 def _question_of(answer: Message, transcript: list[Message]) -> str | None:
     """The customer message this answer replied to (expert replies in between are skipped), joined to
-    the previous question when it is a short follow-up, as the assistant itself read it."""
+    the question it refers to when it reads as a follow-up by its form (the assistant also reads a message so
+    when alone it is not answered; the report shows what the customer wrote)."""
     before = [m for m in transcript if m.id < answer.id and m.role != "expert"]
     if not before or before[-1].role != "user":
         return None
