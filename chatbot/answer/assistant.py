@@ -14,7 +14,7 @@ from ..payloads import Answer, Basis, Candidate, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..text import expand_english, normalize
-from .condense import answered_in_history, answers_what_is_asked, referred_question
+from .condense import answers_what_is_asked, referred_question_answered
 from .answerability import RetrievalVerdict, assess
 from .compose import Composer, offer_person
 from .compound import split_compound
@@ -224,12 +224,9 @@ class Assistant:
         on III类户, "淘宝退货多久内" after one on card disputes), and read with the earlier question it finds that
         question's card again."""
         history = list(query.history)
-        earlier = referred_question(history, query.message)
-        if earlier is None or verdict.not_answered or not answered_in_history(history, earlier):
+        if verdict.not_answered or not referred_question_answered(history, query.message):
             return answer, verdict, query
         leaning = self._query(query.message, history, query.as_of, as_follow_up=True)
-        if not leaning.follow_up:
-            return answer, verdict, query
         found = self._retrieve(leaning)
         reply = replace(self.compose.retrieval_answer(found, leaning), basis=found.basis())
         alone = [candidate.source_id for candidate in verdict.candidates[:LEANING_AGREES]]

@@ -21,30 +21,37 @@ def referred_question(history: list[dict] | None, message: str) -> str | None:
     """The earlier customer question a follow-up leans on: the last one, unless the one before it shares more of
     the message's character pairs, asking words aside ("取老人存款那个，要去公证吗" goes back past a question on
     deposit insurance to "老人去世了存款怎么取？"; "那要多长时间去拿？" does not go back to "免息期有多长？")."""
-    questions = [turn["content"].strip() for turn in history or []
-                 if turn.get("role") == "user" and (turn.get("content") or "").strip()][-2:]
-    if not questions:
+    turns = list(history or [])
+    k = _referred_turn(turns, message)
+    return None if k is None else turns[k]["content"].strip()
+
+
+def referred_question_answered(history: list[dict] | None, message: str) -> bool:
+    """Whether there is a question the message refers to (`referred_question`) and the reply to it answered it,
+    as far as the history records outcomes (the service records them; a client's history may not, and is then
+    taken as answered). The reply is the turn right after the question; none there (two questions in a row)
+    counts as answered."""
+    turns = list(history or [])
+    k = _referred_turn(turns, message)
+    if k is None:
+        return False
+    reply = turns[k + 1] if k + 1 < len(turns) and turns[k + 1].get("role") == "assistant" else None
+    return reply is None or reply.get("outcome") in (None, "answered")
+
+
+def _referred_turn(turns: list[dict], message: str) -> int | None:
+    """The index of the turn holding the referred question (of the last two customer questions)."""
+    asked = [i for i, turn in enumerate(turns)
+             if turn.get("role") == "user" and (turn.get("content") or "").strip()][-2:]
+    if not asked:
         return None
     pairs = _pairs(message)
-    return max(reversed(questions), key=lambda question: len(pairs & _pairs(question)))
-
-
-def answered_in_history(history: list[dict] | None, question: str) -> bool:
-    """Whether the reply to that earlier question answered it, as far as the history records outcomes (the
-    service records them; a client's history may not, and is then taken as answered). The reply is the turn
-    right after the question's last asking; none there (two questions in a row) counts as answered."""
-    turns = list(history or [])
-    for i in range(len(turns) - 1, -1, -1):
-        if turns[i].get("role") == "user" and (turns[i].get("content") or "").strip() == question:
-            reply = turns[i + 1] if i + 1 < len(turns) and turns[i + 1].get("role") == "assistant" else None
-            return reply is None or reply.get("outcome") in (None, "answered")
-    return True
+    return max(reversed(asked), key=lambda i: len(pairs & _pairs(turns[i]["content"].strip())))
 
 
 def _pairs(text: str) -> set[str]:
     text = QUESTION_WORDS.sub(" ", text)
     return {text[i:i + 2] for i in range(len(text) - 1) if _CJK_PAIR.fullmatch(text[i:i + 2])}
-
 
 
 def is_follow_up(text: str) -> bool:
