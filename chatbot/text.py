@@ -137,8 +137,48 @@ _COLLOQUIAL = [(re.compile(pattern), standard) for pattern, standard in [
 ]]
 
 
+# Written Cantonese in standard Chinese: "张卡俾atm吞咗，要几耐之内去拎返？" is "卡给atm吞了，要多久之内去拿回？".
+# The characters and words first are written in Cantonese only and always read so. The rest also write
+# standard words (系 of 关系, 细 of 仔细, 边 of 旁边): they are read as Cantonese only in a message that has one
+# of the first (`_CANTONESE_MARK`), and never inside the standard words they make.
+# 点 ends many standard words (网点, 重点, 时间点): 网点解冻 is no 点解, 时间点算起 no 点算 (session 18's reviewer).
+_NOT_A_DIAN_WORD = r"(?<![网重要难特亮缺优焦痛弱盲考热疑观论起终节站地间钟据一几有差早快多少])"
+_CANTONESE_ALWAYS = [(re.compile(pattern), standard) for pattern, standard in [
+    (r"系唔系|系咪", "是不是"), (r"使唔使|要唔要", "需不需要"), (r"唔使|唔驶", "不用"), (r"有冇", "有没有"),
+    (r"唔该", "请"), (r"乜嘢|咩嘢|乜", "什么"), (_NOT_A_DIAN_WORD + r"(?:点样|点么样)", "怎么"),
+    (_NOT_A_DIAN_WORD + r"点解", "为什么"), (_NOT_A_DIAN_WORD + r"点算", "怎么办"),
+    (r"几耐", "多久"), (r"几多", "多少"), (r"(?<![那这哪旁身左右外里上下两一对另])(?:边度|边到)", "哪里"),
+    (r"屋企", "家里"), (r"而家", "现在"),
+    (r"(?<=[拎攞揾拿])返", "回"), (r"啱啱", "刚刚"), (r"寻日|琴日|尋日", "昨天"), (r"听日", "明天"), (r"老豆", "爸爸"),
+    (r"碌卡", "刷卡"), (r"瞓", "睡"), (r"[嗰𠮶]", "那"),
+    (r"喺度", "在"), (r"冇", "没有"), (r"唔", "不"), (r"嘅", "的"), (r"咗", "了"), (r"啲", "些"), (r"哋", "们"), (r"佢", "他"),
+    (r"喺", "在"), (r"睇", "看"), (r"揾", "找"), (r"嚟", "来"), (r"攞|拎", "拿"),
+    # 俾 before the doer and a verb of harm is "by" (俾人呃咗: 被人骗了), else "give" (转咗三万俾个网友)
+    (r"[俾畀](?=(人|佢|他|她|atm|机器|机|对方|骗子)?[偷呃骗刷盗冻锁吞食扣限封拉])", "被"), (r"畀|俾", "给"), (r"噉", "这样"),
+    (r"咁", "这么"), (r"(?<=[是系的㗎呀啊])咩(?=[,，。.!！?？~]|$)", "吗"), (r"咩", "什么"),  # 真的咩？= 真的吗
+]]
+_CANTONESE_MARK = re.compile(r"[唔冇嘅咗啲哋佢喺睇揾嚟攞畀俾噉咁咩乜嗰𠮶啱]|屋企|而家|几耐|几多|边度|" + _NOT_A_DIAN_WORD
+                             + r"点(?:样|解)")
+_CANTONESE_IN_CONTEXT = [(re.compile(pattern), standard) for pattern, standard in [
+    (r"定系", "还是"), (r"(?<![关联体维派院科父母水星世直旁谱])系(?![统列数])", "是"),
+    # 张卡 = "the card" (张卡俾atm吞咗, 我张信用卡唔见咗: 我的信用卡); 一张卡, 这张卡 stay
+    (r"(?<=[我你他她们])张(?=(?:信用|银行|借记|储蓄|社保)?卡|存折|身份证)", "的"),
+    (r"(?<![\d一二两三四五六七八九十几每多整某这那哪半呢])张(?=(?:信用|银行|借记|储蓄|社保)?卡|存折|身份证)", ""),
+    (r"呢(?=张|个|度|笔|间|份|次)", "这"),
+    (r"仲(?![裁介夏秋春冬])", "还"), (r"(?<=[开做讲打转用看])紧", "着"),  # 仲开紧: 还开着
+    (r"(?<=在)([\u4e00-\u9fff]{1,4}?)(?<![温程速态角额限年季制幅高长力难深强密浓热风尺进调维刻气光湿])度", r"\1里"),  # 喺电话度: 在电话里
+    (r"(?<=[给被])(人)?呃|呃(?=了|人|我|钱)", r"\1骗"), (r"(?:(?<=atm)|(?<=[机器]))食", "吞"), (r"话(?=了|给)", "说"),
+    (r"(?<![那这旁身左右])边个", "哪个"), (r"(?<![那这旁身左右])(?:边间|边家)", "哪家"), (r"几时", "什么时候"),
+    (r"(?<![详仔精明底纤])细(?![节则致心微])", "小"),
+]]
+
+
 def standard_question_words(text: str) -> str:
-    """A normalised text with its colloquial question words in standard form (`_COLLOQUIAL`)."""
+    """A normalised text with its colloquial question words in standard form (`_COLLOQUIAL`), and written
+    Cantonese read as standard Chinese (`_CANTONESE_ALWAYS`, `_CANTONESE_IN_CONTEXT`)."""
+    cantonese = _CANTONESE_MARK.search(text)
+    for pattern, standard in _CANTONESE_ALWAYS + (_CANTONESE_IN_CONTEXT if cantonese else []):
+        text = pattern.sub(standard, text)
     for pattern, standard in _COLLOQUIAL:
         text = pattern.sub(standard, text)
     return text

@@ -98,7 +98,7 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     elif query.follow_up:
         candidates = _prefer_naming(asking, candidates)
     top = candidates[0]
-    matched = normalize_knowledge(_matched_text(top))
+    matched = _covering_text(top, asking)
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
     covered = coverage(asking, matched) if not query.follow_up else coverage("", matched)
     features = signals(candidates, unknown_terms=sum(not t.institution for t in terms),
@@ -133,7 +133,7 @@ def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate
 def _misses(text: str, candidate: Candidate) -> bool:
     """Whether what the candidate's answer is drawn from misses a telling word of the text (one weighing
     `MISSING_WEIGHT_FOR_REASON`)."""
-    return coverage(text, normalize_knowledge(_matched_text(candidate))).weight >= MISSING_WEIGHT_FOR_REASON
+    return coverage(text, _covering_text(candidate, text)).weight >= MISSING_WEIGHT_FOR_REASON
 
 
 def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) -> list[Candidate]:
@@ -179,6 +179,13 @@ def _promote(candidates: list[Candidate], better, *, closest: bool = False) -> l
 
 def _answer_text(candidate: Candidate) -> str:
     return candidate.card.answer if candidate.unit == "card" else candidate.best.text
+
+
+def _covering_text(candidate: Candidate, asking: str) -> str:
+    """What the candidate's answer is drawn from (normalised), with every other name of the subjects it and the
+    asking clause both name (`subjects.yaml`): "提款机吞卡" asks what the card on ATM writes."""
+    matched = normalize_knowledge(_matched_text(candidate))
+    return f"{matched} {default_lexicon().all_names(matched, asking)}"
 
 
 def _matched_text(candidate: Candidate) -> str:

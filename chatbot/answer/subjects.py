@@ -73,6 +73,13 @@ class SubjectLexicon:
         does not name II类户, one on 存款保险 does not name 保险. Cached: the same cards come back."""
         return frozenset(subject.term for subject in self.mentioned(passage))
 
+    def all_names(self, passage: str, question: str) -> str:
+        """Every name of the subjects (not family names) that both the question and the (normalised) passage name,
+        space-separated: a card that writes ATM uses the customer's 柜员机 too."""
+        named = self._named(passage)
+        return " ".join(name for subject in self.mentioned(question) if subject.term in named and not subject.generic
+                        for name in subject.names)
+
     def uncovered(self, question: str, passage: str) -> list[str]:
         """The subjects the question names that the passage does not cover (family names are not checked);
         both normalised."""
