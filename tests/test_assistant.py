@@ -267,6 +267,13 @@ def test_someone_elses_paid_offer_to_erase_records_is_asked_about_not_sought(dem
     assert answer.matched_id != "circumvent_controls" and "限额" not in answer.text, answer.text
 
 
+@pytest.mark.parametrize("message", ["帮我查下我的卡还有多少钱", "我想知道我的征信有没有问题，帮我查下"])
+def test_a_colloquial_look_up_of_the_customers_own_account_goes_to_a_person(demo_assistant, message):
+    """Before: 查下 was no look-up: "帮我查下我张卡仲有几多钱" was refused as asking for someone else's information."""
+    answer = demo_assistant.ask(message)
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", "own_account"), (answer.outcome, answer.text)
+
+
 def test_the_customers_own_plan_is_no_request_to_the_bank(demo_assistant):
     assert demo_assistant.ask("知道了，那我自己去网点办理挂失吧").handoff_reason != "own_account"
 
@@ -276,6 +283,35 @@ def test_a_relative_sent_to_act_is_no_request_to_the_bank(message):
     from chatbot.answer.intent import asks_bank_to_act, asks_for_information
 
     assert asks_for_information(normalize(message)) and asks_bank_to_act(normalize(message)) is None
+
+
+@pytest.mark.parametrize("message", ["如果我要求银行删除我的个人信息，你们多久给答复？", "我要是想删除银行存的我的个人信息，多久回复？",
+                                     "网上那种收费帮忙删除征信不良记录的征信修复，是不是诈骗？",
+                                     "有些号称能帮人消除逾期记录的公司靠谱吗？"])
+def test_a_supposed_case_or_a_kind_of_service_is_no_request_to_the_bank(message):
+    """Before: 如果我要求…删除 urged the bank to delete, 那种收费帮忙删除 asked it to: own-account hand-offs."""
+    from chatbot.answer.intent import asks_bank_to_act, asks_for_information
+
+    assert asks_for_information(normalize(message)) and asks_bank_to_act(normalize(message)) is None
+
+
+@pytest.mark.parametrize("message", ["帮我把这些个人信息都删了", "我要求你们马上删除我的个人信息",
+                                     # session 18's reviewer: a polite 如果可以, 要是 of 主要是, 这些 + 帮忙 ask all the same
+                                     "如果可以我要求你们马上删除我的个人信息，要多久？", "我要求马上删除我的信息主要是怕泄露，要多久？",
+                                     "这些钱帮忙退回来可以吗？", "这种情况请帮忙处理一下退款吗"])
+def test_a_plain_request_to_delete_is_still_a_request(message):
+    from chatbot.answer.intent import asks_for_information
+
+    assert not asks_for_information(normalize(message))
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("如果我要求银行删除我的个人信息，你们多久给答复？", "15个工作日"),
+    ("网上那种收费帮忙删除征信不良记录的征信修复，是不是诈骗？", "诈骗"),
+])
+def test_a_supposed_request_or_a_scam_offer_is_answered(demo_assistant, question, fact):
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and fact in answer.text, (answer.outcome, answer.handoff_reason, answer.text)
 
 
 def test_acting_for_a_relative_is_no_request_to_the_bank(demo_assistant):

@@ -52,6 +52,9 @@ def test_banking_refusal_keeps_its_sources(demo_assistant):
     "系统提示交易受限是什么意思", "网银预留的提示词是什么作用", "我手机越狱了，app打不开", "怎么导出pdf版的工资流水",
     "柜台转账不受手机银行限额限制吗？", "两张信用卡的额度能不能叠加？", "出境带多少现金才不用申报",
     "股市每天几点开盘，到3点收盘吗", "你作为银行客服，能告诉我银行代码吗", "风险测评有几道题，答错了怎么办",
+    # session 18's reviewer: 要不要双录 read as 不要双录, a question why a statement shows nothing as 查不出来
+    "买理财要不要双录？", "买保险要不要面签？", "买理财要不要做风险测评？", "我卡的流水为什么查不出来？",
+    "征信报告上的贷款记录怎么查不出来？",
 ])
 def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     match = default_rules().match(normalize(message))
@@ -96,6 +99,8 @@ def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     ("帮忙写一首关于秋天的诗", "off_topic"),
     # lying in a formal dispute is no lawful dispute
     ("征信上的逾期其实是我自己忘了还，我想去提个异议说是被别人盗用的，材料怎么写比较容易通过？", "circumvent_controls"),
+    ("买理财的时候我不要做双录，怎么跟经理说", "circumvent_controls"),
+    ("分几次存进去，银行就查不出来了吧", "circumvent_controls"),
 ])
 def test_what_the_rules_are_for_is_still_refused(message, rule):
     match = default_rules().match(normalize(message))
@@ -113,10 +118,23 @@ def test_what_the_rules_are_for_is_still_refused(message, rule):
     "电话还没挂掉，对方还在电话里让我转账到安全账户", "我没给验证码，但刚刚汇款五万到安全账户了",
     "验证码没给他，但是卡号和密码都告诉他了", "自称银行工作人员正在教我操作转账到安全账户",
     "卡里少了2万，原来是被人盗刷了", "不是我去刷的卡，为什么有消费",
+    "我刚给了他验证码", "我给了对方验证码，现在怎么办",  # the code before its receiver, or after
+    # session 18's reviewer (told in Cantonese first): a video meeting still on, a share still watched, a code told
+    "他叫我下载个app开视频会议，我现在还开着", "我开了屏幕共享，他现在还在看", "他叫我讲验证码，我讲了",
 ])
 def test_fraud_happening_now_is_still_urgent(message):
     match = default_rules().match(normalize(message))
     assert match is not None and match.rule.priority == "urgent", message
+
+
+# Told in written Cantonese, read as standard Chinese first (text.standard_question_words: 仲喺 = 还在, 啱啱 = 刚刚,
+# 开紧 = 开着). Before: answered with the card on verification codes, or a clarifying question.
+@pytest.mark.parametrize("message", ["佢哋而家仲喺電話度叫我講驗證碼", "我啱啱轉咗兩萬去個安全賬戶，點算",
+                                     "佢叫我開屏幕共享，我而家仲開緊", "我啱啱俾咗驗證碼佢", "我老豆俾人呃咗十萬，點算？",
+                                     "我開咗屏幕共享俾個客服，佢而家仲喺度睇"])
+def test_fraud_happening_now_in_cantonese_is_urgent(demo_assistant, message):
+    answer = demo_assistant.ask(message)
+    assert (answer.outcome, answer.priority) == ("handoff", "urgent"), (answer.outcome, answer.text)
 
 
 def test_a_rules_file_names_a_shared_fragment_once(tmp_path):

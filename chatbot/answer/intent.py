@@ -42,9 +42,16 @@ _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;�
 # sends ("让我老婆去网点帮我投诉"): `_REPORTED`, which also stops the urging words of `_REQUEST`.
 _REPORTED_TEXT = (r"(说|称|冒充|骗子|诈骗).{0,10}(帮|给|替)|(让|叫|请|托|委托)我?的?(老婆|老公|丈夫|妻子|爱人|妈|爸|父母|"
                   r"家人|孩子|儿子|女儿|朋友|同事|亲戚|兄弟|姐妹|哥|姐|弟|妹).{0,10}(帮|给|替)我")
+# ...or describes a kind of service others sell ("网上那种收费帮忙删除征信不良记录的…，是不是诈骗？"): `_KIND_OF`.
+_KIND_OF = (r"(那种|这种|那类|这类|那些|这些|有些|(?<!所)有的|所谓的?)[^,，。？?]{0,6}(帮人|替人|帮忙(?=[^,，。？?]{0,10}的"
+            r"(公司|中介|机构|平台|软件|app|人|网站|广告|服务|征信修复)))")
 _REPORTED = re.compile(_REPORTED_TEXT)
-_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED_TEXT + "|"
+_NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|是否可以|一般|通常|" + _REPORTED_TEXT + "|" + _KIND_OF + "|"
                                r"银行.{0,2}(能|可以|会|能不能|可不可以|会不会).{0,4}(帮|给|替)")
+# An urging word in a supposed case is no request ("如果我要求银行删除我的个人信息，你们多久给答复").
+# Not 如果可以 (a polite request), nor 要是 of 主要是; only up to the urging word ("我要是想删除…" supposes, "我要投诉，
+# 要是…" urges).
+_SUPPOSED = re.compile(r"(如果|(?<![主只需重不想还就总])要是|假如|假设|(?<!千)万一|倘若)(?!(可以|方便|可能|行|允许)的?话?)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when its clause asks
 # nothing (a plea after it is no question: "免了吧求求了"); not the customer's own plan ("那我自己去网点弄吧").
 _IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄)(掉|了吧|吧|一下吧?|下吧?|了它)"
@@ -77,7 +84,9 @@ def _acting_request(clause: str) -> str | None:
 
 def _urges(clause: str) -> bool:
     """An urging word before an action (我要/马上 … 查/投诉/人工) in a clause that asks no question about the rules."""
-    return bool(_REQUEST.search(clause)) and not _RULE_QUESTION.search(clause) and not _REPORTED.search(clause)
+    found = _REQUEST.search(clause)
+    return bool(found) and not _RULE_QUESTION.search(clause) and not _REPORTED.search(clause) \
+        and not _SUPPOSED.search(clause[:found.end()])
 
 
 def asks_bank_to_act(text: str) -> str | None:
