@@ -357,6 +357,15 @@ def test_a_rare_word_typed_for_a_common_word_of_the_knowledge_base_is_corrected(
     assert answer.outcome == "answered" and "65" in answer.text, answer.text
 
 
+def test_two_characters_are_respelled_only_into_a_word(demo_assistant):
+    """The knowledge base writes 工作 and 完成 side by side (作完), 卡 and 交 (卡交): they are no words a customer
+    meant. Before: 做完 became 作完, 卡叫机器吞了 卡交机器吞了, 等新的 等信的."""
+    correct = corrector_for(demo_assistant.retriever.vocabulary).correct
+    for text in ("风险测评做完管多久", "我娘的卡叫机器吞了", "还是等新的下来", "取钱时卡被机器扣下了"):
+        assert correct(text) == (text, ())
+    assert correct("银行卡挂湿以后多久能补办")[1] == (("挂湿", "挂失"),)  # a word: still respelled
+
+
 def test_a_word_with_a_function_character_inside_is_not_cut_into_a_word_nobody_wrote(demo_assistant):
     """收不付 lost its 不 and became 收付, 往里面 became 往面: pseudo-words the dormant-account card never uses,
     and rare enough to hand the question off as an attribute the knowledge base lacks."""

@@ -89,7 +89,8 @@ class TypoCorrector:
                                    if len(token) == 2 and frequency >= MIN_FREQUENCY and _CJK.match(token))
         # The words a real word may have been typed for: those characteristic of the knowledge base (保护, 美元;
         # not 达到, which general Chinese writes as often), by sound, with their frequency in general Chinese.
-        self._words_by_sound = _by_sound((token, common[token]) for token in characteristic_words(vocabulary)
+        self._characteristic = characteristic_words(vocabulary)
+        self._words_by_sound = _by_sound((token, common[token]) for token in self._characteristic
                                          if common.get(token))
 
     def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -144,7 +145,11 @@ class TypoCorrector:
             if pair in self.vocabulary:
                 continue
             found = self._by_sound.get((_sound(pair[0]), _sound(pair[1])))
-            if found and sum(a != b for a, b in zip(found[0], pair)) == 1:
+            # Only for a word (of general Chinese, or one characteristic of the knowledge base): two characters the
+            # knowledge base writes side by side across words (本人|投诉) are no word a customer meant ("被人偷了"
+            # became 被人投了, "一人两百" 易人).
+            if found and sum(a != b for a, b in zip(found[0], pair)) == 1 \
+                    and (self._common.get(found[0]) or found[0] in self._characteristic):
                 chars[j], chars[j + 1] = found[0]
         return "".join(chars)
 
