@@ -30,6 +30,8 @@ GRAMMAR_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么嘛�
 CHARACTERISTIC_RATIO = 2.0  # log-ratio of a word's share of the knowledge base to its share of general Chinese
 MIN_FREQUENCY = 2  # a replacement must be written by at least this many units of the knowledge base
 COMMONER = 10  # a real word is replaced only by a word general Chinese writes at least this many times as often
+WORD_SHARE = 0.5  # a pair general Chinese does not list is a word of the knowledge base when it is one this often
+SAMPLED_UNITS = 12  # units read per pair to see how the knowledge base writes it
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +80,48 @@ def frequent_in_knowledge(vocabulary: Vocabulary, name: str, ratio: float, keep)
     return found
 
 
+def written_as_words(vocabulary: Vocabulary) -> frozenset[str]:
+    """The characteristic words (`characteristic_words`) that are words: those general Chinese lists, and
+    those the knowledge base writes as a word of its own in at least half of their occurrences (read in a
+    sample of its units, in context) — one word for jieba, or two characters jieba reads alone because it
+    does not know the word (盗刷, 涉诈, 双录). A pair written only across two words (本人|投诉 → 人投,
+    文件|到期 → 件到) or inside a longer one (滞纳金 → 纳金) is no word a customer meant. Without the texts
+    (a vocabulary built without them), every characteristic word. Computed once per published vocabulary."""
+    found = vocabulary.derived.get("written_words")
+    if found is None:
+        common = jieba_module().dt.FREQ
+        characteristic = characteristic_words(vocabulary)
+        found = vocabulary.derived["written_words"] = frozenset(
+            word for word in characteristic if common.get(word) or _written_as_word(vocabulary, word))
+    return found
+
+
+def _written_as_word(vocabulary: Vocabulary, pair: str) -> bool:
+    texts = vocabulary.sample_texts(pair, SAMPLED_UNITS)
+    if texts is None:
+        return True
+    alone = seen = 0
+    for text in texts:
+        at = text.find(pair)
+        while at >= 0:
+            holding = _token_spans(text[max(0, at - 8):at + 10], offset=max(0, at - 8))
+            first, second = holding[at], holding[at + 1]  # the tokens holding the pair's two characters
+            seen += 1
+            alone += first == second == (at, at + 2) or (first[1] - first[0] == second[1] - second[0] == 1)
+            at = text.find(pair, at + 1)
+    return seen > 0 and alone >= WORD_SHARE * seen
+
+
+def _token_spans(text: str, offset: int) -> dict[int, tuple[int, int]]:
+    """Each character's position (plus offset) → the span of the jieba token holding it."""
+    spans, start = {}, offset
+    for token in jieba_module().lcut(text, HMM=False):
+        for position in range(start, start + len(token)):
+            spans[position] = (start, start + len(token))
+        start += len(token)
+    return spans
+
+
 class TypoCorrector:
     """Built once per published vocabulary (`corrector_for`)."""
 
@@ -89,8 +133,8 @@ class TypoCorrector:
                                    if len(token) == 2 and frequency >= MIN_FREQUENCY and _CJK.match(token))
         # The words a real word may have been typed for: those characteristic of the knowledge base (保护, 美元;
         # not 达到, which general Chinese writes as often), by sound, with their frequency in general Chinese.
-        self._characteristic = characteristic_words(vocabulary)
-        self._words_by_sound = _by_sound((token, common[token]) for token in self._characteristic
+        self._written = written_as_words(vocabulary)
+        self._words_by_sound = _by_sound((token, common[token]) for token in characteristic_words(vocabulary)
                                          if common.get(token))
 
     def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -145,11 +189,11 @@ class TypoCorrector:
             if pair in self.vocabulary:
                 continue
             found = self._by_sound.get((_sound(pair[0]), _sound(pair[1])))
-            # Only for a word (of general Chinese, or one characteristic of the knowledge base): two characters the
-            # knowledge base writes side by side across words (本人|投诉) are no word a customer meant ("被人偷了"
-            # became 被人投了, "一人两百" 易人).
+            # Only for a word (of general Chinese, or one the knowledge base writes as a word): two characters
+            # it writes side by side across words (本人|投诉) are no word a customer meant ("被人偷了" became
+            # 被人投了, "一人两百" 易人).
             if found and sum(a != b for a, b in zip(found[0], pair)) == 1 \
-                    and (self._common.get(found[0]) or found[0] in self._characteristic):
+                    and (self._common.get(found[0]) or found[0] in self._written):
                 chars[j], chars[j + 1] = found[0]
         return "".join(chars)
 

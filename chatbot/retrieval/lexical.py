@@ -90,6 +90,16 @@ class LexicalIndex:
         counts = np.diff(np.asarray(self._retriever.scores["indptr"]))
         return np.pad(counts, (0, max(0, size - len(counts))))[:size].astype(float)
 
+    def units_with(self, token_id: int, limit: int) -> list[int]:
+        """The first `limit` units (positions) that have the token."""
+        if self._retriever is None:
+            return []
+        indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
+        if not 0 <= token_id < len(indptr) - 1:
+            return []
+        start = indptr[token_id]
+        return [int(u) for u in indices[start:min(indptr[token_id + 1], start + limit)]]
+
     def contains(self, token_ids: list[int], units: list[int]) -> np.ndarray:
         """For each token id, whether any of the units (positions) has that token."""
         return self.contains_many(token_ids, [units])[0]

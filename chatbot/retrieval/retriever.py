@@ -144,7 +144,7 @@ class HybridRetriever:
             self._articles = articles
             self._vocabulary = vocabulary
             self.vocabulary = Vocabulary(vocabulary, document_frequency, len(units), version,
-                                         self.settings.lexical_tokenizer)
+                                         self.settings.lexical_tokenizer, _texts_with(lexical, units))
             self._idf = np.log(1 + (len(units) - document_frequency + 0.5) / (document_frequency + 0.5))
             self._unseen_idf = math.log(1 + (len(units) + 0.5) / 0.5)
             self._units = units
@@ -325,6 +325,11 @@ class HybridRetriever:
             metadata=meta,
             **scores,
         )
+
+
+def _texts_with(lexical: LexicalIndex, units: UnitTable):
+    """(token id, limit) → texts of the first units that have the token (Vocabulary.sample_texts)."""
+    return lambda token, limit: [units.text(position) for position in lexical.units_with(token, limit)]
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ base really uses, and a term it has never heard of from one it knows."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -13,8 +13,9 @@ from ..text import STOP_CHARS
 
 class Vocabulary:
     def __init__(self, ids: dict[str, int], document_frequency: np.ndarray, units: int, version: tuple,
-                 mode: str = "bigram"):
+                 mode: str = "bigram", texts: Callable[[int, int], list[str]] | None = None):
         self._ids = ids
+        self._texts = texts  # (token id, limit) → texts of units that have the token, when the index keeps texts
         self.mode = mode  # the lexical tokenizer: character bigrams, or jieba words
         self._df = document_frequency
         self.units = units
@@ -36,6 +37,14 @@ class Vocabulary:
         """(token, document frequency) for every token."""
         for token, number in self._ids.items():
             yield token, int(self._df[number])
+
+    def sample_texts(self, token: str, limit: int) -> list[str] | None:
+        """Texts of up to `limit` units that have the token (in load order); None when this vocabulary was
+        built without the texts."""
+        if self._texts is None:
+            return None
+        found = self._ids.get(token)
+        return [] if found is None else self._texts(found, limit)
 
     def knows(self, word: str) -> bool:
         """Whether the knowledge base writes every pair of adjacent characters of the word (function
