@@ -137,6 +137,12 @@ def test_follow_up_uses_history(demo_assistant):
     ("转人工", "human_request", "normal"),
     ("可以转人工吗？", "human_request", "normal"),
     ("能帮我转人工吗", "human_request", "normal"),
+    # session 19: money already sent, told with 把…转到了/打到了/转给了/转过去了 (a development set's case was answered
+    # with the card on safe accounts; the others were handed off as questions the knowledge base lacks)
+    ("我刚按电话里那个人说的，把五万块转到了一个安全账户，现在打他电话打不通了，怎么办", "fraud_in_progress", "urgent"),
+    ("我把十万元打到了对方给的账户里，现在人找不到了", "fraud_in_progress", "urgent"),
+    ("我按客服说的把两万转过去了，他说会退回来，到现在也没退", "fraud_in_progress", "urgent"),
+    ("我妈把养老钱八万转给了一个自称公安的人", "fraud_in_progress", "urgent"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
 ])
@@ -169,6 +175,10 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     ("地铁售票机器少给了我一张票", "own_account"),
     ("ATM会少吐钱吗", "own_account"),
     ("ATM少吐钱的概率大吗", "own_account"),
+    # money sent to family, or sent wrongly, is no fraud in progress
+    ("我把工资转到了老公卡上，他说没收到", "fraud_in_progress"),
+    ("我把五千块转错了账户，对方联系不上", "fraud_in_progress"),
+    ("如果有人让我把钱转到安全账户，我该怎么办", "fraud_in_progress"),
     # the police's case is no complaint against the bank
     ("被骗了去报警，警察说不能马上立案，钱还能追回来吗", "complaint"),
     ("派出所不给我立案，怎么办", "complaint"),
