@@ -143,6 +143,21 @@ def test_follow_up_uses_history(demo_assistant):
     ("我把十万元打到了对方给的账户里，现在人找不到了", "fraud_in_progress", "urgent"),
     ("我按客服说的把两万转过去了，他说会退回来，到现在也没退", "fraud_in_progress", "urgent"),
     ("我妈把养老钱八万转给了一个自称公安的人", "fraud_in_progress", "urgent"),
+    # session 19, a probe of requests and emergencies written from FACTS.md: answered or a clarifying question before
+    ("我现在在跟一个法院的人视频，他说我有案子要马上交保证金，人还在线上等我转，这是真的假的？", "fraud_in_progress", "urgent"),
+    ("那个人说帮我注销大学时的校园贷，不然影响征信，让我把钱转到他指定的账户清零，我刚转完3万", "fraud_in_progress", "urgent"),
+    ("我现在人就站在ATM前面，电话那头的人在教我按哪个键，说这样才能拿到退款，我按到一半了", "fraud_in_progress", "urgent"),
+    ("已经报警了，骗子把我的钱转走了，你们银行那边怎么紧急止付？", "fraud_in_progress", "urgent"),
+    ("验证码发出去了 怎么办啊啊啊", "fraud_in_progress", "urgent"),
+    ("今天要是拿不回钱，我就让那个理财经理好看，我知道他家住哪。", "abuse_distress", "high"),
+    # the same probe: requests refused as ways around controls (by the circumvention model) or answered
+    ("给我改过来！你们系统里我的手机号错了一位，验证码一直收不到。", "own_account", "normal"),
+    ("侬帮我把搿张卡个密码重置一下好伐，我忘记脱了", "own_account", "normal"),
+    ("我去年做的风险测评是C2，现在退休金多了情况变了，麻烦重新给我做一次。", "own_account", "normal"),
+    ("以后别给我打推销电话了，一天三个，把我的号从你们营销名单里去掉。", "own_account", "normal"),
+    ("你们给的投诉处理结果我不服，请帮我把材料递交到上一级机构复核。", "own_account", "normal"),
+    ("反正那笔分期手续费我是不认的，这事你们看着办吧。", "complaint", "high"),
+    ("当初理财经理拍胸脯说没什么风险，现在亏了12%，我要个说法。", "complaint", "high"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
 ])
@@ -175,6 +190,13 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     ("地铁售票机器少给了我一张票", "own_account"),
     ("ATM会少吐钱吗", "own_account"),
     ("ATM少吐钱的概率大吗", "own_account"),
+    # a son teaching, a clerk waiting, a nicer screen, our own customer service: no emergency
+    ("我儿子在教我用手机银行转账，限额怎么调", "fraud_in_progress"),
+    ("柜员还在等我签字，理财的风险等级是什么意思", "fraud_in_progress"),
+    ("手机银行的界面能不能做得好看一点", "abuse_distress"),
+    ("我现在在跟你们客服通话，他说年费可以免，是真的吗", "fraud_in_progress"),
+    # a way around the cooling-off period stays a refusal, though it asks the bank to change something
+    ("保险犹豫期昨天刚过，能不能麻烦把签约日期往后改几天，这样我就还能全额退了", "own_account"),
     # money sent to family, or sent wrongly, is no fraud in progress
     ("我把工资转到了老公卡上，他说没收到", "fraud_in_progress"),
     ("我把五千块转错了账户，对方联系不上", "fraud_in_progress"),
@@ -198,6 +220,30 @@ def test_a_person_mentioned_in_a_question_is_no_request_for_one(demo_assistant, 
 @pytest.mark.parametrize("question", ["网上银行登录时要输入验证码吗？", "银行客服会让我提供短信验证码吗"])
 def test_asking_about_codes_is_not_fraud_in_progress(demo_assistant, question):
     assert demo_assistant.ask(question).handoff_reason != "fraud_in_progress"
+
+
+@pytest.mark.parametrize("question", [
+    "接到自稱檢察院的電話，說我涉案要把錢轉到「安全帳戶」，這種是真的嗎？我已經掛掉了。",  # a development case
+    "有人打电话让我把钱转到安全账户，是真的吗",
+    "一个自称客服的人要我提供密码，靠谱吗",
+])
+def test_a_doubt_about_what_was_asked_gets_the_answer(demo_assistant, question):
+    """"这正常吗/是真的吗/靠谱吗" about what someone asked of the customer, who did not do it: the answer (it is a
+    scam, hang up), with a person offered. Before: fraud in progress, as if it were happening."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and "人工" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "客服让我开了屏幕共享，现在还开着，这正常吗",
+    "刚才把验证码告诉了一个说是银行的人，这正常吗",
+    "对方让我把钱转到安全账户，我转了，是真的吗",
+    "有个自称警察的人让我下载一个会议软件，他还在电话里等着，这是诈骗吗",
+    "网上有人让我交保证金才能提现，我交了两万，是不是骗子",
+])
+def test_a_doubt_about_what_was_done_stays_urgent(demo_assistant, question):
+    answer = demo_assistant.ask(question)
+    assert answer.handoff_reason == "fraud_in_progress" and answer.priority == "urgent", answer.text
 
 
 def test_fraud_in_progress_gives_safe_steps_first(demo_assistant):

@@ -10,6 +10,8 @@ assistant answers it instead of handing off at once (`on_question`):
   (一般/按规定/什么情况下/可以要求…吗): "卡突然被限制非柜面交易了，一般是什么原因";
 - `answer_if_hypothetical`: only a question about a case that has not happened to the customer
   (万一/如果/听说/有人说, 会让我…吗), never one that is happening now (我刚/正在/已经): fraud stays immediate.
+  A doubt about what someone asked of the customer (…让我报一下验证码，这正常吗？) is such a question too, unless the
+  customer did it or it goes on (我报了, 还开着); having refused (我已经挂掉了) still lets it be answered.
 
 Whatever the rule allows, a message that asks the bank to do something (帮我/给我…退/查/删/处理) is a
 request, and the rule acts. A rule marked `on_request` also fires on any clause addressed to the bank that asks it
@@ -26,7 +28,7 @@ OnQuestion = Literal["handoff", "answer", "answer_if_general", "answer_if_hypoth
 _ASKS = re.compile(r"[？?]|吗|么|呢|多少|多久|多长|几天|几个|几次|什么|啥|怎么|怎样|如何|哪|是否|能否|可否|能不能|"
                    r"可不可以|可以不|行不行|会不会|有没有|是不是|要不要|算不算|合不合|对不对|靠谱|一般|咋")
 _REQUEST = re.compile(r"(帮我|给我|替我|为我|请你们|你们给我|你们帮我|马上|立刻|立即|赶紧|赶快|我要求|我要|我想要|请尽快)"
-                      r".{0,10}(处理|退|查|删|冻结|解冻|解除|投诉|举报|赔|补偿|转人工|人工|登记|撤销|恢复|核实|回电|打电话)")
+                      r".{0,10}(处理|退|查|删|冻结|解冻|解除|投诉|举报|赔|补偿|转人工|人工|登记|撤销|恢复|核实|回电|打电话|说法|交代)")
 # A clause addressed to the bank (帮我, 请…把, 麻烦你们, 你们给我, 能不能替我) followed, within the clause and with no
 # speech verb or asking word between, by a verb of doing something to the customer's account or matter. 查 and
 # 核实 are not here: "帮我查一下信用卡年费怎么收" asks about the rule (a look-up of the customer's own account is
@@ -35,7 +37,8 @@ _ADDRESSED = r"((?<!我能)(?<!我可以)(帮我|替我|给我)(?!老公|老婆|
 _NOT_DOING = r"讲|说|解释|介绍|科普|分析|算|列|总结|想|看|比较|对比|判断|评估|参谋|推荐|怎么|如何|什么|哪|多少|能否|是否|\?"
 _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤销|撤回|取消|调高|调低|提高|提额|降低|调整|修改|更改|"
           r"更换|补办|补发|补寄|寄|解冻|解除|解开|恢复|止付|分期|分成|延期|延长|预约|约一下|催|加急|申请|赎回|开具|"
-          r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|补(一|1)?[张个本]|联系(?!方式|电话|地址)|cancel")
+          r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|补(一|1)?[张个本]|联系(?!方式|电话|地址)|cancel|"
+          r"改(过来|掉|成|回|正|了)|更正|重置|重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)|去掉|撤掉|移除|递交|转交")
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general ("我可以要求你们删掉…吗", "银行能帮我撤回吗"), or
 # reports someone else's offer ("有人说能帮我修复征信", "客服…说帮我操作退款") or a relative or friend the customer
@@ -54,7 +57,7 @@ _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|�
 _SUPPOSED = re.compile(r"(如果|(?<![主只需重不想还就总])要是|假如|假设|(?<!千)万一|倘若)(?!(可以|方便|可能|行|允许)的?话?)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when its clause asks
 # nothing (a plea after it is no question: "免了吧求求了"); not the customer's own plan ("那我自己去网点弄吧").
-_IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄)(掉|了吧|吧|一下吧?|下吧?|了它)"
+_IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄|去(?=掉))(掉|了吧|吧|一下吧?|下吧?|了它)"
                          r"[!！.。~～]*$")
 _OWN_PLAN = re.compile(r"我(自己|先|再|回头)?(去|来)|我自己")
 _POLITE_END = re.compile(r"[,，]?(求求(你|你们)?了?|拜托(你|你们)?了?|谢谢(你|您)?|麻烦(你|您)?了)[!！.。~～]*$")
@@ -70,6 +73,9 @@ _HYPOTHETICAL = re.compile(r"万一|如果|要是|假如|假设|听说|据说|�
                            r"怎么防|如何防|防范|预防|怎么识别|如何识别|怎么辨别|怎么分辨")  # how to guard against it
 _HAPPENING = re.compile(r"我(刚|刚刚|刚才|已经|正在|现在)|刚刚|刚才|正在|还在|现在(他|对方|有人)|现在还|"
                         r"还(开|连|共享)着|还没(关|断开|挂|退出)")
+# A doubt about what was asked of the customer: normal, real, a scam? ("这正常吗", "是真的吗", "是不是骗子")
+_DOUBT = re.compile(r"(正常|是真的|真的假的|靠谱|可信|合法|正规)(吗|么|不)|是不是(真的|骗子|诈骗|骗局|正规)|"
+                    r"是(骗子|诈骗|骗局)吗|正不正常|靠不靠谱|可不可信|真假")
 # Money moved or details given ("我昨天又交了两万", "我点进去填了卡号和密码", "都发给他了")...
 _DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
 # ...unless the customer refused ("我没给", "我挂了", "没理他").
@@ -129,7 +135,8 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
         return True
     if on_question == "answer_if_general":
         return bool(_GENERAL.search(text))
-    return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
+    return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text) \
+        or bool(_DOUBT.search(text)) and not tells_it_happened(text)
 
 
 def tells_it_happened(text: str) -> bool:
