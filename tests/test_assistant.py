@@ -212,7 +212,12 @@ def test_what_the_new_patterns_must_not_take(demo_assistant, question, not_reaso
     assert demo_assistant.ask(question).handoff_reason != not_reason
 
 
-@pytest.mark.parametrize("question", ["能不能派一位懂业务的人上门帮我老母亲办理？", "我想换一个能随时退的人身保险，犹豫期有几天？"])
+@pytest.mark.parametrize("question", [
+    "能不能派一位懂业务的人上门帮我老母亲办理？", "我想换一个能随时退的人身保险，犹豫期有几天？",
+    # session 19's request probe: a person declined, or asked about (both were handed off as a request for one)
+    "不用转人工，我就想知道你们的客服热线号码是多少",
+    "打电话找人工的话，会不会被这个部门踢到那个部门来回转？你们有什么规定吗",
+])
 def test_a_person_mentioned_in_a_question_is_no_request_for_one(demo_assistant, question):
     assert demo_assistant.ask(question).handoff_reason != "human_request"
 
