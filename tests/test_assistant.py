@@ -157,6 +157,8 @@ def test_follow_up_uses_history(demo_assistant):
     ("以后别给我打推销电话了，一天三个，把我的号从你们营销名单里去掉。", "own_account", "normal"),
     ("你们给的投诉处理结果我不服，请帮我把材料递交到上一级机构复核。", "own_account", "normal"),
     ("反正那笔分期手续费我是不认的，这事你们看着办吧。", "complaint", "high"),
+    ("客服说要等三天，你们赶紧帮我处理", "own_account", "normal"),
+    ("我刚收到短信说我的信用卡在国外刷了两万多，可是卡一直在我身上，请帮我处理！", "unauthorized_transaction", "urgent"),  # was answered with the complaint time limits
     ("当初理财经理拍胸脯说没什么风险，现在亏了12%，我要个说法。", "complaint", "high"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),
@@ -195,6 +197,8 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     ("柜员还在等我签字，理财的风险等级是什么意思", "fraud_in_progress"),
     ("手机银行的界面能不能做得好看一点", "abuse_distress"),
     ("我现在在跟你们客服通话，他说年费可以免，是真的吗", "fraud_in_progress"),
+    # an offer the caller made, told before asking whether it is a scam (was handed off as the customer's own request)
+    ("有人打电话说我大学时开过校园贷，要帮我注销，不然影响征信，我挂了。这是不是骗子？", "own_account"),
     # a way around the cooling-off period stays a refusal, though it asks the bank to change something
     ("保险犹豫期昨天刚过，能不能麻烦把签约日期往后改几天，这样我就还能全额退了", "own_account"),
     # money sent to family, or sent wrongly, is no fraud in progress

@@ -38,7 +38,7 @@ _NOT_DOING = r"讲|说|解释|介绍|科普|分析|算|列|总结|想|看|比较
 _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤销|撤回|取消|调高|调低|提高|提额|降低|调整|修改|更改|"
           r"更换|补办|补发|补寄|寄|解冻|解除|解开|恢复|止付|分期|分成|延期|延长|预约|约一下|催|加急|申请|赎回|开具|"
           r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|补(一|1)?[张个本]|联系(?!方式|电话|地址)|cancel|"
-          r"改(过来|掉|成|回|正|了)|更正|重置|重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)|去掉|撤掉|移除|递交|转交")
+          r"改(过来|掉|成|回|正|了)|更正|重置|重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)|去掉|撤掉|移除|递交|转交|处理|解决")
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general ("我可以要求你们删掉…吗", "银行能帮我撤回吗"), or
 # reports someone else's offer ("有人说能帮我修复征信", "客服…说帮我操作退款") or a relative or friend the customer
@@ -82,6 +82,23 @@ _DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|�
 _REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
 
 
+# An offer someone else made, told in a clause of its own after the telling ("有人打电话说我开过校园贷，要帮我注销，…
+# 我挂了。这是不是骗子？"): the caller's words, no request to the bank.
+_TELLING = re.compile(r"(有人|对方|那人|那个人|骗子|自称|冒充|陌生|短信|电话|微信|网上)[^。！？!?]{0,16}(说|称|声称|表示)")
+_OFFER = re.compile(r"^(他|她|对方|他们)?(说)?(要|会|能|可以|可)(帮|给|替)(我|你)")
+
+
+def _own_clauses(text: str) -> list[str]:
+    """The clauses of a message, without offers someone else made that it tells of (`_OFFER` after `_TELLING`
+    in the same sentence)."""
+    kept, told = [], ""
+    for clause in _CLAUSE_WITH_END.findall(text):
+        if not (_OFFER.search(clause) and _TELLING.search(told)):
+            kept.append(clause)
+        told = "" if re.search(r"[。！？!?]", clause) else told + clause
+    return kept
+
+
 def _acting_request(clause: str) -> str | None:
     """What in one clause asks the bank to act on the customer's matter (帮我把账单分成12期), if anything."""
     found = _ACT.search(clause)
@@ -98,7 +115,7 @@ def _urges(clause: str) -> bool:
 def asks_bank_to_act(text: str) -> str | None:
     """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
     addressed to the bank, or a bare order ending the message in a clause that asks nothing."""
-    found = next(filter(None, map(_acting_request, _CLAUSE.split(text))), None)
+    found = next(filter(None, map(_acting_request, _own_clauses(text))), None)
     if found is None:  # a bare order in the last clause, which asks nothing ("年费能不能免啊，免了吧求求了")
         bare = _POLITE_END.sub("", text)
         last = _CLAUSE.split(bare.rstrip("!！.。~～"))[-1]
@@ -113,7 +130,7 @@ def asks_for_information(text: str) -> bool:
     with a general marker in the same clause: 按规定, 最迟, 多少天; "投诉一般多久能处理？…，帮我登记。" asks
     for action in a clause of its own)."""
     return bool(_ASKS.search(text)) and not any(
-        _acting_request(clause) or _urges(clause) for clause in _CLAUSE.split(text))
+        _acting_request(clause) or _urges(clause) for clause in _own_clauses(text))
 
 
 def question_part(text: str) -> str | None:
