@@ -33,12 +33,14 @@ _REQUEST = re.compile(r"(帮我|给我|替我|为我|请你们|你们给我|你�
 # speech verb or asking word between, by a verb of doing something to the customer's account or matter. 查 and
 # 核实 are not here: "帮我查一下信用卡年费怎么收" asks about the rule (a look-up of the customer's own account is
 # an own-account pattern in rules.yaml); nor are 投诉/人工, which have rules of their own.
-_ADDRESSED = r"((?<!我能)(?<!我可以)(帮我|替我|给我)(?!老公|老婆|丈夫|妻子|妈|爸|父母|家人|孩子|儿子|女儿|爷爷|奶奶)|给俺|帮俺|为我|帮忙|麻烦(你|你们)?|劳驾|你们?(帮|给|替)我|你们(把|将)|请(你们?)?(帮|给|替)?我?(?=把|将)|我要你们?|please help me|pls help me|help me)"
+_ADDRESSED = r"((?<!我能)(?<!我可以)(帮我|替我|给我)(?!的|老公|老婆|丈夫|妻子|妈|爸|父母|家人|孩子|儿子|女儿|爷爷|奶奶)|给俺|帮俺|为我|帮忙|(?<![太好真很挺多])麻烦(?!死|了)(你|你们)?|劳驾|你们?(帮|给|替)我|你们(把|将)|请(你们?)?(帮|给|替)?我?(?=把|将)|我要你们?|please help me|pls help me|help me)"
 _NOT_DOING = r"讲|说|解释|介绍|科普|分析|算|列|总结|想|看|比较|对比|判断|评估|参谋|推荐|怎么|如何|什么|哪|多少|能否|是否|\?"
 _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤销|撤回|取消|调高|调低|提高|提额|降低|调整|修改|更改|"
           r"更换|补办|补发|补寄|寄|解冻|解除|解开|恢复|止付|分期|分成|延期|延长|预约|约一下|催|加急|申请|赎回|开具|"
           r"打印|导出|异议|挂失|销了|销掉|分\d+期|往上提|上调|开一下|补(一|1)?[张个本]|联系(?!方式|电话|地址)|cancel|"
-          r"改(过来|掉|成|回|正|了)|更正|重置|重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)|去掉|撤掉|移除|递交|转交|处理|解决")
+          r"改(过来|掉|成|回|正)(?![了过的])|改了(?=吧|啊|呀|[,，。.!！]|$)|(更正|重置|去掉|撤掉|移除|递交|转交)(?![了过的])|"
+          r"重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)(?![了过的])|"
+          r"(处理|解决)(?!结果|决定|意见|时限|期限|时间|进度|流程|方案|办法)")
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general ("我可以要求你们删掉…吗", "银行能帮我撤回吗"), or
 # reports someone else's offer ("有人说能帮我修复征信", "客服…说帮我操作退款") or a relative or friend the customer
@@ -57,7 +59,7 @@ _NOT_ASKED_TO_ACT = re.compile(r"可以要求|能要求|有权|能不能要求|�
 _SUPPOSED = re.compile(r"(如果|(?<![主只需重不想还就总])要是|假如|假设|(?<!千)万一|倘若)(?!(可以|方便|可能|行|允许)的?话?)")
 # A bare order that ends the message ("退掉", "违约金求免", "撤了吧", "劳驾处理下"): a request when its clause asks
 # nothing (a plea after it is no question: "免了吧求求了"); not the customer's own plan ("那我自己去网点弄吧").
-_IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄|去(?=掉))(掉|了吧|吧|一下吧?|下吧?|了它)"
+_IMPERATIVE = re.compile(r"(?<![申邀提])(求|请)(免|减免|退|撤|取消|处理)|(" + _DOING + r"|撤|免|安排|处理|弄|(?<![能以会])去(?=掉))(掉|了吧|吧|一下吧?|下吧?|了它)"
                          r"[!！.。~～]*$")
 _OWN_PLAN = re.compile(r"我(自己|先|再|回头)?(去|来)|我自己")
 _POLITE_END = re.compile(r"[,，]?(求求(你|你们)?了?|拜托(你|你们)?了?|谢谢(你|您)?|麻烦(你|您)?了)[!！.。~～]*$")
@@ -80,6 +82,13 @@ _DOUBT = re.compile(r"(正常|是真的|真的假的|靠谱|可信|合法|正规
 _DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
 # ...unless the customer refused ("我没给", "我挂了", "没理他").
 _REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
+# What a customer who doubts a caller did, or what goes on ("我也给了", "按他说的", "下载了", "一直开着"): wider than
+# `_DONE`, for the doubt of `answers_instead` only...
+_DID = re.compile(r"(转|汇|打|存|交|充)(到|进|入|给)[^,，。？?！!]{0,12}了|(转|汇|打|发|报|念|输|存)(完|好|过去|进去)"
+                  r"|(给|报给|念给|告诉|发给)(他|她|对方|那人)了|我(也|都|就)?(给|报|发|转|存|充|输|扫|点|装|下载|开|共享)了"
+                  r"|照做|按(他|她|对方|他们)说的|(下载|装|安装|开|开启|打开|共享|扫)了|(没|没有)(关|断开|退出)|到现在|一直开着")
+# ...and a refusal that is the customer's own, not the caller's ("我挂了", not "他就挂了")
+_OWN_REFUSAL = re.compile(r"我(就|也|已经|马上|直接|当场)?(挂(了|掉|断)|拒绝)|没(有)?(给|转|汇|告诉|填|点|理|信|上当|报|下载|开|共享)|不(给|转|理)")
 
 
 # An offer someone else made, told in a clause of its own after the telling ("有人打电话说我开过校园贷，要帮我注销，…
@@ -152,8 +161,9 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
         return True
     if on_question == "answer_if_general":
         return bool(_GENERAL.search(text))
-    return bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text) \
-        or bool(_DOUBT.search(text)) and not tells_it_happened(text)
+    supposed = bool(_HYPOTHETICAL.search(text)) and not _HAPPENING.search(text)
+    acted = bool(_HAPPENING.search(text) or _DONE.search(text) or _DID.search(text)) and not _OWN_REFUSAL.search(text)
+    return supposed or (bool(_DOUBT.search(text)) and not acted)
 
 
 def tells_it_happened(text: str) -> bool:
