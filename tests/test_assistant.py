@@ -157,8 +157,8 @@ def test_follow_up_uses_history(demo_assistant):
     ("以后别给我打推销电话了，一天三个，把我的号从你们营销名单里去掉。", "own_account", "normal"),
     ("你们给的投诉处理结果我不服，请帮我把材料递交到上一级机构复核。", "own_account", "normal"),
     ("反正那笔分期手续费我是不认的，这事你们看着办吧。", "complaint", "high"),
-    ("客服说要等三天，你们赶紧帮我处理", "own_account", "normal"),
-    ("我刚收到短信说我的信用卡在国外刷了两万多，可是卡一直在我身上，请帮我处理！", "unauthorized_transaction", "urgent"),  # was answered with the complaint time limits
+    ("客服说要等三天，你们赶紧帮我处理", "own_account", "normal"),  # was answered with the complaint time limits
+    ("我刚收到短信说我的信用卡在国外刷了两万多，可是卡一直在我身上，请帮我处理！", "unauthorized_transaction", "urgent"),
     ("当初理财经理拍胸脯说没什么风险，现在亏了12%，我要个说法。", "complaint", "high"),
     # before: refused as out of scope
     ("我已经问了三遍了，你每次都答非所问，能不能找个真正能解决问题的人来？", "human_request", "normal"),

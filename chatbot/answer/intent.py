@@ -81,14 +81,15 @@ _DOUBT = re.compile(r"(正常|是真的|真的假的|靠谱|可信|合法|正规
 # Money moved or details given ("我昨天又交了两万", "我点进去填了卡号和密码", "都发给他了")...
 _DONE = re.compile(r"(转|汇|打|交|付|充)(了|过去|出去)|(填|输入|告诉|报|发|念)了|发给")
 # ...unless the customer refused ("我没给", "我挂了", "没理他").
-_REFUSED = re.compile(r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)|挂(了|掉)|拒绝")
+_NOT_GIVEN = r"没(有)?(给|转|汇|告诉|填|点|理|信|上当)|不(给|转|理)"
+_REFUSED = re.compile(_NOT_GIVEN + r"|挂(了|掉)|拒绝")
 # What a customer who doubts a caller did, or what goes on ("我也给了", "按他说的", "下载了", "一直开着"): wider than
 # `_DONE`, for the doubt of `answers_instead` only...
 _DID = re.compile(r"(转|汇|打|存|交|充)(到|进|入|给)[^,，。？?！!]{0,12}了|(转|汇|打|发|报|念|输|存)(完|好|过去|进去)"
                   r"|(给|报给|念给|告诉|发给)(他|她|对方|那人)了|我(也|都|就)?(给|报|发|转|存|充|输|扫|点|装|下载|开|共享)了"
                   r"|照做|按(他|她|对方|他们)说的|(下载|装|安装|开|开启|打开|共享|扫)了|(没|没有)(关|断开|退出)|到现在|一直开着")
 # ...and a refusal that is the customer's own, not the caller's ("我挂了", not "他就挂了")
-_OWN_REFUSAL = re.compile(r"我(就|也|已经|马上|直接|当场)?(挂(了|掉|断)|拒绝)|没(有)?(给|转|汇|告诉|填|点|理|信|上当|报|下载|开|共享)|不(给|转|理)")
+_OWN_REFUSAL = re.compile(r"我(就|也|已经|马上|直接|当场)?(挂(了|掉|断)|拒绝)|没(有)?(报|下载|开|共享)|" + _NOT_GIVEN)
 
 
 # An offer someone else made, told in a clause of its own after the telling ("有人打电话说我开过校园贷，要帮我注销，…

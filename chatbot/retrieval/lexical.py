@@ -92,13 +92,17 @@ class LexicalIndex:
 
     def units_with(self, token_id: int, limit: int) -> list[int]:
         """The first `limit` units (positions) that have the token."""
+        return [int(u) for u in self._column(token_id)[:limit]]
+
+    def _column(self, token_id: int) -> np.ndarray:
+        """The units (positions) that have the token, in ascending order: the token's column of the index's
+        column-compressed matrix (bm25s sorts it); empty for a token the index does not have."""
         if self._retriever is None:
-            return []
+            return np.zeros(0, dtype=np.int64)
         indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
         if not 0 <= token_id < len(indptr) - 1:
-            return []
-        start = indptr[token_id]
-        return [int(u) for u in indices[start:min(indptr[token_id + 1], start + limit)]]
+            return np.zeros(0, dtype=np.int64)
+        return indices[indptr[token_id]:indptr[token_id + 1]]
 
     def contains(self, token_ids: list[int], units: list[int]) -> np.ndarray:
         """For each token id, whether any of the units (positions) has that token."""
@@ -117,12 +121,8 @@ class LexicalIndex:
         wanted = np.fromiter((u for g in groups for u in g), dtype=np.int64, count=sum(sizes))
         starts = np.cumsum([0, *sizes[:-1]])
         filled = np.array(sizes) > 0
-        indptr, indices = self._retriever.scores["indptr"], self._retriever.scores["indices"]
         for number, token in enumerate(token_ids):
-            if not 0 <= token < len(indptr) - 1:
-                continue
-            # A column lists the units having the token, in ascending order (bm25s sorts it).
-            column = indices[indptr[token]:indptr[token + 1]]
+            column = self._column(token)
             if not len(column):
                 continue
             at = np.minimum(np.searchsorted(column, wanted), len(column) - 1)
