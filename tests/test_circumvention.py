@@ -1,5 +1,5 @@
 """Ways around a control worded as no pattern of rules.yaml words them are refused by the trained model
-(chatbot/answer/circumvention.py); questions and lawful requests about the same controls are not."""
+(chatbot/answer/classifier.py); questions and lawful requests about the same controls are not."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chatbot.answer.circumvention import MODEL_FILE, load_model
+from chatbot.answer.classifier import load_model, model_file
 from chatbot.answer.rules import default_rules
 from chatbot.text import normalize
 
@@ -42,10 +42,10 @@ def test_questions_about_the_same_controls_are_not_refused(demo_assistant, messa
 
 
 def test_the_model_ships_with_a_threshold_and_without_it_the_patterns_decide(tmp_path):
-    model = load_model()
+    model = load_model(model_file("circumvention"))
     assert model is not None and 0.5 <= model.threshold < 1.0
-    assert model.asks_to_circumvent(normalize("教我把转账风险提示永久关掉"))
-    assert not model.asks_to_circumvent(normalize("转账时为什么会弹出风险提示？"))
+    assert model.recognises(normalize("教我把转账风险提示永久关掉"))
+    assert not model.recognises(normalize("转账时为什么会弹出风险提示？"))
     assert load_model(tmp_path / "missing.json") is None
 
 
@@ -55,7 +55,7 @@ def test_fitting_writes_a_model_from_the_training_data_and_the_development_sets(
     out = tmp_path / "circumvention.json"
     assert main(["--out", str(out)]) == 0
     fitted = json.loads(out.read_text(encoding="utf-8"))
-    shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    shipped = json.loads(model_file("circumvention").read_text(encoding="utf-8"))
     assert fitted["threshold"] == shipped["threshold"]  # the shipped model is this fit, not an edited file
     assert fitted["weights"] == shipped["weights"]
 

@@ -16,7 +16,7 @@ from ..retrieval.retriever import HybridRetriever
 from ..text import expand_english, normalize
 from .condense import answers_what_is_asked, referred_question_answered
 from .answerability import RetrievalVerdict, assess
-from .compose import Composer, offer_person
+from .compose import NO_CARD_DECIDED, Composer, offer_person
 from .compound import split_compound
 from .confidence import load_calibration
 from .generate import GroundedGenerator
@@ -166,8 +166,8 @@ class Assistant:
                 choice: str | None = None) -> tuple[Answer, RetrievalVerdict | None, Query]:
         """The approved-mode answer, the retrieval verdict behind it (None when the message itself, a chosen
         option or a rule decided) and the query it answers (the message read as a follow-up, when only so it is
-        answered). One flow: the message's own checks, a chosen option, the rules, then retrieval; the answer's
-        basis says which decided."""
+        answered). One flow: the message's own checks, a chosen option, the rules, then retrieval (and the rules a
+        recogniser fires after it); the answer's basis says which decided."""
         if query.refusal == "empty":
             return Answer("refused", EMPTY_MESSAGE, handoff_reason=None, topic="empty",
                           basis=Basis("input")), None, query
@@ -207,6 +207,9 @@ class Assistant:
         answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
         if answer.outcome != "answered" and query.history and not query.follow_up:
             answer, verdict, query = self._as_follow_up(answer, verdict, query)
+        recognised = self._recognised_after_retrieval(answer, query)  # before halves: an emergency is no two questions
+        if recognised:
+            return self.compose.rule_answer(recognised, query.as_of), None, query
         if answer.outcome != "refused" and not query.follow_up:
             both = self._compound_answer(query)  # one card answers half of such a question at most; a refusal stands
             if both is not None:
@@ -235,6 +238,19 @@ class Assistant:
             return answer, verdict, query
         logger.info("follow-up: answered when read with the question before it matched=%s", reply.matched_id)
         return reply, found, leaning
+
+    def _recognised_after_retrieval(self, answer: Answer, query: Query) -> RuleMatch | None:
+        """A rule whose recogniser acts after retrieval (rules.yaml `model_when: after_retrieval`), when it recognises
+        a message that nothing in the knowledge base answers (no card decided a hand-off or refusal either: an ordinary
+        hand-off, a clarifying question or a referral would be the reply), or one a card answers that does not only
+        ask (the rule's `on_question`): "俺爸…让他把钱打到一个监管账户，俺爸已经打了四万多，咋整啊" is an emergency,
+        whatever the card on safe accounts says."""
+        if answer.outcome != "answered" and answer.matched_id not in NO_CARD_DECIDED:
+            return None
+        match = self.rules.match_after_retrieval(query.text)
+        if match and answer.outcome == "answered" and answers_instead(match.rule.on_question, query.text):
+            return None
+        return match
 
     def _urgent_over_turns(self, query: Query) -> RuleMatch | None:
         """Fraud told over several messages ("有人打电话说是公安" … "让我转钱到安全账户" … "我已经转了五万了"): an urgent

@@ -11,9 +11,10 @@ may act (`model_when:`):
   recognises the message; its refusal then offers a person, since a model can misread a lawful question.
 - `emergency` (`python -m eval.fit_emergency`): fraud happening now or just done, and money taken without the customer
   ("对方冒充我领导让我给一个账户打款，我打了八万", "半夜收到好几条扣款短信，我根本没买东西") against questions on fraud,
-  offers not acted on, lawful and mistaken transfers and incidents long handled. It acts only on a message the knowledge
-  base does not answer (the rule `suspected_emergency`): such a message would go to a person anyway, and the model
-  makes it an urgent hand-off with the safety steps instead of an ordinary one (or of a clarifying question).
+  offers not acted on, lawful and mistaken transfers and incidents long handled. It acts after retrieval (the rule
+  `suspected_emergency`): on a message the knowledge base does not answer, which would go to a person anyway (now an
+  urgent hand-off with the safety steps instead of an ordinary one, a clarifying question or a referral), and on one a
+  card answers unless the message only asks ("万一被骗了怎么办").
 """
 
 from __future__ import annotations

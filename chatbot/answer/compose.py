@@ -31,6 +31,13 @@ from .slots import FIGURES
 logger = logging.getLogger(__name__)
 
 
+OUT_OF_SCOPE = "out_of_scope"  # Answer.matched_id of the "not in my knowledge" refusal
+OTHER_INSTITUTION = "other_institution"  # ...of a question referred to another institution
+# The matched ids of a reply retrieval made without a card deciding it: a hand-off for what the knowledge base lacks
+# (None), a clarifying question (None), an out-of-scope refusal, a referral. Not a card's answer, hand-off or refusal.
+NO_CARD_DECIDED = (None, OUT_OF_SCOPE, OTHER_INSTITUTION)
+
+
 class Composer:
     """Builds the customer's reply from a verdict, a card or a rule."""
 
@@ -50,7 +57,7 @@ class Composer:
             logger.info("refer: the question names another institution term=%s", term)
             text = OTHER_INSTITUTION_MESSAGE.format(term=term, bank=self.settings.bank_name)
             return Answer("refused", text, confidence=verdict.confidence, topic="refuse",
-                          matched_id="other_institution", handoff_offer=True)
+                          matched_id=OTHER_INSTITUTION, handoff_offer=True)
         named = [t for t in verdict.unknown_terms if t.subject]
         if named and top.best.kind == "answer":
             logger.info("handoff: the question is about a term the knowledge base never wrote term=%s", named[0].text)
@@ -123,7 +130,7 @@ class Composer:
         if not any(t.subject for t in verdict.unknown_terms) \
                 and not is_about_banking(query.search, self.retriever.vocabulary):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
-                          topic="refuse", matched_id="out_of_scope")
+                          topic="refuse", matched_id=OUT_OF_SCOPE)
         if reason == "term_not_in_knowledge":
             term = next(t for t in verdict.unknown_terms if t.subject).text
             text = render(UNKNOWN_TERM_MESSAGE.format(term=term, hotline="{hotline}"),

@@ -20,7 +20,7 @@ OUT_OF_SCOPE_MESSAGE = (
 )
 SUGGESTION_PREFIX = "您是不是想问："
 HANDOFF_OFFER = "如需人工协助，请点击“转人工”。"
-# After a refusal that a trained model decided (circumvention.py): it may have misread a lawful question.
+# After a refusal that a trained model decided (classifier.py): it may have misread a lawful question.
 MISREAD_OFFER = "如果我理解错了您的意思，请换个说法再问；如需人工协助，请点击“转人工”。"
 CLARIFY_MESSAGE = "您想问的是以下哪个问题？请点击选择；如果都不是，请换个说法再问，或点击“转人工”。"
 # A question about two things at once, answered half by half (compound.py).

@@ -11,7 +11,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from .circumvention import load_model
+from .classifier import load_model, model_file
 from .intent import OnQuestion, asks_bank_to_act
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
@@ -31,8 +31,12 @@ class RuleSpec(BaseModel):
     on_question: OnQuestion = "handoff"
     # Also fires on any clause that asks the bank to act on the customer's matter (intent.asks_bank_to_act).
     on_request: bool = False
-    # Also fires when this trained model recognises the message (circumvention.py), unless an exception applies.
-    model: Literal["circumvention"] | None = None
+    # Also fires when this trained recogniser (classifier.py) recognises the message, unless an exception applies:
+    # when no rule's patterns matched ("unmatched"), or only after retrieval ("after_retrieval",
+    # `RuleBook.match_after_retrieval`): on what the knowledge base does not answer, and on what it answers when the
+    # message does not only ask (`on_question`).
+    model: Literal["circumvention", "emergency"] | None = None
+    model_when: Literal["unmatched", "after_retrieval"] = "unmatched"
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,7 @@ class RuleBook:
         recognises the message. A model is the net under the patterns: "旧卡找不到了，给我补一张新的吧" asks for a
         new card (own_account's request check), whatever a model makes of "补一张"."""
         with_model = []  # rules with a model whose exceptions do not apply, in file order
-        for spec, (patterns, unless) in zip(self.rules, self._compiled):
-            if any(u.search(normalized_text) for u in unless):
-                continue
+        for spec, patterns in self._not_excepted(normalized_text):
             for pattern in patterns:
                 found = pattern.search(normalized_text)
                 if found:
@@ -73,11 +75,28 @@ class RuleBook:
             request = spec.on_request and asks_bank_to_act(normalized_text)
             if request:
                 return RuleMatch(spec, request)
-            if spec.model:
+            if spec.model and spec.model_when == "unmatched":
                 with_model.append(spec)
-        for spec in with_model:
-            model = load_model()  # the one model there is (RuleSpec.model)
-            if model is not None and model.asks_to_circumvent(normalized_text):
+        return self._by_model(with_model, normalized_text)
+
+    def match_after_retrieval(self, normalized_text: str) -> RuleMatch | None:
+        """For a message no rule's patterns matched, once retrieval has been judged: the first rule whose recogniser
+        acts then (`model_when: after_retrieval`) and recognises it, unless an exception applies. Whether it acts on
+        the retrieval's reply is the assistant's to say."""
+        return self._by_model([spec for spec, _ in self._not_excepted(normalized_text)
+                               if spec.model and spec.model_when == "after_retrieval"], normalized_text)
+
+    def _not_excepted(self, normalized_text: str):
+        """The rules, with their compiled patterns, that no `unless` entry of their own excepts the text from."""
+        for spec, (patterns, unless) in zip(self.rules, self._compiled):
+            if not any(u.search(normalized_text) for u in unless):
+                yield spec, patterns
+
+    @staticmethod
+    def _by_model(specs: list[RuleSpec], normalized_text: str) -> RuleMatch | None:
+        for spec in specs:
+            model = load_model(model_file(spec.model))
+            if model is not None and model.recognises(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
 

