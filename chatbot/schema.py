@@ -43,6 +43,9 @@ class Card(BaseModel):
     answer: str = Field(min_length=5)
     sources: list[SourceRef] = Field(min_length=1)
     risk_tier: Literal["low", "medium", "high"]
+    # A hand-off card's ticket priority; without it, that of the rule saying the same card, else high for a high-risk
+    # card and normal for others. Money just sent to a scammer or taken from the card is urgent (FACTS §11).
+    priority: Literal["urgent", "high", "normal"] | None = None
     effective_date: dt.date
     effective_to: dt.date | None = None
     version: int = 1
@@ -67,6 +70,8 @@ class Card(BaseModel):
     def _not_answered_is_no_phrasing(self) -> "Card":
         if self.not_answered and self.kind != "answer":
             raise ValueError("not_answered is for answer cards: a hand-off or refusal card answers nothing")
+        if self.priority and self.kind != "handoff":
+            raise ValueError("priority is for hand-off cards: it is the priority of the ticket they open")
         own = {normalize(q) for q in (self.question, *self.similar_questions)}
         both = [q for q in self.not_answered if normalize(q) in own]
         if both:

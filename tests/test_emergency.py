@@ -47,11 +47,19 @@ def test_a_question_about_fraud_keeps_its_answer(demo_assistant, message):
 
 def test_a_hand_off_a_card_decides_stands(demo_assistant):
     """The recogniser reads a stolen bag with cards being used as an emergency (it is): the card on stolen credit cards
-    already hands it off with its own steps, and keeps it."""
+    already hands it off with its own steps, and keeps it — at the card's own priority, urgent (it was high)."""
     message = "包被抢了，银行卡在里面，现在一直收到消费短信"
     assert load_model(model_file("emergency")).recognises(normalize(message))
     answer = demo_assistant.ask(message)
-    assert answer.handoff_reason == "card:card-credit-stolen", answer.handoff_reason
+    assert answer.handoff_reason == "card:card-credit-stolen" and answer.priority == "urgent", answer.priority
+
+
+def test_money_just_sent_to_a_scammer_is_urgent_by_its_card(demo_assistant):
+    """FACTS §11: fraud that just happened is urgent. The card for money just sent was a high-priority hand-off (its
+    risk tier); it now says its priority (`Card.priority`)."""
+    answer = demo_assistant.ask("我着人骗咯，转了两万过去")
+    assert answer.handoff_reason == "card:card-handoff-fraud-money-sent", answer.handoff_reason
+    assert answer.priority == "urgent"
 
 
 @pytest.mark.parametrize("message", [

@@ -95,6 +95,13 @@ def test_a_card_cannot_list_its_own_question_as_one_it_does_not_answer():
         Card.model_validate({**fields, "kind": "handoff", "not_answered": ["在ATM存钱收手续费吗？"]})
 
 
+def test_only_a_hand_off_card_says_a_priority():
+    fields = yaml.safe_load(FEE_CARD.format(fee="2"))
+    assert Card.model_validate({**fields, "kind": "handoff", "priority": "urgent"}).priority == "urgent"
+    with pytest.raises(ValidationError, match="priority is for hand-off cards"):
+        Card.model_validate({**fields, "priority": "urgent"})
+
+
 @pytest.fixture
 def knowledge_client(tmp_path, small_kb, embeddings):
     settings = make_settings(tmp_path / "data", small_kb, staff_users=";".join(

@@ -163,12 +163,13 @@ class Composer:
     # --- helpers -------------------------------------------------------------------------------
 
     def _handoff_of(self, card: Card) -> tuple[str, str]:
-        """Reason and priority of a hand-off card: those of the rule that says the same card, if any."""
+        """Reason and priority of a hand-off card: those of the rule that says the same card, if any; else the card's
+        own priority, or one by its risk tier."""
         rule = next((r for r in self.rules.rules if r.card == card.id), None)
         reason = rule.id if rule else f"card:{card.id}"
         if rule and rule.priority:
             return reason, rule.priority
-        return reason, "high" if card.risk_tier == "high" else "normal"
+        return reason, card.priority or ("high" if card.risk_tier == "high" else "normal")
 
     def _shown_citations(self, card: Card, as_of: dt.date | None = None) -> list[Citation]:
         """What the customer sees as sources. A refusal of something outside the service (a card of topic

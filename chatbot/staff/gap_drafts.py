@@ -46,6 +46,7 @@ def draft_fields(cluster: GapCluster, nearest: Card | None, *, today: dt.date | 
         "answer": PLACEHOLDER_ANSWER,
         "sources": [ref.model_dump() for ref in nearest.sources] if nearest else [],
         "risk_tier": nearest.risk_tier if nearest else "medium",
+        "priority": None,  # hand-off cards only (a draft answers)
         "effective_date": today or dt.date.today(),
         "effective_to": None,
         "version": 1,
