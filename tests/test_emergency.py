@@ -36,6 +36,17 @@ def test_an_emergency_no_pattern_words_is_an_urgent_hand_off_with_the_safety_ste
 
 
 @pytest.mark.parametrize("message", [
+    "网上贷款说我银行卡号填错账户被冻结，要转2万证明还款能力才能解冻，我刚转过去了",
+    "我爸正在网银上操作给一个陌生账户转30万，说是投资群里的老师让转的，我劝不住，你们能不能先冻结",
+])
+def test_an_emergency_outranks_a_hand_off_short_of_urgent(demo_assistant, message):
+    """Each was handed off by a pattern rule at normal or high priority (own account by its 冻结; a vulnerable
+    customer's decision), without the safety steps."""
+    answer = demo_assistant.ask(message)
+    assert answer.priority == "urgent" and answer.handoff_reason == "suspected_emergency", answer.handoff_reason
+
+
+@pytest.mark.parametrize("message", [
     "万一我把验证码告诉了骗子，应该怎么办？",
     "如果有人冒充公安让我转钱到安全账户，我该怎么办？",
     "要是接到自称客服的电话说要退款，让我开屏幕共享，这种是骗子吗？",

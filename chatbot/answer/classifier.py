@@ -14,7 +14,8 @@ may act (`model_when:`):
   offers not acted on, lawful and mistaken transfers and incidents long handled. It acts after retrieval (the rule
   `suspected_emergency`): on a message the knowledge base does not answer, which would go to a person anyway (now an
   urgent hand-off with the safety steps instead of an ordinary one, a clarifying question or a referral), and on one a
-  card answers unless the message only asks ("万一被骗了怎么办").
+  card answers unless the message only asks ("万一被骗了怎么办"); and it outranks a pattern rule's hand-off short of
+  urgent (`Assistant._outranked`).
 """
 
 from __future__ import annotations
