@@ -13,14 +13,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from chatbot.answer.classifier import model_file
 from chatbot.config import offline_environment
-from chatbot.quality.cases import load_cases
-from chatbot.text import normalize
+from chatbot.quality.cases import Case
 
-from .fit_classifier import arguments, fit_and_save, read_training
+from .fit_classifier import arguments, examples, fit_and_save
 
 TRAINING = (Path("eval/train/circumvent.jsonl"), Path("eval/train/circumvent_2.jsonl"))
 # Development sets only: their failures have been read. The sealed sets (README) are for measuring.
@@ -28,28 +25,18 @@ DEVELOPMENT = ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
                "outofkb", "outofkb2", "outofkb3")
 
 
-def examples(training: list[Path], cases: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts (normalised), labels, and whether each comes from a development set."""
-    texts, labels = read_training(training)
-    development = [False] * len(texts)
-    for name in DEVELOPMENT:
-        for case in load_cases(cases / f"{name}.jsonl"):
-            if case.expect.outcome == "refused" and case.style.startswith("circumvent"):
-                label = 1
-            elif case.expect.outcome in ("answered", "handoff"):
-                label = 0
-            else:
-                continue  # refusals of other kinds (a poem, a stock tip) are neither
-            texts.append(normalize(case.question))
-            labels.append(label)
-            development.append(True)
-    return texts, np.array(labels, dtype=float), np.array(development)
+def label_of(case: Case) -> int | None:
+    """A development case's label: its ways around controls are positives, every question it expects answered or handed
+    off a negative; refusals of other kinds (a poem, a stock tip) are neither."""
+    if case.expect.outcome == "refused" and case.style.startswith("circumvent"):
+        return 1
+    return 0 if case.expect.outcome in ("answered", "handoff") else None
 
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
     args = arguments(__doc__.splitlines()[0], list(TRAINING), model_file("circumvention")).parse_args(argv)
-    fit_and_save(*examples(args.training, args.cases), args)
+    fit_and_save(*examples(args.training, args.cases, DEVELOPMENT, label_of), args)
     return 0
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from chatbot.answer.classifier import MessageClassifier, features
+from chatbot.quality.cases import Case, load_cases
 from chatbot.text import normalize
 
 MIN_DOCUMENTS = 2  # a feature seen in fewer training texts is dropped
@@ -27,6 +29,22 @@ def read_training(paths: list[Path]) -> tuple[list[str], list[int]]:
                 texts.append(normalize(row["text"]))
                 labels.append(int(row["label"]))
     return texts, labels
+
+
+def examples(training: list[Path], cases: Path, names: tuple[str, ...],
+             label_of: Callable[[Case], int | None]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts (normalised), labels and whether each comes from a development set: the messages written for training,
+    then the questions of the named development sets that `label_of` labels (None: not an example)."""
+    texts, labels = read_training(training)
+    development = [False] * len(texts)
+    for name in names:
+        for case in load_cases(cases / f"{name}.jsonl"):
+            label = label_of(case)
+            if label is not None:
+                texts.append(normalize(case.question))
+                labels.append(label)
+                development.append(True)
+    return texts, np.array(labels, dtype=float), np.array(development)
 
 
 def _matrix(rows: list[set[str]], vocabulary: dict[str, int]):

@@ -15,15 +15,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from chatbot.answer.classifier import model_file
 from chatbot.config import offline_environment
-from chatbot.quality.cases import load_cases
-from chatbot.text import normalize
+from chatbot.quality.cases import Case
 
 from .fit_circumvention import DEVELOPMENT
-from .fit_classifier import arguments, fit_and_save, read_training
+from .fit_classifier import arguments, examples, fit_and_save
 
 TRAINING = tuple(Path(f"eval/train/emergency_{part}.jsonl") for part in "abc")
 # Half the circumvention model's share: a false alarm tells a customer who made a lawful transfer that it may be fraud.
@@ -34,24 +31,16 @@ MAX_FALSE_ALARMS = 0.005
 ANSWERED = (*DEVELOPMENT, "holdout12", "holdout13", "holdout14")
 
 
-def examples(training: list[Path], cases: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts (normalised), labels, and whether each comes from a development set (its answered questions)."""
-    texts, labels = read_training(training)
-    development = [False] * len(texts)
-    for name in ANSWERED:
-        for case in load_cases(cases / f"{name}.jsonl"):
-            if case.expect.outcome == "answered":
-                texts.append(normalize(case.question))
-                labels.append(0)
-                development.append(True)
-    return texts, np.array(labels, dtype=float), np.array(development)
+def label_of(case: Case) -> int | None:
+    """A development case's label: a question it expects answered is a negative; no other case is an example."""
+    return 0 if case.expect.outcome == "answered" else None
 
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
     args = arguments(__doc__.splitlines()[0], list(TRAINING), model_file("emergency"),
                      max_false_alarms=MAX_FALSE_ALARMS).parse_args(argv)
-    fit_and_save(*examples(args.training, args.cases), args)
+    fit_and_save(*examples(args.training, args.cases, ANSWERED, label_of), args)
     return 0
 
 
