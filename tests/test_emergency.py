@@ -9,6 +9,7 @@ import json
 import pytest
 
 from chatbot.answer.classifier import load_model, model_file
+from chatbot.answer.replies import URGENT_MISREAD
 from chatbot.conversations.handoff import reason_label
 from chatbot.text import normalize
 
@@ -92,6 +93,16 @@ def test_family_posing_is_no_exception(demo_assistant):
                     "他说根本没找过我", "有人冒充我儿子说换了新号，我刚把两万转给我儿子说的那个账户"):
         answer = demo_assistant.ask(message)
         assert answer.handoff_reason == "suspected_emergency", (answer.outcome, answer.handoff_reason)
+
+
+def test_a_model_decided_alarm_says_it_may_have_misread(demo_assistant):
+    """The recogniser raises an alarm on words no pattern has, so it can be wrong about a lawful transfer (its probes):
+    the customer is told the steps and that they may simply say it is not so; an alarm a pattern raises is not hedged."""
+    by_model = demo_assistant.ask(UNANSWERED[0])
+    assert by_model.handoff_reason == "suspected_emergency" and URGENT_MISREAD in by_model.text, by_model.text
+    assert by_model.text.index("110") < by_model.text.index(URGENT_MISREAD)  # the steps first
+    by_pattern = demo_assistant.ask("我刚把钱转到了安全账户，对方自称是公安")
+    assert by_pattern.priority == "urgent" and URGENT_MISREAD not in by_pattern.text, by_pattern.handoff_reason
 
 
 def test_staff_read_why_in_chinese():

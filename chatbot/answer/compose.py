@@ -23,6 +23,7 @@ from .replies import (
     OUT_OF_SCOPE_MESSAGE,
     SUGGESTION_PREFIX,
     UNKNOWN_TERM_MESSAGE,
+    URGENT_MISREAD,
 )
 from .rules import RuleBook, RuleMatch
 from .scope import is_about_banking
@@ -122,8 +123,13 @@ class Composer:
             matched_id=rule.id,
             basis=Basis("rule", rule=rule.id),
         )
-        # a model's refusal may be a misreading: it says so and offers a person
-        return offer_person(answer, MISREAD_OFFER) if match.by_model and outcome == "refused" else answer
+        # a model may have misread the message: a refusal says so and offers a person; an urgent hand-off keeps its
+        # steps first and says the customer may tell it is not so
+        if match.by_model and outcome == "refused":
+            return offer_person(answer, MISREAD_OFFER)
+        if match.by_model:
+            return replace(answer, text=f"{answer.text}\n{URGENT_MISREAD}")
+        return answer
 
     def low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
         # Off-topic unless the question's subject is a term the knowledge base never wrote (咕咕贷…).
