@@ -23,8 +23,9 @@ from .generate import GroundedGenerator
 from .query import build_query
 from .rules import RuleBook, RuleMatch, default_rules
 from .smalltalk import small_talk
-from .intent import answers_instead, question_part, tells_it_happened
-from .replies import COMPOUND_ANSWER, EMPTY_MESSAGE, HANDOFF_OFFER, QUESTION_TOO, SMALL_TALK, TOO_LONG_MESSAGE
+from .intent import answers_instead, question_part, tells_it_happened, without_denial
+from .replies import (ALARM_DENIED, COMPOUND_ANSWER, EMPTY_MESSAGE, HANDOFF_OFFER, QUESTION_TOO, SMALL_TALK,
+                      TOO_LONG_MESSAGE)
 from .wording import corrector_for
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ DEMOTE_DEPTH = 6
 LEANING_AGREES = 3
 # The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
 LEAN_RANKS = 3
+# An urgent alarm's reply: the steps to stop the money or the card at once (every urgent hand-off card writes one).
+_ALARM = re.compile(r"紧急止付|冻结或挂失")
 
 
 class Assistant:
@@ -181,6 +184,12 @@ class Assistant:
                 answer = self.compose.card_answer(chosen, 1.0, query)
                 return replace(answer, basis=Basis("choice", retrieved=(chosen.id,))), None, query
 
+        rest = self._past_a_false_alarm(query)
+        if rest == "":
+            return Answer("answered", ALARM_DENIED, topic="smalltalk", matched_id="smalltalk:alarm_denied",
+                          basis=Basis("input")), None, query
+        if rest is not None:  # the rest of the message, read as it stands: a scam told after the denial is one
+            query = self._query(rest, list(query.history), query.as_of)
         rule = self._outranked(self.rules.match(query.text), query.text) or self._urgent_over_turns(query)
         if rule and answers_instead(rule.rule.on_question, query.text):
             # A question that only asks about the rules gets the answer, with a person offered; when the
@@ -238,6 +247,16 @@ class Assistant:
             return answer, verdict, query
         logger.info("follow-up: answered when read with the question before it matched=%s", reply.matched_id)
         return reply, found, leaning
+
+    @staticmethod
+    def _past_a_false_alarm(query: Query) -> str | None:
+        """Right after an urgent alarm, a message that opens by saying it was wrong ("不是诈骗，是正常转账"): the rest
+        of the message ("" when that is all), else None. Without it, the denial's own 诈骗 raised the alarm again and
+        a bare denial was answered as a follow-up of the alarm ("请立即拨打110报警"). The ticket stands either way."""
+        last = next((turn for turn in reversed(query.history) if turn.get("role") == "assistant"), None)
+        if last is None or last.get("outcome") not in (None, "handoff") or not _ALARM.search(last.get("content") or ""):
+            return None
+        return without_denial(query.text)
 
     def _outranked(self, rule: RuleMatch | None, text: str) -> RuleMatch | None:
         """A rule's match, unless it is a hand-off short of urgent and a recogniser that acts after retrieval recognises

@@ -167,6 +167,23 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
     return supposed or (bool(_DOUBT.search(text)) and not acted)
 
 
+# The customer's own word, opening the message, that an alarm was wrong: "不是诈骗", "我没有被骗", "只是正常转账",
+# "这是我自己转的". Read only right after an urgent alarm (the assistant's `_past_a_false_alarm`): before one, "不是诈骗吧？"
+# is a doubt.
+_DENIAL = re.compile(r"^(我|这|这笔|这个|这次)?(并|真的|确实|根本)?(不是|没有?|没)(遇到|碰到|被|上当)?(诈骗|骗|盗刷|骗子|骗局)|"
+                     r"^(我|这|这笔|这个|这次)?(只是|就是|是|都是)?(正常|我自己|自己)的?(转账|交易|消费|汇款|操作|转|买|刷|花)")
+
+
+def without_denial(text: str) -> str | None:
+    """The (normalised) message without the clauses that open it denying an alarm ("不是诈骗，是正常转账，想问…" →
+    "想问…"; "" when nothing else is left), or None when it does not open so."""
+    clauses = _CLAUSE_WITH_END.findall(text)
+    denied = 0
+    while denied < len(clauses) and _DENIAL.search(clauses[denied].strip()):
+        denied += 1
+    return "".join(clauses[denied:]).strip() if denied else None
+
+
 def tells_it_happened(text: str) -> bool:
     """The (normalised) message says something has happened to the customer or is happening now (我已经, 刚刚, 正在),
     or that money was moved or details given — and not that the customer refused."""

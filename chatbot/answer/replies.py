@@ -25,6 +25,8 @@ MISREAD_OFFER = "如果我理解错了您的意思，请换个说法再问；如
 # After an urgent hand-off that a trained model decided: the steps stand (a missed emergency costs more than a needless
 # warning), but a customer whose transfer was lawful is told they may say so and get on with their question.
 URGENT_MISREAD = "这是根据您的描述自动作出的风险提示；如果您并没有遇到诈骗或盗刷，只是正常转账或咨询，请直接告诉我，我会继续为您解答。"
+# The customer says an urgent alarm just raised was wrong, and asks nothing more (the ticket stands: an expert checks).
+ALARM_DENIED = "好的，明白您并没有遇到诈骗或盗刷。请问您想咨询什么问题？如仍有疑虑，人工专家也会跟进核实。"
 CLARIFY_MESSAGE = "您想问的是以下哪个问题？请点击选择；如果都不是，请换个说法再问，或点击“转人工”。"
 # A question about two things at once, answered half by half (compound.py).
 COMPOUND_ANSWER = "关于{first}：{first_answer}\n\n关于{second}：{second_answer}"
