@@ -188,8 +188,8 @@ class Assistant:
         if rest == "":
             return Answer("answered", ALARM_DENIED, topic="smalltalk", matched_id="smalltalk:alarm_denied",
                           basis=Basis("input")), None, query
-        if rest is not None:  # the rest of the message, read as it stands: a scam told after the denial is one
-            query = self._query(rest, list(query.history), query.as_of)
+        if rest is not None:  # the rest of the message, alone (read with the alarm's story, the alarm comes back)
+            query = self._query(rest, None, query.as_of)
         rule = self._outranked(self.rules.match(query.text), query.text) or self._urgent_over_turns(query)
         if rule and answers_instead(rule.rule.on_question, query.text):
             # A question that only asks about the rules gets the answer, with a person offered; when the
@@ -252,9 +252,10 @@ class Assistant:
     def _past_a_false_alarm(query: Query) -> str | None:
         """Right after an urgent alarm, a message that opens by saying it was wrong ("不是诈骗，是正常转账"): the rest
         of the message ("" when that is all), else None. Without it, the denial's own 诈骗 raised the alarm again and
-        a bare denial was answered as a follow-up of the alarm ("请立即拨打110报警"). The ticket stands either way."""
+        a bare denial was answered as a follow-up of the alarm ("请立即拨打110报警"). The ticket stands either way. Only
+        with the outcome recorded (an answer on fraud writes the same steps)."""
         last = next((turn for turn in reversed(query.history) if turn.get("role") == "assistant"), None)
-        if last is None or last.get("outcome") not in (None, "handoff") or not _ALARM.search(last.get("content") or ""):
+        if last is None or last.get("outcome") != "handoff" or not _ALARM.search(last.get("content") or ""):
             return None
         return without_denial(query.text)
 

@@ -167,15 +167,18 @@ def answers_instead(on_question: OnQuestion, text: str) -> bool:
     return supposed or (bool(_DOUBT.search(text)) and not acted)
 
 
-# The customer's own word, opening the message, that an alarm was wrong: "不是诈骗", "我没有被骗", "只是正常转账",
-# "这是我自己转的". Read only right after an urgent alarm (the assistant's `_past_a_false_alarm`): before one, "不是诈骗吧？"
-# is a doubt.
-_DENIAL = re.compile(r"^(我|这|这笔|这个|这次)?(并|真的|确实|根本)?(不是|没有?|没)(遇到|碰到|被|上当)?(诈骗|骗|盗刷|骗子|骗局)|"
-                     r"^(我|这|这笔|这个|这次)?(只是|就是|是|都是)?(正常|我自己|自己)的?(转账|交易|消费|汇款|操作|转|买|刷|花)")
+# A clause that only denies an alarm, in the customer's own words: "不是诈骗", "我没被骗！", "是正常转账", "你误会了".
+# The whole clause: a denial with more after it is no denial ("我不是被骗了吧？" doubts, "没被骗 我还要继续转三万" goes
+# on, "不是诈骗的话…" supposes), nor "我自己转的" (what a victim who sent the money says). Read only right after an urgent
+# alarm (the assistant's `_past_a_false_alarm`): before one, "不是诈骗吧？" is a doubt.
+_DENIAL = re.compile(r"^((我|这|这笔|这个|这次)?(并|真的|确实|根本|都)?(不是|没有?|没)(遇到|碰到|被|上当)?(诈骗|骗|盗刷|骗子|骗局)|"
+                     r"(我|这|这笔|这个|我这)?(只是|就是|是|都是)?正常的?(转账|交易|消费|汇款|付款)|"
+                     r"(这|这笔)?是我(本人|自己)(消费|刷卡|买东西|付款)的?|(你|你们|您)?(误会|搞错|弄错|想多)了)"
+                     r"(啦|了|的|呀|啊|哈|哦|嘛)?[,，。.!！~～\s]*$")
 
 
 def without_denial(text: str) -> str | None:
-    """The (normalised) message without the clauses that open it denying an alarm ("不是诈骗，是正常转账，想问…" →
+    """The (normalised) message without the clauses that open it only denying an alarm ("不是诈骗，是正常转账，想问…" →
     "想问…"; "" when nothing else is left), or None when it does not open so."""
     clauses = _CLAUSE_WITH_END.findall(text)
     denied = 0
