@@ -677,3 +677,27 @@ def test_a_question_on_the_penalty_gets_the_late_fee_not_the_minimum_payment(dem
     answer = demo_assistant.ask("上个月信用卡最低要还1000，我只还了600，剩下400没还上，会被罚多少钱？")
     assert answer.outcome == "answered" and "5%" in answer.text and "违约金" in answer.text, answer.text
 
+
+
+@pytest.mark.parametrize("question, card, fact", [
+    # 合规 asks whether it is allowed: the card answers with the rule (不得…), never with the customer's word
+    ("前阵子我去银行申请经营贷，客户经理说必须顺带买他们推荐的一份意外险，不然批不下来。我当时急着周转就买了。现在回想起来总觉得"
+     "不对劲，这样做合规吗？", "card-loan-no-bundling", "不得"),
+    # 有没有期限 asks for a period: the card's "2个工作日内" gives it
+    ("昨晚十点多我在路边ATM取钱，卡插进去机器就卡住了，怎么也不吐出来，旁边一个人都没有，我只好先回家了。今天想问问，这张卡要怎么"
+     "拿回来，有没有期限？", "card-card-atm-uncollected", "2个工作日"),
+])
+def test_a_word_that_asks_the_kind_of_answer_is_no_missing_topic(demo_assistant, question, card, fact):
+    """Both were handed off as "an attribute the knowledge base lacks": the asking clause's only words were 合规 and 期限,
+    which no card writes."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered" and answer.matched_id == card and fact in answer.text, answer.handoff_reason
+
+
+def test_a_word_of_asking_stays_a_topic_where_it_is_one():
+    from chatbot.answer.coverage import asking_words
+    from chatbot.answer.slots import asked_slots
+
+    assert asking_words("这样做合规吗？") == () and asking_words("银行这样做合不合法") == ("银行",)
+    assert "违规" in asking_words("违规了找哪个监管")  # the matter reported, not a question whether it is allowed
+    assert "duration" in asked_slots("这张卡要怎么拿回来，有没有期限？")  # a period must be stated

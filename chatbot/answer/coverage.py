@@ -15,15 +15,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .slots import ASKS_DEADLINE
 from .wording import FUNCTION_CHARS, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
 _FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS | {"掉"}))
+# Whether something is allowed ("这样做合规吗", "这合法吗", "是不是违规"): the kind of answer wanted, which the cards give
+# as a rule (不得, 禁止, 可以, 有权…), never in the customer's word; as a topic ("违规了找哪个监管") the word stays.
+ASKS_IF_ALLOWED = (r"(合规|合法|违规|违法|正规|允许)(吗|么|嘛|不|没|的吗|的么)|(是否|是不是|算不算|算是)(合规|合法|违规|违法|正规)|"
+                   r"合不合规|合不合法|违不违规|违不违法|正不正规|允不允许")
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
-QUESTION_WORDS = re.compile(r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
-                             r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
-                             r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
+QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|" + ASKS_DEADLINE + "|"
+                            r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
+                            r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
+                            r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
 TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about something else (顺延, 新卡; not 结果)
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.

@@ -17,14 +17,16 @@ import re
 
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 _ONLINE = r"手机银行|网上银行|网银|app|线上|网上|微信|小程序"
+# A deadline asked in a word ("有没有期限", "期限是多久"): a period answers it (coverage.py does not look for the word).
+ASKS_DEADLINE = r"(有没有|有无|有|什么|啥)(期限|时限)|(期限|时限)(是)?(多久|多长|几天)"
 
 # slot -> (how a question asks for it, how a passage states it)
 SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "rate": (re.compile(r"(利率|年化|费率|利息率).{0,6}(多少|几)|几个点|百分之几"),
              re.compile(r"\d+(\.\d+)?\s*[%％]|[万千百]分之[一二两三四五六七八九十\d]+")),
     # not "前几天/这几天/好几年" (a few days ago, these days, several years): no question; "提前几天" asks
-    "duration": (re.compile(r"多久|多长时间|(?<![这过好没])(?<![^提]前)(?<!^前)(几天|几个月|几年)|多少天|几个工作日|"
-                            r"多少个?月|多少年"),
+    "duration": (re.compile(ASKS_DEADLINE + r"|多久|多长时间|(?<![这过好没])(?<![^提]前)(?<!^前)(几天|几个月|几年)|"
+                            r"多少天|几个工作日|多少个?月|多少年"),
                  re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)")),
     # how much money: only a sum of money answers it, or that it is free ("2次" says how often, not how much)
     "money": (re.compile(r"多少钱|多少元|几块钱|收多少钱|花多少|要多少费用"),
