@@ -65,6 +65,9 @@ def test_states_any(text, slots, stated):
     ("正式挂失不收取手续费。", ["fee", "amount"], []),
     ("新卡在7个工作日内制作完成，工本费20元。", ["duration", "amount"], []),
     ("请到网点办理。", ["duration"], ["duration"]),
+    # a date is when a rule began, no period ("一般几天能办下来" was answered with the card on deceased depositors)
+    ("自2024年6月1日起，余额不超过5万元的，可凭简化的证明材料办理提取。", ["duration"], ["duration"]),
+    ("自2024年6月1日起施行，须在15日内办理。", ["duration"], []),
     # how much money: a count or a deadline does not say (before: both counted as an amount)
     ("个人每年可以查询2次。", ["money"], ["money"]),
     ("新卡在7个工作日内制作完成。", ["money"], ["money"]),

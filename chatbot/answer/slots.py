@@ -160,7 +160,13 @@ def states_any(text: str, slots: list[str]) -> bool:
     return any(_states(text, slot) for slot in slots)
 
 
+# A date ("自2024年6月1日起") is when a rule began, not a period: it states no duration ("一般几天能办下来" against the card
+# on deceased depositors, whose only figures of time are its date).
+_DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
 def _states(text: str, slot: str) -> bool:
+    text = _DATE.sub(" ", text)
     if slot in EVENTS:
         return _states_event(text, slot)
     return bool(_STATES[slot].search(text))
