@@ -19,6 +19,9 @@ from chatbot.text import normalize
     ("银行卡丢了怎么办？", []),
     ("信用卡取现要手续费吗？", ["fee"]),
     ("首问负责制是什么意思？", []),
+    # acting for a relative: the card on complaints by an agent says what to bring (委托书), not the one on contents
+    ("我想帮我妈去银行投诉，需要准备什么东西？", ["proxy"]),
+    ("我帮我爸转了钱，多久到账？", ["duration", "until_refund"]),  # done for him: no acting for him asked
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),

@@ -50,10 +50,11 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # not answer it; one with a cap, a quota or a fixed figure ("每笔2元", "每年免费2次") does
     "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)([^，,。？?]{0,8}(多少|几)|呢)"),
                 re.compile(r"最多|最高|最大|最长|上限|封顶|限额|额度|至多|以内|只能|仅|不超过|不得超过|不能超过")),
-    # acting for someone else: the passage must say who may act (委托, 代办, 家属…; 本人 is no answer: nearly
-    # every card asks for 本人有效身份证件)
+    # acting for someone else ("代办", "帮我妈去银行投诉"): the passage must say who may act (委托, 代办, 家属…; 本人 is no
+    # answer: nearly every card asks for 本人有效身份证件)
     "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿|老婆|老公|爱人|妻子|丈夫|父母)"
-                         r".{0,3}(代|去办|来办|帮)"),
+                         r".{0,3}(代|去办|来办|帮)|(帮|替|代)(我|他|她)?(妈|爸|母亲|父亲|父母|老人|家人|老婆|老公|爱人|"
+                         r"孩子|儿子|女儿|奶奶|爷爷|外婆|外公|婆婆|公公)(去|来|到|办|投诉|开|取|领|挂失|销户|申请|补)"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
     # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
     # to go to a branch)
