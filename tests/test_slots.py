@@ -71,6 +71,10 @@ def test_states_any(text, slots, stated):
     # a date is when a rule began, no period ("一般几天能办下来" was answered with the card on deceased depositors)
     ("自2024年6月1日起，余额不超过5万元的，可凭简化的证明材料办理提取。", ["duration"], ["duration"]),
     ("自2024年6月1日起施行，须在15日内办理。", ["duration"], []),
+    # a price left to a published standard is no price: "第三次查要收多少钱" was answered with "免费2次…按…公示的标准执行"
+    ("个人每年可以免费查询2次本人的信用报告，超出次数的按征信机构公示的标准执行。", ["money"], ["money"]),
+    ("个人每年可以免费查询2次本人的信用报告，超出次数的按征信机构公示的标准执行。", ["fee"], []),  # whether: it says
+    ("首年免收年费；未达到条件的，按本行公示的收费标准收取年费200元。", ["money"], []),
     # how much money: a count or a deadline does not say (before: both counted as an amount)
     ("个人每年可以查询2次。", ["money"], ["money"]),
     ("新卡在7个工作日内制作完成。", ["money"], ["money"]),
@@ -200,3 +204,10 @@ def test_a_penalty_is_asked_and_only_a_penalty_states_it():
     # the minimum payment's 10% and its interest say nothing of what is charged for missing it
     assert unstated("最低还款额为当期账单金额的10%，按日利率万分之五计息。", ["penalty"]) == ["penalty"]
     assert unstated("按未还最低还款额部分的5%收取违约金。", ["penalty"]) == []
+
+
+def test_a_price_the_card_leaves_to_a_published_standard_is_not_given(demo_assistant):
+    for question in ("一年两次免费查征信用完了，第三次查要收多少钱", "你们信用卡的年费是多少钱一年？"):
+        answer = demo_assistant.ask(question)
+        assert answer.outcome == "handoff", (question, answer.matched_id)
+    assert demo_assistant.ask("查信用报告要钱吗").outcome == "answered"  # whether it costs: the card says

@@ -166,10 +166,18 @@ def states_any(text: str, slots: list[str]) -> bool:
 _DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 
 
+# A sum left to a published standard ("超出次数的按征信机构公示的标准执行", "未达到条件的，按本行公示的收费标准收取年费"):
+# the passage says there is a price and does not give it.
+_PRICE_DEFERRED = re.compile(r"按[^，,。；;]{0,12}(公示|公布)的?[^，,。；;]{0,4}标准")
+_SUM = re.compile(_NUMBER + r"\s*[万千百]?\s*(元|美元|块)")
+
+
 def _states(text: str, slot: str) -> bool:
     text = _DATE.sub(" ", text)
     if slot in EVENTS:
         return _states_event(text, slot)
+    if slot == "money" and _PRICE_DEFERRED.search(text) and not _SUM.search(text):
+        return False  # how much is asked; what is free ("免费2次") is no price for the rest
     return bool(_STATES[slot].search(text))
 
 
