@@ -701,3 +701,21 @@ def test_a_word_of_asking_stays_a_topic_where_it_is_one():
     assert asking_words("这样做合规吗？") == () and asking_words("银行这样做合不合法") == ("银行",)
     assert "违规" in asking_words("违规了找哪个监管")  # the matter reported, not a question whether it is allowed
     assert "duration" in asked_slots("这张卡要怎么拿回来，有没有期限？")  # a period must be stated
+
+
+def test_what_a_card_leaves_to_another_source_is_not_answered_from_it(demo_assistant):
+    """The card on large CDs says "具体期限、利率和转让规则以发行时公布的信息为准": asked whether one can be transferred, it
+    answered with the minimum amount and that sentence."""
+    assert demo_assistant.ask("大额存单可以转让给别人吗？").outcome == "handoff"
+    answer = demo_assistant.ask("大额存单起存金额是多少？")
+    assert answer.outcome == "answered" and "20万" in answer.text
+
+
+def test_a_deferral_is_what_is_left_to_be_asked_not_where_to_do_it():
+    from chatbot.answer.coverage import deferred
+
+    large_cd = "示例银行个人大额存单的起存金额为20万元。大额存单属于存款,具体期限、利率和转让规则以发行时公布的信息为准。"
+    assert deferred("大额存单可以转让给别人吗?", large_cd) == ("转让",)
+    assert deferred("大额存单起存金额多少", large_cd) == ()
+    channels = "可以携带本人有效身份证件,到示例银行设有查询服务的营业网点柜台或自助查询机查询。"
+    assert deferred("征信报告能在网点自助机打吗", channels) == ()  # a channel to do it, no deferral

@@ -5,7 +5,8 @@ reason. Its evidence, beyond the retrieval scores:
 - the figure asked for (slots.py): does the best match state a figure of that kind, and does the card
   phrasing that matched not ask for another kind ("多少钱" matched for "几天")?
 - the subject named (subjects.py): does the best match name it, or a broader term that covers it?
-- the asking words (coverage.py): which words of the asking clause does the best match never use?
+- the asking words (coverage.py): which words of the asking clause does the best match never use, or name only
+  where it leaves them to another source ("…转让规则以发行时公布的信息为准")?
 - the open world (openworld.py): does the question name a term the knowledge base has never written,
   or another institution?
 The calibrated confidence (confidence.py) weighs the retrieval scores together with the last two.
@@ -20,7 +21,7 @@ from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
 from ..text import normalize_knowledge
 from .confidence import Calibration, signals
-from .coverage import TELLING_WEIGHT, Coverage, coverage
+from .coverage import TELLING_WEIGHT, Coverage, coverage, deferred
 from .openworld import UnknownTerm, open_world_for
 from .slots import asked_slots, asks_another_kind, unstated
 from .subjects import default_lexicon
@@ -112,6 +113,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
                     and asks_another_kind(asked, normalize_knowledge(top.best.text)):
                 slots = tuple(asked)  # matched on the subject by a phrasing that asks for another figure
         subjects = tuple(default_lexicon().uncovered(asking, matched))
+        if top.unit == "card" and not query.follow_up and deferred(asking, normalize_knowledge(top.card.answer)):
+            slots = (*slots, "deferred")  # what is asked, the card leaves to another source
     # An elliptical follow-up is searched together with the question before it: how close that pair comes to a
     # question the card does not answer says little of what the follow-up asks. A card found by its words alone
     # has no similarity of its own to weigh against.

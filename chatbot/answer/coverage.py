@@ -77,3 +77,28 @@ def coverage(asking: str, matched_text: str) -> Coverage:
     missing.sort(key=surprisal, reverse=True)
     weight = surprisal(missing[0]) if missing else 0.0
     return Coverage(tuple(missing), weight, len(missing) / len(words))
+
+
+# A clause of an answer that leaves something to another source: "具体期限、利率和转让规则以发行时公布的信息为准",
+# "具体材料可拨打客服热线…或到网点咨询".
+# Not a channel to do it ("到…网点柜台或自助查询机查询"): only what is left to be asked about (具体…咨询).
+_DEFERRAL = re.compile(r"以[^，,。；;]{0,16}为准|(具体|详细)[^，,。；;]{0,12}(可|请)?(拨打|致电|联系|到|向)[^，,。；;]{0,30}(咨询|了解)$")
+_CLAUSES = re.compile(r"[^，,。；;！!？?]+")
+
+
+def deferred(asking: str, answer: str) -> tuple[str, ...]:
+    """The asking words (normalised clause) that the (normalised) answer names only where it leaves them to another
+    source: "大额存单可以转让给别人吗？" against "…具体期限、利率和转让规则以发行时公布的信息为准" (转让)."""
+    clauses = _CLAUSES.findall(answer)
+    left = " ".join(c for c in clauses if _DEFERRAL.search(c))
+    if not left:
+        return ()
+    said = " ".join(c for c in clauses if not _DEFERRAL.search(c))
+    # jieba's words whole (asking_words strips function characters at the edges: 转让 would be 转), telling ones only
+    words = {w for w in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking))
+             if len(w) >= 2 and _CJK.match(w) and surprisal(w) >= TELLING_WEIGHT}
+    return tuple(sorted(w for w in words if _uses(w, left) and not _uses(w, said)))
+
+
+def _uses(word: str, text: str) -> bool:
+    return any(word[i:i + 2] in text for i in range(len(word) - 1))
