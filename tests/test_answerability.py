@@ -700,6 +700,7 @@ def test_a_word_of_asking_stays_a_topic_where_it_is_one():
 
     assert asking_words("这样做合规吗？") == () and asking_words("银行这样做合不合法") == ("银行",)
     assert "违规" in asking_words("违规了找哪个监管")  # the matter reported, not a question whether it is allowed
+    assert "违规" in asking_words("银行违规没收我的存款怎么办")  # 违规没收: 没 begins a word here (the review's probe)
     assert "duration" in asked_slots("这张卡要怎么拿回来，有没有期限？")  # a period must be stated
 
 

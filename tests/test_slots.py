@@ -22,6 +22,13 @@ from chatbot.text import normalize
     # acting for a relative: the card on complaints by an agent says what to bring (委托书), not the one on contents
     ("我想帮我妈去银行投诉，需要准备什么东西？", ["proxy"]),
     ("我帮我爸转了钱，多久到账？", ["duration", "until_refund"]),  # done for him: no acting for him asked
+    ("帮我妈妈去银行投诉要带什么？", ["proxy"]),  # the review's probes: 妈妈, 把…, and 取了 done
+    ("帮我妈把卡挂失可以吗？", ["proxy"]),
+    ("帮我妈取了钱，多久到账？", ["duration", "until_refund"]),
+    # a deadline asked in a word; not a kind of product (买什么期限的) nor a product without one (没有期限的)
+    ("对投诉结果不满意，申请核查有没有期限？", ["duration"]),
+    ("买什么期限的大额存单比较好？", []),
+    ("没有期限的存款利息怎么算？", []),
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .slots import ASKS_DEADLINE
 from .wording import FUNCTION_CHARS, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -23,10 +22,11 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS | {"掉"}))
 # Whether something is allowed ("这样做合规吗", "这合法吗", "是不是违规"): the kind of answer wanted, which the cards give
 # as a rule (不得, 禁止, 可以, 有权…), never in the customer's word; as a topic ("违规了找哪个监管") the word stays.
-ASKS_IF_ALLOWED = (r"(合规|合法|违规|违法|正规|允许)(吗|么|嘛|不|没|的吗|的么)|(是否|是不是|算不算|算是)(合规|合法|违规|违法|正规)|"
-                   r"合不合规|合不合法|违不违规|违不违法|正不正规|允不允许")
+# Not 违规没收, 违法不当催收: 不/没 end the question only at the clause's end.
+ASKS_IF_ALLOWED = (r"(合规|合法|违规|违法|正规|允许)((的)?(吗|么|嘛)|(不|没)(?=[,，。.?？!！]|$))|"
+                   r"(是否|是不是|算不算|算是)(合规|合法|违规|违法|正规)|合不合规|合不合法|违不违规|违不违法|正不正规|允不允许")
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
-QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|" + ASKS_DEADLINE + "|"
+QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|"
                             r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
                             r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
                             r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
@@ -82,7 +82,7 @@ def coverage(asking: str, matched_text: str) -> Coverage:
 # A clause of an answer that leaves something to another source: "具体期限、利率和转让规则以发行时公布的信息为准",
 # "具体材料可拨打客服热线…或到网点咨询".
 # Not a channel to do it ("到…网点柜台或自助查询机查询"): only what is left to be asked about (具体…咨询).
-_DEFERRAL = re.compile(r"以[^，,。；;]{0,16}为准|(具体|详细)[^，,。；;]{0,12}(可|请)?(拨打|致电|联系|到|向)[^，,。；;]{0,30}(咨询|了解)$")
+_DEFERRAL = re.compile(r"以[^，,。；;]{0,16}为准|(具体|详细)[^，,。；;]{0,40}(咨询|了解)")
 _CLAUSES = re.compile(r"[^，,。；;！!？?]+")
 
 

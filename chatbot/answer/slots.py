@@ -17,8 +17,9 @@ import re
 
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 _ONLINE = r"手机银行|网上银行|网银|app|线上|网上|微信|小程序"
-# A deadline asked in a word ("有没有期限", "期限是多久"): a period answers it (coverage.py does not look for the word).
-ASKS_DEADLINE = r"(有没有|有无|有|什么|啥)(期限|时限)|(期限|时限)(是)?(多久|多长|几天)"
+# A deadline asked in a word ("有没有期限", "期限是多久"): a period answers it. Not 没有期限, 有期限的存款, 买什么期限的
+# (a kind of product).
+ASKS_DEADLINE = r"(有没有|有无)(期限|时限)|(?<!没)有(期限|时限)(吗|么|嘛)|(期限|时限)(是)?(多久|多长|几天)"
 
 # slot -> (how a question asks for it, how a passage states it)
 SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
@@ -53,8 +54,9 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # acting for someone else ("代办", "帮我妈去银行投诉"): the passage must say who may act (委托, 代办, 家属…; 本人 is no
     # answer: nearly every card asks for 本人有效身份证件)
     "proxy": (re.compile(r"代办|代为|代我|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿|老婆|老公|爱人|妻子|丈夫|父母)"
-                         r".{0,3}(代|去办|来办|帮)|(帮|替|代)(我|他|她)?(妈|爸|母亲|父亲|父母|老人|家人|老婆|老公|爱人|"
-                         r"孩子|儿子|女儿|奶奶|爷爷|外婆|外公|婆婆|公公)(去|来|到|办|投诉|开|取|领|挂失|销户|申请|补)"),
+                         r".{0,3}(代|去办|来办|帮)|(帮|替|代)(我|他|她)?(老)?(妈妈?|爸爸?|母亲|父亲|父母|老人|家人|老婆|老公|"
+                         r"爱人|孩子|儿子|女儿|奶奶|爷爷|外婆|外公|婆婆|公公)(去|来|到|在|把)?[^,，。？?]{0,6}?"
+                         r"(办|投诉|开|取|领|挂失|销户|申请|补)(?![了过])"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
     # doing it online: the passage must name an online channel ("能在APP上解除挂失吗" against a card that says
     # to go to a branch)
