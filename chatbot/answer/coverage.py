@@ -73,7 +73,7 @@ def coverage(asking: str, matched_text: str) -> Coverage:
     words = asking_words(asking)
     if not words:
         return Coverage((), 0.0, 0.0)
-    missing = [w for w in words if not any(w[i:i + 2] in matched_text for i in range(len(w) - 1))]
+    missing = [w for w in words if not _uses(w, matched_text)]
     missing.sort(key=surprisal, reverse=True)
     weight = surprisal(missing[0]) if missing else 0.0
     return Coverage(tuple(missing), weight, len(missing) / len(words))
@@ -89,11 +89,12 @@ _CLAUSES = re.compile(r"[^，,。；;！!？?]+")
 def deferred(asking: str, answer: str) -> tuple[str, ...]:
     """The asking words (normalised clause) that the (normalised) answer names only where it leaves them to another
     source: "大额存单可以转让给别人吗？" against "…具体期限、利率和转让规则以发行时公布的信息为准" (转让)."""
-    clauses = _CLAUSES.findall(answer)
-    left = " ".join(c for c in clauses if _DEFERRAL.search(c))
+    left, said = [], []
+    for clause in _CLAUSES.findall(answer):
+        (left if _DEFERRAL.search(clause) else said).append(clause)
     if not left:
         return ()
-    said = " ".join(c for c in clauses if not _DEFERRAL.search(c))
+    left, said = " ".join(left), " ".join(said)
     # jieba's words whole (asking_words strips function characters at the edges: 转让 would be 转), telling ones only
     words = {w for w in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking))
              if len(w) >= 2 and _CJK.match(w) and surprisal(w) >= TELLING_WEIGHT}
@@ -101,4 +102,5 @@ def deferred(asking: str, answer: str) -> tuple[str, ...]:
 
 
 def _uses(word: str, text: str) -> bool:
+    """Whether the text uses the word: contains one of its character pairs (包不包括 meets 包括)."""
     return any(word[i:i + 2] in text for i in range(len(word) - 1))

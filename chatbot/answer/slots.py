@@ -20,6 +20,7 @@ _ONLINE = r"手机银行|网上银行|网银|app|线上|网上|微信|小程序"
 # A deadline asked in a word ("有没有期限", "期限是多久"): a period answers it. Not 没有期限, 有期限的存款, 买什么期限的
 # (a kind of product).
 ASKS_DEADLINE = r"(有没有|有无)(期限|时限)|(?<!没)有(期限|时限)(吗|么|嘛)|(期限|时限)(是)?(多久|多长|几天)"
+_SUM = _NUMBER + r"\s*[万千百]?\s*(元|美元|块)"  # a sum of money
 
 # slot -> (how a question asks for it, how a passage states it)
 SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
@@ -31,7 +32,7 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                  re.compile(_NUMBER + r"\s*(日|天|个?工作日|年|小时|个?月|期|周)")),
     # how much money: only a sum of money answers it, or that it is free ("2次" says how often, not how much)
     "money": (re.compile(r"多少钱|多少元|几块钱|收多少钱|花多少|要多少费用"),
-              re.compile(_NUMBER + r"\s*[万千百]?\s*(元|美元|块)|\d+(\.\d+)?\s*[%％]|免费|不收|免收|无需.{0,4}费")),
+              re.compile(_SUM + r"|\d+(\.\d+)?\s*[%％]|免费|不收|免收|无需.{0,4}费")),
     "amount": (re.compile(r"收多少|最多[^，。？?]{0,8}多少|上限是多少|额度是多少"),
                # a sum or a count ("最多能分多少期" is answered by 60期), not just any digit (a "5日" limit)
                re.compile(r"\d+(\.\d+)?\s*[万千百]?\s*(元|美元|块|笔|次|张|期|个|年|月|天|日|%|％)")),
@@ -171,14 +172,14 @@ _DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?)?|\d{1,2}\s
 # A sum left to a published standard ("超出次数的按征信机构公示的标准执行", "未达到条件的，按本行公示的收费标准收取年费"):
 # the passage says there is a price and does not give it.
 _PRICE_DEFERRED = re.compile(r"按[^，,。；;]{0,12}(公示|公布)的?[^，,。；;]{0,4}标准")
-_SUM = re.compile(_NUMBER + r"\s*[万千百]?\s*(元|美元|块)")
+_A_SUM = re.compile(_SUM)
 
 
 def _states(text: str, slot: str) -> bool:
     text = _DATE.sub(" ", text)
     if slot in EVENTS:
         return _states_event(text, slot)
-    if slot == "money" and _PRICE_DEFERRED.search(text) and not _SUM.search(text):
+    if slot == "money" and _PRICE_DEFERRED.search(text) and not _A_SUM.search(text):
         return False  # how much is asked; what is free ("免费2次") is no price for the rest
     return bool(_STATES[slot].search(text))
 
