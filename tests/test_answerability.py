@@ -720,3 +720,16 @@ def test_a_deferral_is_what_is_left_to_be_asked_not_where_to_do_it():
     assert deferred("大额存单起存金额多少", large_cd) == ()
     channels = "可以携带本人有效身份证件,到示例银行设有查询服务的营业网点柜台或自助查询机查询。"
     assert deferred("征信报告能在网点自助机打吗", channels) == ()  # a channel to do it, no deferral
+
+
+def test_a_list_the_card_leaves_to_another_source_is_not_answered_from_it(demo_assistant):
+    """"具体要带哪些材料" was answered with the card on deceased depositors, which names 简化的证明材料 and leaves the
+    list to the hotline ("具体材料可拨打客服热线…咨询"); what it does say is still answered."""
+    from chatbot.answer.coverage import deferred
+
+    card = "其第一顺序继承人可凭简化的证明材料办理提取,无需公证。超过5万元的,按一般继承手续办理,具体材料可拨打客服热线咨询。"
+    assert deferred("老人去世后5万以内的存款,具体要带哪些材料?", card) == ("材料",)
+    assert deferred("老人去世后5万以内的存款要公证吗", card) == ()
+    assert demo_assistant.ask("老人去世后，存款5万以内的简化提取，具体要带哪些材料？").outcome == "handoff"
+    answer = demo_assistant.ask("老人去世了，卡里3万块钱，家属取钱要公证吗？")
+    assert answer.outcome == "answered" and "5万" in answer.text

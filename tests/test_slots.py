@@ -36,6 +36,10 @@ from chatbot.text import normalize
     ("多少岁以上的老人可以走爱心窗口？", ["age"]),
     ("信用卡免息期最短是多少天？", ["duration", "minimum"]),
     ("房贷提前还款最少要提前几天预约？", ["duration"]),  # the requirement, not the least of several options
+    # the least sum to pay in, take out or repay (it was answered with "至少提前15日预约", a least of time)
+    ("房贷提前部分还款最少要还多少钱？", ["money", "least_sum"]),
+    ("定期存款部分提前支取，最少要取多少？", ["least_sum"]),
+    ("大额存单起点金额是多少？", ["least_sum"]),
     ("定期存款提前支取，可以让家人代办吗？", ["proxy"]),
     ("临时挂失以后卡又找到了，能自己在APP上解除挂失吗？", ["online"]),
     ("III类户每天最多能消费多少钱？", ["money", "amount", "maximum", "per_day"]),  # a limit per day
@@ -108,6 +112,11 @@ def test_states_any(text, slots, stated):
     ("请在账单日后60天内向本行提出争议申请。", ["duration", "until_own_step"], []),
     ("自收到处理决定之日起30日内,以书面形式向上一级机构申请核查。", ["duration", "until_own_step"], []),
     ("余额不得超过2000元。", ["amount", "maximum"], []),
+    # the least sum: only a least tied to a sum or a share states it
+    ("需至少提前15日预约，第一年内提前还款按本金的1%收取手续费。", ["least_sum"], ["least_sum"]),
+    ("可以办理部分提前支取，但只能办理一次。", ["least_sum"], ["least_sum"]),
+    ("个人大额存单的起存金额为20万元。", ["least_sum"], []),
+    ("最低还款额为当期账单金额的10%。", ["minimum", "least_sum"], []),
     ("最长可分60期。", ["amount", "maximum"], []),
     ("可以办理部分提前支取，但只能办理一次。", ["times", "maximum"], []),
     ("个人每年可以免费查询2次。", ["times"], []),

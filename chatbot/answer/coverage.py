@@ -84,6 +84,8 @@ def coverage(asking: str, matched_text: str) -> Coverage:
 # Not a channel to do it ("到…网点柜台或自助查询机查询"): only what is left to be asked about (具体…咨询).
 _DEFERRAL = re.compile(r"以[^，,。；;]{0,16}为准|(具体|详细)[^，,。；;]{0,40}(咨询|了解)")
 _CLAUSES = re.compile(r"[^，,。；;！!？?]+")
+_LIST_ASKED = r"(哪些|什么|哪几[样种个项]?|啥)[^，,。？?]{0,2}"  # "哪些材料", "什么证件", "哪几样东西"
+_LEFT_IN_DETAIL = r"(具体|详细)(所需|需要)?的?"  # "具体材料", "具体所需材料"
 
 
 def deferred(asking: str, answer: str) -> tuple[str, ...]:
@@ -95,10 +97,13 @@ def deferred(asking: str, answer: str) -> tuple[str, ...]:
     if not left:
         return ()
     left, said = " ".join(left), " ".join(said)
-    # jieba's words whole (asking_words strips function characters at the edges: 转让 would be 转), telling ones only
-    words = {w for w in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking))
-             if len(w) >= 2 and _CJK.match(w) and surprisal(w) >= TELLING_WEIGHT}
-    return tuple(sorted(w for w in words if _uses(w, left) and not _uses(w, said)))
+    # jieba's words whole (asking_words strips function characters at the edges: 转让 would be 转)
+    words = {w for w in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking)) if len(w) >= 2 and _CJK.match(w)}
+    # The list asked for ("具体要带哪些材料") left to another source ("具体材料可…咨询"), however often the answer names
+    # the thing itself ("凭简化的证明材料办理"); otherwise telling words named only where they are left.
+    listed = {w for w in words if re.search(_LIST_ASKED + w, asking) and re.search(_LEFT_IN_DETAIL + w, left)}
+    told = {w for w in words if surprisal(w) >= TELLING_WEIGHT and _uses(w, left) and not _uses(w, said)}
+    return tuple(sorted(listed | told))
 
 
 def _uses(word: str, text: str) -> bool:

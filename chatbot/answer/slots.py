@@ -48,6 +48,12 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # the least of something that varies ("最少可以分几期"); not "最少要提前几天", which asks the requirement
     "minimum": (re.compile(r"(最短|最少|最低)(?!要|得|需)[^，,。？?]{0,6}(多少|几)"),
                 re.compile(r"最短|最少|最低|至少|起码|下限|起|不低于|不少于|以上")),
+    # the least sum to pay in, take out or repay ("提前还款最少得还多少钱", "有没有起点金额"): only a least tied to a sum or
+    # a share states it ("20万元起", "最低还款额为账单金额的10%"); "至少提前15日预约" is a least of time
+    "least_sum": (re.compile(r"(最少|最低|至少)(要|得|需要?)?(还|取|存|买|交|付|充|投|转|借)多少|起点金额|起存金额|"
+                             r"起购金额|起投金额|最低金额|最少金额"),
+                  re.compile(r"(最少|最低|至少|不低于|不少于|起点|起存|起购|起投)[^，,。；;]{0,12}(" + _SUM + r"|\d+(\.\d+)?\s*[%％])|"
+                             + _SUM + r"\s*起")),
     # the most of something ("有上限吗", "最多能买多少"): a passage that gives only a least ("20万元起") does
     # not answer it; one with a cap, a quota or a fixed figure ("每笔2元", "每年免费2次") does
     "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)([^，,。？?]{0,8}(多少|几)|呢)"),
@@ -108,9 +114,9 @@ _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least or the most of something, acting for another, doing it online, a time of day, whether it
 # happens by itself, the period of a limit, the event a period ends in.
-_SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "maximum", "proxy", "online", "clock", "automatic",
-             *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "clock", *PERIODS,
+_SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "least_sum", "maximum", "proxy", "online", "clock",
+             "automatic", *PERIODS, *EVENTS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock", *PERIODS,
                      *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
