@@ -461,6 +461,27 @@ def test_a_banking_message_in_words_the_scope_list_lacked_is_not_refused_as_out_
     assert demo_assistant.ask(question).matched_id != "out_of_scope"
 
 
+def test_a_follow_up_that_names_nothing_of_its_own_leans_on_the_question_before(demo_assistant):
+    """"延的话会跟我说一声不？" after a question on extending complaints was refused as out of scope: alone it names no
+    banking word, and it does not read as a follow-up by its form. It names nothing of its own either, so read with the
+    question before it, it is answered."""
+    history = [{"role": "user", "content": "投诉处理能延期吗？"},
+               {"role": "assistant", "content": "可以。复杂的可以延长到30日，特别复杂的最长60日。"}]
+    answer = demo_assistant.ask("延的话会跟我说一声不？", history)
+    assert answer.outcome == "answered" and answer.matched_id == "card-complaints-extension", answer.text
+    assert "告知" in answer.text
+
+
+def test_a_message_that_points_back_into_a_banking_conversation_is_not_out_of_scope(demo_assistant):
+    """"他能这么讲吗？" after a question on insurance was refused as off the subject; one naming a topic of its own
+    still is."""
+    history = [{"role": "user", "content": "分红险的分红是固定的吗？"},
+               {"role": "assistant", "content": "不是，分红型保险的分红不保证。"}]
+    answer = demo_assistant.ask("可卖给我的人说这个稳赚不赔，他能这么讲吗？", history)
+    assert answer.matched_id != "out_of_scope", answer.text
+    assert demo_assistant.ask("推荐一部好看的电影吧", history).matched_id == "out_of_scope"
+
+
 @pytest.mark.parametrize("question", ["碰到被强制搭售，该怎么反映？", "我想写封信给你们反映问题，这种方式受理吗？",
                                       "事情被转到别的部门后，我怎么知道该找谁跟进？"])
 def test_a_question_in_the_knowledge_bases_own_words_is_not_refused_as_out_of_scope(demo_assistant, question):

@@ -18,6 +18,7 @@ from .condense import answers_what_is_asked, referred_question_answered
 from .answerability import RetrievalVerdict, assess
 from .compose import NO_CARD_DECIDED, Composer, offer_person
 from .compound import split_compound
+from .coverage import names_a_topic
 from .confidence import load_calibration
 from .generate import GroundedGenerator
 from .query import build_query
@@ -242,8 +243,9 @@ class Assistant:
         found = self._retrieve(leaning)
         reply = replace(self.compose.retrieval_answer(found, leaning), basis=found.basis())
         alone = [candidate.source_id for candidate in verdict.candidates[:LEANING_AGREES]]
-        if reply.outcome != "answered" or reply.matched_id not in alone \
-                or not found.top_covers(query.asking or query.text):
+        own = query.asking or query.text
+        if reply.outcome != "answered" or not found.top_covers(own) \
+                or (reply.matched_id not in alone and names_a_topic(own)):
             return answer, verdict, query
         logger.info("follow-up: answered when read with the question before it matched=%s", reply.matched_id)
         return reply, found, leaning

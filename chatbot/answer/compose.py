@@ -12,7 +12,10 @@ from ..config import Settings
 from ..payloads import Answer, Basis, Citation, Query
 from ..retrieval.retriever import HybridRetriever
 from ..schema import Card
+from ..text import normalize
 from .answerability import CLARIFY_BAND, RetrievalVerdict
+from .condense import refers_back
+from .coverage import names_a_topic
 from .render import render, without_unasked_verdict
 from .replies import (
     CLARIFY_MESSAGE,
@@ -134,7 +137,7 @@ class Composer:
     def low_confidence(self, verdict: RetrievalVerdict, query: Query, reason: str = "low_confidence") -> Answer:
         # Off-topic unless the question's subject is a term the knowledge base never wrote (咕咕贷…).
         if not any(t.subject for t in verdict.unknown_terms) \
-                and not is_about_banking(query.search, self.retriever.vocabulary):
+                and not is_about_banking(_with_the_question_before(query), self.retriever.vocabulary):
             return Answer("refused", OUT_OF_SCOPE_MESSAGE, confidence=verdict.confidence,
                           topic="refuse", matched_id=OUT_OF_SCOPE)
         if reason == "term_not_in_knowledge":
@@ -196,3 +199,13 @@ class Composer:
 def offer_person(answer: Answer, offer: str = HANDOFF_OFFER) -> Answer:
     """The answer with a person offered in the same reply (no ticket until the customer asks)."""
     return replace(answer, text=f"{answer.text}\n{offer}", handoff_offer=True)
+
+
+def _with_the_question_before(query: Query) -> str:
+    """What the scope check reads: the message, with the customer's previous question when the message points back or
+    names nothing of its own ("他能这么讲吗？", "延的话会跟我说一声不？" after a question on insurance or complaints) — in a
+    conversation about banking such a message is a follow-up nobody could answer, not a question off the subject."""
+    earlier = [turn.get("content") or "" for turn in query.history if turn.get("role") == "user"]
+    if not earlier or not (refers_back(query.text) or not names_a_topic(query.text)):
+        return query.search  # "世界杯谁夺冠了" names a topic of its own
+    return f"{normalize(earlier[-1])} {query.search}"

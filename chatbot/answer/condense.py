@@ -54,6 +54,11 @@ def _pairs(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1) if _CJK_PAIR.fullmatch(text[i:i + 2])}
 
 
+def refers_back(text: str) -> bool:
+    """Whether a normalised message points back to something said before (这个, 它, 这样…)."""
+    return bool(_REFERS_BACK.search(text))
+
+
 def is_follow_up(text: str) -> bool:
     """Whether a normalised message reads as a follow-up of the previous question."""
     if _FOLLOW_UP_START.match(text):

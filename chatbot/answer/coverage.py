@@ -26,7 +26,7 @@ _FUNCTION_CHARS = "".join(sorted(FUNCTION_CHARS | {"掉"}))
 ASKS_IF_ALLOWED = (r"(合规|合法|违规|违法|正规|允许)((的)?(吗|么|嘛)|(不|没)(?=[,，。.?？!！]|$))|"
                    r"(是否|是不是|算不算|算是)(合规|合法|违规|违法|正规)|合不合规|合不合法|违不违规|违不违法|正不正规|允不允许")
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
-QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|"
+QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|时间限制|"  # "有时间限制没": a deadline asked (slots.ASKS_DEADLINE)
                             r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
                             r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
                             r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
@@ -66,6 +66,12 @@ def asking_words(asking: str) -> tuple[str, ...]:
         if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES:
             words.append(content)
     return tuple(dict.fromkeys(words))
+
+
+def names_a_topic(asking: str) -> bool:
+    """Whether a (normalised) clause has a telling word of its own: "延的话会跟我说一声不？" has none (it can only be about
+    what was said before), "微信零钱最多能存多少" has."""
+    return any(surprisal(word) >= TELLING_WEIGHT for word in asking_words(asking))
 
 
 def coverage(asking: str, matched_text: str) -> Coverage:
