@@ -15,9 +15,6 @@ from .classifier import load_model, model_file
 from .intent import OnQuestion, asks_bank_to_act
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
-# A recogniser outranks an ordinary hand-off's pattern at this probability or above: at its own threshold (0.78) it
-# refused "那笔违约金能不能帮我免掉？" on a development set; at 0.9 no lawful message of the probes was refused more.
-OUTRANKING_PROBABILITY = 0.9
 
 
 class RuleSpec(BaseModel):
@@ -71,17 +68,13 @@ class RuleBook:
         new card (own_account's request check), whatever a model makes of "补一张"."""
         with_model = []  # rules with a model whose exceptions do not apply, in file order
         for spec, patterns in self._not_excepted(normalized_text):
-            found = next((f for f in (p.search(normalized_text) for p in patterns) if f), None)
-            request = not found and spec.on_request and asks_bank_to_act(normalized_text)
-            if found or request:
-                match = RuleMatch(spec, found.group(0) if found else request)
-                # The account's state told in a way around a control ("我账户被涉诈管控了，有没有不用说明资金来源就能
-                # 解开的路子？"): an ordinary hand-off's pattern matched the state, and an earlier rule's recogniser (a
-                # refusal) still has its say when it is sure (`OUTRANKING_PROBABILITY`). Not on a request to act
-                # found by the request check ("能不能帮我把分期取消掉"), which it misreads.
-                if found and spec.action == "handoff" and spec.priority == "normal":
-                    return self._by_model(with_model, normalized_text, at_least=OUTRANKING_PROBABILITY) or match
-                return match
+            for pattern in patterns:
+                found = pattern.search(normalized_text)
+                if found:
+                    return RuleMatch(spec, found.group(0))
+            request = spec.on_request and asks_bank_to_act(normalized_text)
+            if request:
+                return RuleMatch(spec, request)
             if spec.model and spec.model_when == "unmatched":
                 with_model.append(spec)
         return self._by_model(with_model, normalized_text)
@@ -100,11 +93,10 @@ class RuleBook:
                 yield spec, patterns
 
     @staticmethod
-    def _by_model(specs: list[RuleSpec], normalized_text: str, *, at_least: float = 0.0) -> RuleMatch | None:
-        """The first rule whose model recognises the text, at its threshold or `at_least`, the higher."""
+    def _by_model(specs: list[RuleSpec], normalized_text: str) -> RuleMatch | None:
         for spec in specs:
             model = load_model(model_file(spec.model))
-            if model is not None and model.probability(normalized_text) >= max(model.threshold, at_least):
+            if model is not None and model.recognises(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
 
