@@ -482,6 +482,14 @@ def test_a_message_that_points_back_into_a_banking_conversation_is_not_out_of_sc
     assert demo_assistant.ask("推荐一部好看的电影吧", history).matched_id == "out_of_scope"
 
 
+@pytest.mark.parametrize("message,card", [("投诉以后想撤回，有时间限制没？", "card-complaints-withdraw"),
+                                          ("个人购汇的额度有时间限制没有？", "card-fx-purchase-quota")])
+def test_whether_there_is_a_time_limit_is_answered_by_any_time_or_a_yearly_quota(demo_assistant, message, card):
+    """Read as asking a period (session 22), both were handed off for want of one; 随时撤回 and 每年…额度 answer them."""
+    answer = demo_assistant.ask(message)
+    assert answer.outcome == "answered" and answer.matched_id == card, answer.text
+
+
 @pytest.mark.parametrize("question", ["碰到被强制搭售，该怎么反映？", "我想写封信给你们反映问题，这种方式受理吗？",
                                       "事情被转到别的部门后，我怎么知道该找谁跟进？"])
 def test_a_question_in_the_knowledge_bases_own_words_is_not_refused_as_out_of_scope(demo_assistant, question):

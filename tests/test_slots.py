@@ -29,8 +29,10 @@ from chatbot.text import normalize
     ("对投诉结果不满意，申请核查有没有期限？", ["duration"]),
     ("买什么期限的大额存单比较好？", []),
     ("没有期限的存款利息怎么算？", []),
-    ("提争议有时间限制没？我账单出来都好些天了", ["duration"]),  # 时间限制, and 没 at the end
-    ("没有时间限制的存款利息怎么算？", []),
+    ("提争议有期限没？我账单出来都好些天了", ["duration"]),  # 没 at the end
+    # whether there is a time limit at all: 随时 or 每年 answer it as well as a period
+    ("投诉以后想撤回，有时间限制没？", []),
+    ("个人购汇的额度有时间限制没有？", []),
     # only the asking part counts: "欠了几个月" tells, it does not ask
     ("信用卡欠了几个月，催收员说要告诉我邻居，他们能这么干吗？", []),
     ("刷卡消费以后，最多隔多久还钱不收利息？", ["duration"]),

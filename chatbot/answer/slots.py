@@ -17,9 +17,10 @@ import re
 
 _NUMBER = r"(\d+(\.\d+)?|[一二两三四五六七八九十百千万]+)"
 _ONLINE = r"手机银行|网上银行|网银|app|线上|网上|微信|小程序"
-# A deadline asked in a word ("有没有期限", "期限是多久", "有时间限制没"): a period answers it. Not 没有期限, 有期限的存款,
-# 买什么期限的 (a kind of product).
-_LIMIT_IN_TIME = r"(期限|时限|时间限制)"
+# A deadline asked in a word ("有没有期限", "期限是多久", "有期限没"): a period answers it. Not 没有期限, 有期限的存款,
+# 买什么期限的 (a kind of product), nor 有时间限制没 ("投诉以后想撤回，有时间限制没？": 随时 answers it, as a yearly
+# quota answers "购汇额度有时间限制没有？").
+_LIMIT_IN_TIME = r"(期限|时限)"
 ASKS_DEADLINE = (rf"(有没有|有无){_LIMIT_IN_TIME}|(?<!没)有{_LIMIT_IN_TIME}(吗|么|嘛|没|不)|"
                  rf"{_LIMIT_IN_TIME}(是)?(多久|多长|几天)")
 _SUM = _NUMBER + r"\s*[万千百]?\s*(元|美元|块)"  # a sum of money
