@@ -490,6 +490,20 @@ def test_whether_there_is_a_time_limit_is_answered_by_any_time_or_a_yearly_quota
     assert answer.outcome == "answered" and answer.matched_id == card, answer.text
 
 
+def test_an_amount_without_a_number_is_no_topic_of_the_question(demo_assistant):
+    """"…我账单出来都好些天了" was handed off: 好些 (a numeral of jieba's with no numeral in it) counted as a topic word
+    the dispute card never writes. 二类 and 首套 are numerals of jieba's too and stay topic words."""
+    from chatbot.answer.coverage import asking_words
+
+    assert asking_words("我账单出来都好些天了") == ("账单",)
+    assert "二类" in asking_words("二类户能在atm上取现金吗")
+    history = [{"role": "user", "content": "信用卡账单上有一笔我根本没刷过的消费，怎么办？"},
+               {"role": "assistant", "content": "请马上冻结或挂失这张卡，并联系银行提出争议。"}]
+    answer = demo_assistant.ask("提争议有时间限制没？我账单出来都好些天了", history)
+    assert answer.outcome == "answered" and answer.matched_id == "card-credit-dispute", answer.text
+    assert "60" in answer.text
+
+
 @pytest.mark.parametrize("question", ["碰到被强制搭售，该怎么反映？", "我想写封信给你们反映问题，这种方式受理吗？",
                                       "事情被转到别的部门后，我怎么知道该找谁跟进？"])
 def test_a_question_in_the_knowledge_bases_own_words_is_not_refused_as_out_of_scope(demo_assistant, question):

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .wording import FUNCTION_CHARS, jieba_module
+from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
@@ -34,6 +34,13 @@ MAX_SURPRISAL = 16.0
 TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about something else (顺延, 新卡; not 结果)
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
+_NUMERAL_CHARS = set("零一二两三四五六七八九十百千万亿几半首双单整每")
+
+
+def _vague_amount(word: str) -> bool:
+    """An amount without a number (好些, 许多, 好久: jieba's numerals with no numeral character): it says how much, as
+    3天 does, not what about. 二类, 首套 and 七八万 are numerals of jieba's too, and stay topic words."""
+    return dictionary_tag(word) == "m" and not set(word) & _NUMERAL_CHARS
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ def asking_words(asking: str) -> tuple[str, ...]:
     words = []
     for word in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking)):
         content = word.strip(_FUNCTION_CHARS)
-        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES:
+        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES \
+                and not _vague_amount(content):
             words.append(content)
     return tuple(dict.fromkeys(words))
 
