@@ -34,7 +34,7 @@ MAX_SURPRISAL = 16.0
 TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about something else (顺延, 新卡; not 结果)
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
-_NUMERAL_CHARS = set("零一二两三四五六七八九十百千万亿几半首双单整每")
+_NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
 
 
 def _vague_amount(word: str) -> bool:
@@ -65,8 +65,9 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words, words of time (`_CONNECTIVES`) and the function characters at their edges (不用 → 用,
-    dropped; 收不付 stays whole: cut inside, it would be 收付, a word nobody wrote)."""
+    question words, words of time (`_CONNECTIVES`), amounts without a number (`_vague_amount`) and the function
+    characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut inside, it would be 收付, a word nobody
+    wrote)."""
     words = []
     for word in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking)):
         content = word.strip(_FUNCTION_CHARS)
