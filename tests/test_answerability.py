@@ -582,6 +582,31 @@ def test_a_follow_up_naming_its_own_matter_is_not_answered_by_the_previous_figur
     assert "20日" in _turns(demo_assistant, "征信报告有错误，异议应该向谁提？", "那一般要等多久才有结果？")[1].text
 
 
+@pytest.mark.parametrize("message, refused_by", [
+    ("今天股市怎么样", "card-refuse-investment-tips"), ("世界杯谁夺冠了", "out_of_scope"),
+    ("珠穆朗玛峰有多高", "out_of_scope"),
+])
+def test_a_short_message_that_leaves_banking_is_no_follow_up(demo_assistant, message, refused_by):
+    """Session 23: after a question on the interest-free period, a short message off the subject was read as a follow-up
+    by its length and got the interest-free card's answer again. Read alone, a card refuses it or it names a word of
+    general Chinese the knowledge base never writes."""
+    first, follow_up = _turns(demo_assistant, "信用卡的免息期有多长？", message)
+    assert first.matched_id == "card-credit-interest-free", first.text
+    assert (follow_up.outcome, follow_up.matched_id) == ("refused", refused_by), follow_up.text
+
+
+@pytest.mark.parametrize("question, message, card", [
+    ("跨行ATM取款收费吗？", "本行的呢", "card-fees-atm-withdrawal"),
+    ("二类户每天能转入多少钱？", "那一年累计呢", "card-account-class-ii"),
+    ("商户拒收现金合法吗？", "去哪举报", "card-cash-refusal"),
+])
+def test_a_short_follow_up_naming_nothing_outside_the_knowledge_base_stays_one(demo_assistant, question, message, card):
+    """Alone these are out of scope too, but they name no thing of another matter: 本行, 举报 are the knowledge base's
+    own words, 累计 one it never writes but a verb (how customers ask more of the same matter)."""
+    follow_up = _turns(demo_assistant, question, message)[1]
+    assert (follow_up.outcome, follow_up.matched_id) == ("answered", card), follow_up.text
+
+
 def test_a_message_that_alone_is_not_answered_is_read_with_the_question_before_it(demo_assistant):
     """"超过时间没去拿会怎么样？" after "我的卡被取款机吞了。" was refused as out of scope: no 那/这个, too long to be
     read as a follow-up by its form. Read alone it is not answered; read with the question before it, it is, from

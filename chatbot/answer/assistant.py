@@ -16,13 +16,14 @@ from ..retrieval.retriever import HybridRetriever
 from ..text import expand_english, normalize
 from .condense import answers_what_is_asked, referred_question_answered
 from .answerability import RetrievalVerdict, assess
-from .compose import NO_CARD_DECIDED, Composer, offer_person
+from .compose import NO_CARD_DECIDED, OTHER_INSTITUTION, OUT_OF_SCOPE, Composer, offer_person
 from .compound import split_compound
 from .coverage import names_a_topic
 from .confidence import load_calibration
 from .generate import GroundedGenerator
-from .query import build_query
+from .query import build_query, read_alone
 from .rules import RuleBook, RuleMatch, default_rules
+from .scope import names_another_matter
 from .smalltalk import small_talk
 from .intent import answers_instead, question_part, tells_it_happened, without_denial
 from .replies import (ALARM_DENIED, COMPOUND_ANSWER, EMPTY_MESSAGE, HANDOFF_OFFER, QUESTION_TOO, SMALL_TALK,
@@ -215,6 +216,9 @@ class Assistant:
 
         verdict = self._retrieve(query)
         answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
+        alone = self._off_the_subject(query) if query.follow_up else None
+        if alone is not None:
+            answer, verdict, query = alone
         if answer.outcome != "answered" and query.history and not query.follow_up:
             answer, verdict, query = self._as_follow_up(answer, verdict, query)
         recognised = self._recognised_after_retrieval(answer, query)  # before halves: an emergency is no two questions
@@ -249,6 +253,23 @@ class Assistant:
             return answer, verdict, query
         logger.info("follow-up: answered when read with the question before it matched=%s", reply.matched_id)
         return reply, found, leaning
+
+    def _off_the_subject(self, query: Query) -> tuple[Answer, RetrievalVerdict, Query] | None:
+        """A message read as a follow-up by its form that, read alone, leaves banking: its own refusal and the reading alone,
+        else None. Read with the question before it, "今天股市怎么样" or "世界杯谁夺冠了" after a question on the
+        interest-free period found that question's card again, and its answer was repeated. Leaving banking is a card's
+        refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a word of general Chinese the knowledge
+        base never writes (`scope.names_another_matter`); "一年呢？", "本行的呢？", "去哪举报" name none and lean on the
+        question before."""
+        alone = read_alone(query)
+        verdict = self._retrieve(alone)
+        answer = self.compose.retrieval_answer(verdict, alone)
+        if answer.outcome != "refused" or answer.matched_id == OTHER_INSTITUTION:
+            return None
+        if answer.matched_id == OUT_OF_SCOPE and not names_another_matter(alone.text, self.retriever.vocabulary):
+            return None
+        logger.info("off the subject: the follow-up alone is refused matched=%s", answer.matched_id)
+        return replace(answer, basis=verdict.basis()), verdict, alone
 
     @staticmethod
     def _past_a_false_alarm(query: Query) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..payloads import Query
 from ..text import expand_english, glossary_matches, normalize, normalize_all, standard_question_words
@@ -63,3 +64,10 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         previous_search=expand_english(previous) if previous is not None else None,
         asking=asking_part(text),
     )
+
+
+def read_alone(query: Query) -> Query:
+    """A follow-up's query read as the message alone, with no conversation before it (nothing normalised again)."""
+    return replace(query, history=(), follow_up=False, previous=None, question=query.message, standalone=query.text,
+                   terms=tuple(entry.terms for entry in glossary_matches(query.text)), search=query.message_search,
+                   previous_search=None, after_clarify=False)

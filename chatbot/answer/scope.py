@@ -16,10 +16,12 @@ from pathlib import Path
 import yaml
 
 from ..retrieval.vocabulary import Vocabulary
+from .coverage import TELLING_WEIGHT, asking_words, surprisal
 from .wording import dictionary_tag, frequent_in_knowledge, jieba_module
 
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
 TOPICAL_RATIO = 5.0  # log-ratio of a word's share of the knowledge base's units to its share of general Chinese
+_THING_TAGS = ("n", "j")  # jieba's nouns (names of people, places, organisations too) and abbreviations (奥运)
 
 
 @lru_cache(maxsize=1)
@@ -42,3 +44,13 @@ def is_about_banking(text: str, vocabulary: Vocabulary | None = None) -> bool:
     if _domain_words().search(text):
         return True
     return vocabulary is not None and any(word in topical_words(vocabulary) for word in jieba_module().lcut(text))
+
+
+def names_another_matter(text: str, vocabulary: Vocabulary) -> bool:
+    """True when a normalised message names a thing of general Chinese that the knowledge base never writes: a telling
+    noun of jieba's dictionary it has no pair of (世界杯, 月亮, 电视剧) — a matter of its own, not one of banking. Not a
+    customer's own coinage (哪年, 提完: jieba's dictionary lacks them too), and no verb or adverb: 累计, 总共, 出差 are
+    how customers ask more of the same matter ("那一年累计呢？" after a question on a daily limit)."""
+    frequency = jieba_module().dt.FREQ
+    return any(surprisal(word) >= TELLING_WEIGHT and frequency.get(word) and dictionary_tag(word)[:1] in _THING_TAGS
+               and not vocabulary.knows(word) for word in asking_words(text))
