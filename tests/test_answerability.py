@@ -389,6 +389,18 @@ def test_a_word_with_a_function_character_inside_is_not_cut_into_a_word_nobody_w
     assert answer.outcome == "answered" and "只收不付" in answer.text, answer.text
 
 
+def test_a_verb_asked_as_a_not_a_is_the_verb(demo_assistant):
+    """"需不需要我consent？" was cut by jieba into 需不需, a word no card writes and rare enough to hand off the question
+    on sharing personal information with a third party (the card writes 同意 and 授权)."""
+    from chatbot.answer.coverage import asking_words
+
+    assert asking_words("收不收费") == ("收费",)
+    assert not [word for word in asking_words("需不需要我同意") if "不" in word]
+    assert asking_words("会变成只收不付的状态?") == ("变成", "收不付", "状态")  # no verb asked: stays whole
+    answer = demo_assistant.ask("Bank可以把我的personal info share给third party吗？需不需要我consent？")
+    assert answer.outcome == "answered" and answer.matched_id == "card-privacy-third-party", answer.text
+
+
 def test_an_elliptical_follow_up_is_answered_in_context(demo_assistant):
     _, follow = _turns(demo_assistant, "银行倒闭了我的存款能赔多少？", "那保险呢")
     # Before: handed off. Now the deposit-insurance scope, answered or offered among the options.

@@ -35,6 +35,9 @@ TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about s
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
 _NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
+# A verb asked as "A不A" ("需不需要", "收不收费", "退不退"): a yes-or-no question on the verb, which stays ("需要"). Cut by
+# jieba, the question made words nobody writes (需不需, 收不收).
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 
 
 def _vague_amount(word: str) -> bool:
@@ -65,11 +68,11 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words, words of time (`_CONNECTIVES`), amounts without a number (`_vague_amount`) and the function
-    characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut inside, it would be 收付, a word nobody
-    wrote)."""
+    question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time (`_CONNECTIVES`), amounts without a
+    number (`_vague_amount`) and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
+    inside, it would be 收付, a word nobody wrote)."""
     words = []
-    for word in jieba_module().lcut(QUESTION_WORDS.sub(" ", asking)):
+    for word in jieba_module().lcut(_A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking))):
         content = word.strip(_FUNCTION_CHARS)
         if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES \
                 and not _vague_amount(content):
