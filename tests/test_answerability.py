@@ -611,10 +611,15 @@ def test_a_short_message_that_leaves_banking_is_no_follow_up(demo_assistant, mes
     ("跨行ATM取款收费吗？", "本行的呢", "card-fees-atm-withdrawal"),
     ("二类户每天能转入多少钱？", "那一年累计呢", "card-account-class-ii"),
     ("商户拒收现金合法吗？", "去哪举报", "card-cash-refusal"),
+    # what about another case, whatever it names (港币, 姐姐: nouns the knowledge base never writes; a review of the
+    # first draft found these refused as out of scope)
+    ("外币兑换额度是多少？", "那港币呢", "card-fx-purchase-quota"),
+    ("投诉可以找别人代办吗？", "我姐姐可以吗", "card-complaints-agent"),
 ])
 def test_a_short_follow_up_naming_nothing_outside_the_knowledge_base_stays_one(demo_assistant, question, message, card):
-    """Alone these are out of scope too, but they name no thing of another matter: 本行, 举报 are the knowledge base's
-    own words, 累计 one it never writes but a verb (how customers ask more of the same matter)."""
+    """Alone these are out of scope too, but they name no thing of another matter (本行, 举报 are the knowledge base's
+    own words, 累计 one it never writes but a verb: how customers ask more of the same matter), or they ask what holds
+    for another case of it."""
     follow_up = _turns(demo_assistant, question, message)[1]
     assert (follow_up.outcome, follow_up.matched_id) == ("answered", card), follow_up.text
 

@@ -691,7 +691,7 @@ def test_a_message_that_asks_nothing_gets_a_short_reply(demo_assistant, message,
 
 
 @pytest.mark.parametrize("message", ["你是机器人吗", "你现在是人工还是机器人？", "你是真人吗？", "你是人工客服吗",
-                                     "你叫什么名字", "你是男的女的"])
+                                     "你叫什么名字", "你是男的女的", "你好，你是真人吗", "你是智能客服还是人工客服？"])
 def test_a_question_about_the_assistant_itself_is_answered_by_it(demo_assistant, message):
     """Session 24: "你是机器人吗" was handed off (a ticket) by the card on asking for a person, "你是真人吗？" by the rule
     for it, "你叫什么名字" refused as out of scope. The assistant says what it is, with a person a click away."""
@@ -700,7 +700,8 @@ def test_a_question_about_the_assistant_itself_is_answered_by_it(demo_assistant,
     assert "不是真人" in answer.text and "转人工" in answer.text
 
 
-@pytest.mark.parametrize("message", ["你是真人吗？我要转人工", "你是人工吗，帮我查下我的卡余额"])
+@pytest.mark.parametrize("message", ["你是真人吗？我要转人工", "你是人工吗，帮我查下我的卡余额",
+                                     "你是真人吗帮我转人工", "你是机器人吗我要人工"])
 def test_asking_who_answers_and_for_a_person_or_an_action_is_handed_off(demo_assistant, message):
     assert demo_assistant.ask(message).outcome == "handoff"
 

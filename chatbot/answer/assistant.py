@@ -14,7 +14,7 @@ from ..payloads import Answer, Basis, Candidate, Event, Query
 from ..pii import mask_pii
 from ..retrieval.retriever import HybridRetriever
 from ..text import expand_english, normalize
-from .condense import answers_what_is_asked, referred_question_answered
+from .condense import answers_what_is_asked, asks_what_about, referred_question_answered
 from .answerability import RetrievalVerdict, assess
 from .compose import NO_CARD_DECIDED, OTHER_INSTITUTION, OUT_OF_SCOPE, Composer, offer_person
 from .compound import split_compound
@@ -216,7 +216,7 @@ class Assistant:
 
         verdict = self._retrieve(query)
         answer = replace(self.compose.retrieval_answer(verdict, query), basis=verdict.basis())
-        alone = self._off_the_subject(query) if query.follow_up else None
+        alone = self._off_the_subject(query) if query.follow_up and answer.outcome == "answered" else None
         if alone is not None:
             answer, verdict, query = alone
         if answer.outcome != "answered" and query.history and not query.follow_up:
@@ -255,12 +255,15 @@ class Assistant:
         return reply, found, leaning
 
     def _off_the_subject(self, query: Query) -> tuple[Answer, RetrievalVerdict, Query] | None:
-        """A message read as a follow-up by its form that, read alone, leaves banking: its own refusal and the reading alone,
-        else None. Read with the question before it, "今天股市怎么样" or "世界杯谁夺冠了" after a question on the
+        """A message answered as a follow-up by its form that, read alone, leaves banking: its own refusal and the reading
+        alone, else None. Read with the question before it, "今天股市怎么样" or "世界杯谁夺冠了" after a question on the
         interest-free period found that question's card again, and its answer was repeated. Leaving banking is a card's
-        refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a word of general Chinese the knowledge
+        refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a noun of general Chinese the knowledge
         base never writes (`scope.names_another_matter`); "一年呢？", "本行的呢？", "去哪举报" name none and lean on the
-        question before."""
+        question before. Never a message that asks what about another case ("那港币呢", "我姐姐可以吗", "坐轮椅的呢":
+        `asks_what_about`), whatever it names: a review found 12 right answers to such follow-ups refused."""
+        if asks_what_about(query.text):
+            return None
         alone = read_alone(query)
         verdict = self._retrieve(alone)
         answer = self.compose.retrieval_answer(verdict, alone)

@@ -59,6 +59,16 @@ def refers_back(text: str) -> bool:
     return bool(_REFERS_BACK.search(text))
 
 
+# "那港币呢", "我姐姐可以吗", "坐轮椅的呢": what about another case of the same matter, whatever the case names.
+_WHAT_ABOUT = re.compile(r"(呢|可以吗|可以么|行吗|算吗|也算吗|可不可以|行不行)[?？!！。.~～\s]*$")
+
+
+def asks_what_about(text: str) -> bool:
+    """Whether a normalised message asks what holds for another case of the matter before ("那港币呢" after a question on
+    foreign exchange quotas): whatever it names, it leans on that question."""
+    return bool(_WHAT_ABOUT.search(text))
+
+
 def is_follow_up(text: str) -> bool:
     """Whether a normalised message reads as a follow-up of the previous question."""
     if _FOLLOW_UP_START.match(text):
