@@ -331,6 +331,8 @@ def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     ["网上有个老师带我在平台炒币", "现在钱提不出来，他说要先交解冻金", "我今天又交了一万"],
     ["收到短信说社保卡要年审，有个链接", "我点进去填了银行卡号和验证码"],
     ["有个客服说我的百万保障要关闭", "我按他说的共享了屏幕，现在还开着"],
+    # the last message alone is a complaint (high priority, no steps to stop the money): session 24
+    ["有人冒充公安让我把钱转到安全账户", "我已经转了五万了，我要投诉"],
 ])
 def test_fraud_told_over_several_messages_is_urgent_once_money_has_gone(demo_assistant, turns):
     history = []

@@ -192,7 +192,9 @@ class Assistant:
                           basis=Basis("input")), None, query
         if rest is not None:  # the rest of the message, alone (read with the alarm's story, the alarm comes back)
             query = self._query(rest, None, query.as_of)
-        rule = self._outranked(self.rules.match(query.text), query.text) or self._urgent_over_turns(query)
+        rule = self._outranked(self.rules.match(query.text), query.text)
+        if rule is None or (rule.rule.action == "handoff" and rule.rule.priority != "urgent"):
+            rule = self._urgent_over_turns(query) or rule
         if rule and answers_instead(rule.rule.on_question, query.text):
             # A question that only asks about the rules gets the answer, with a person offered; when the
             # knowledge base has no confident answer, the rule acts after all.
@@ -310,12 +312,13 @@ class Assistant:
     def _urgent_over_turns(self, query: Query) -> RuleMatch | None:
         """Fraud told over several messages ("有人打电话说是公安" … "让我转钱到安全账户" … "我已经转了五万了"): an urgent
         rule that matches the customer's two previous messages and this one together, when this one says it has
-        happened or is happening. Each message alone matches nothing."""
+        happened or is happening. Each message alone matches nothing, or only a hand-off short of urgent: "我已经转了五万了，
+        我要投诉" after a story of a safe account was a complaint, "你是真人吗？我刚转了三万" after "被骗了钱怎么办" a
+        request for a person (normal priority, no steps to stop the money)."""
         if not query.history or not tells_it_happened(query.text):
             return None
         earlier = [normalize(turn.get("content") or "") for turn in query.history if turn.get("role") == "user"][-2:]
-        match = self.rules.match(",".join([*earlier, query.text])) if earlier else None
-        return match if match and match.rule.priority == "urgent" else None
+        return self.rules.match(",".join([*earlier, query.text]), priority="urgent") if earlier else None
 
     def _with_question_answered(self, handoff: Answer, rule: RuleMatch, query: Query) -> Answer:
         """A message that asks the bank to act and also asks a question ("投诉一般多久能处理完？我现在就要投诉，

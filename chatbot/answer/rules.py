@@ -62,12 +62,15 @@ class RuleBook:
                 rule[key] = [_expand(pattern, fragments, rule.get("id", "?")) for pattern in rule.get(key) or []]
         return cls([RuleSpec.model_validate(r) for r in raw["rules"]])
 
-    def match(self, normalized_text: str) -> RuleMatch | None:
+    def match(self, normalized_text: str, *, priority: str | None = None) -> RuleMatch | None:
         """The first rule whose patterns (or request check) match; failing all, the first whose trained model
         recognises the message. A model is the net under the patterns: "旧卡找不到了，给我补一张新的吧" asks for a
-        new card (own_account's request check), whatever a model makes of "补一张"."""
+        new card (own_account's request check), whatever a model makes of "补一张". With `priority`, only the rules of
+        that priority."""
         with_model = []  # rules with a model whose exceptions do not apply, in file order
         for spec, patterns in self._not_excepted(normalized_text):
+            if priority is not None and spec.priority != priority:
+                continue
             for pattern in patterns:
                 found = pattern.search(normalized_text)
                 if found:
