@@ -95,6 +95,7 @@ def test_asking_whether_an_offer_is_a_trap_or_reporting_one_is_not_refused(demo_
 ])
 def test_a_request_about_the_customers_own_blocked_account_goes_to_a_person(demo_assistant, message):
     """A request about the customer's own account that a person must judge is handed off, not refused as a way around
-    a control: letting the circumvention recogniser outrank own_account's pattern when sure (session 22) refused these."""
+    a control: letting the circumvention recogniser outrank own_account's pattern when sure (session 22) refused
+    these."""
     answer = demo_assistant.ask(message)
     assert answer.outcome == "handoff" and answer.matched_id == "own_account", answer.text

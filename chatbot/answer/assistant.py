@@ -257,12 +257,12 @@ class Assistant:
         return reply, found, leaning
 
     def _off_the_subject(self, query: Query) -> tuple[Answer, RetrievalVerdict, Query] | None:
-        """A message answered as a follow-up by its form that, read alone, leaves banking: its own refusal and the reading
-        alone, else None. Read with the question before it, "今天股市怎么样" or "世界杯谁夺冠了" after a question on the
-        interest-free period found that question's card again, and its answer was repeated. Leaving banking is a card's
-        refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a noun of general Chinese the knowledge
-        base never writes (`scope.names_another_matter`); "一年呢？", "本行的呢？", "去哪举报" name none and lean on the
-        question before. Never a message that asks what about another case ("那港币呢", "我姐姐可以吗", "坐轮椅的呢":
+        """A message answered as a follow-up by its form that, read alone, leaves banking: its own refusal and the
+        reading alone, else None. Read with the question before it, "今天股市怎么样" or "世界杯谁夺冠了" after a question on
+        the interest-free period found that question's card again, and its answer was repeated. Leaving banking is a
+        card's refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a noun of general Chinese the
+        knowledge base never writes (`scope.names_another_matter`); "一年呢？", "本行的呢？", "去哪举报" name none and lean
+        on the question before. Never a message that asks what about another case ("那港币呢", "我姐姐可以吗", "坐轮椅的呢":
         `asks_what_about`), whatever it names: a review found 12 right answers to such follow-ups refused."""
         if asks_what_about(query.text):
             return None

@@ -119,8 +119,8 @@ _COUNTED = ("money", "amount", "times")
 # happens by itself, the period of a limit, the event a period ends in.
 _SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "least_sum", "maximum", "proxy", "online", "clock",
              "automatic", *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock", *PERIODS,
-                     *EVENTS})
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock",
+                     *PERIODS, *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
 
