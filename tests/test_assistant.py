@@ -708,6 +708,32 @@ def test_asking_who_answers_and_for_a_person_or_an_action_is_handed_off(demo_ass
     assert demo_assistant.ask(message).outcome == "handoff"
 
 
+@pytest.mark.parametrize("message", ["刷脸认证需要真人在镜头前吗？我爸卧床不方便", "视频客服是真人还是AI？"])
+def test_a_question_that_names_a_real_person_asks_for_none(demo_assistant, message):
+    """Before: the word 真人 alone was a request for a person (eval/train/rules_probe.jsonl marks both lawful)."""
+    assert demo_assistant.ask(message).handoff_reason != "human_request"
+
+
+@pytest.mark.parametrize("message", ["喊个真人来嘛，跟机器讲不清楚。", "我想跟真人说话", "有没有真人啊", "我要真人",
+                                     "能不能让真人来回答", "真人客服在吗"])
+def test_asking_for_a_real_person_is_a_request_for_one(demo_assistant, message):
+    answer = demo_assistant.ask(message)
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", "human_request"), answer.text
+
+
+def test_a_question_after_asking_who_answers_gets_its_answer(demo_assistant):
+    """Before: "你是真人吗？" in front of a question handed the question off as a request for a person."""
+    answer = demo_assistant.ask("你是真人吗？信用卡年费怎么收")
+    assert answer.outcome == "answered" and "年费" in answer.text, answer.text
+
+
+def test_money_sent_after_asking_who_answers_is_urgent(demo_assistant):
+    """Before: a normal-priority request for a person, though the customer says the money has gone."""
+    history = [{"role": "user", "content": "被骗了钱怎么办"}, {"role": "assistant", "content": "……"}]
+    answer = demo_assistant.ask("你是真人吗？我刚转了三万", history)
+    assert answer.priority == "urgent", (answer.handoff_reason, answer.text)
+
+
 @pytest.mark.parametrize("message", ["好的，那临时挂失有效期几天？", "我去ATM转给他", "我明天去网点办挂失要带什么"])
 def test_a_question_or_money_moving_is_no_small_talk(demo_assistant, message):
     assert not (demo_assistant.ask(message).matched_id or "").startswith("smalltalk")

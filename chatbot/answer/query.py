@@ -1,5 +1,5 @@
 """The query of a turn, built once: the message normalised (with the question it follows, in the same
-pass), the empty and too-long checks, the follow-up resolution and the text retrieval searches with.
+pass) without the greeting or question about the assistant it opens with, the empty and too-long checks, the follow-up resolution and the text retrieval searches with.
 
 The English glossary runs on normalised text, so a full-width `ＡＴＭ` meets the glossary like `ATM`.
 In LLM mode a follow-up may be rewritten by the model (`rewrite`); that new text is normalised too.
@@ -14,6 +14,7 @@ from dataclasses import replace
 from ..payloads import Query
 from ..text import expand_english, glossary_matches, normalize, normalize_all, standard_question_words
 from .condense import is_follow_up, referred_question
+from .smalltalk import without_aside
 from .wording import asking_part
 
 Rewrite = Callable[[str, list[dict]], str | None]
@@ -36,7 +37,7 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         texts[0], corrections = correct(texts[0])
         if len(texts) > 1:
             texts[1] = correct(texts[1])[0]
-    text = texts[0]
+    text = texts[0] = without_aside(texts[0])
     after_clarify = bool(turns) and turns[-1].get("role") == "assistant" and turns[-1].get("outcome") == "clarify"
     base = {"message": message, "history": turns, "as_of": as_of, "text": text, "corrections": corrections,
             "after_clarify": after_clarify}

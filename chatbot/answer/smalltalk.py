@@ -45,3 +45,17 @@ def small_talk(text: str) -> SmallTalk | None:
     if not asks and not _MONEY.search(text) and _PLAN.match(re.sub(r"(谢谢|多谢|感谢)(你|您)?$", "", bare)):
         return "plan"
     return None
+
+
+_CLAUSE_END = re.compile(r"[,，.。!！?？~～;；\s]+")
+
+
+def without_aside(text: str) -> str:
+    """A (normalised) message without the greeting or question about the assistant it opens with, when a question
+    follows: "你是真人吗?我刚转了三万" tells of money sent, "你好,你是真人吗?信用卡年费怎么收" asks about a fee. Read whole,
+    the aside's words (真人, 你好) led retrieval and the rules away from what follows."""
+    while (end := _CLAUSE_END.search(text)) and text[end.end():] and small_talk(text[:end.start()]) in ("greeting",
+                                                                                                          "identity"):
+        text = text[end.end():]
+    return text
+
