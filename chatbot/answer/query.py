@@ -1,5 +1,6 @@
 """The query of a turn, built once: the message normalised (with the question it follows, in the same
-pass) without the greeting or question about the assistant it opens with, the empty and too-long checks, the follow-up resolution and the text retrieval searches with.
+pass) without the greeting or question about the assistant it opens with, the empty and too-long checks,
+the follow-up resolution and the text retrieval searches with.
 
 The English glossary runs on normalised text, so a full-width `ＡＴＭ` meets the glossary like `ATM`.
 In LLM mode a follow-up may be rewritten by the model (`rewrite`); that new text is normalised too.
