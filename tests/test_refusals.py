@@ -107,6 +107,25 @@ def test_what_the_rules_are_for_is_still_refused(message, rule):
     assert match is not None and match.rule.id == rule, message
 
 
+# A way around a control worded as a request about the customer's own account was handed off as one by own_account's
+# pattern (删掉, 解开, 挂失), before the circumvention model had a say; a recognition this sure outranks it.
+@pytest.mark.parametrize("message", [
+    "我出三千块辛苦费，你们内部帮我把征信上那两条真的逾期删掉行不行",
+    "我的卡被涉诈管控了，其实是帮人过的账，我想说成自己的货款去网点解开，怎么说能过",
+])
+def test_a_way_around_a_control_asked_as_a_request_is_refused(message):
+    match = default_rules().match(normalize(message))
+    assert match is not None and match.rule.id == "circumvent_controls", (message, match and match.rule.id)
+
+
+@pytest.mark.parametrize("message", ["能不能帮我吧账单分期取消掉啊 手续费太高了 不想分了",
+                                     "我信用卡上个月那笔违约金能不能帮我免掉？就晚了一天而已。",
+                                     "侬帮我把搿张卡个密码重置一下好伐，我忘记脱了"])
+def test_a_lawful_request_about_the_customers_account_stays_a_hand_off(message):
+    match = default_rules().match(normalize(message))
+    assert match is not None and match.rule.id == "own_account", (message, match and match.rule.id)
+
+
 # Urgent rules err towards the alarm: a first draft let lawful stories through with exceptions (案子早结了, 我当时没给
 # 直接挂了, 原来是…) that a reviewer showed scammers' words and real victims' messages share. These stay urgent.
 @pytest.mark.parametrize("message", [

@@ -37,6 +37,9 @@ class RuleSpec(BaseModel):
     # message does not only ask (`on_question`).
     model: Literal["circumvention", "emergency"] | None = None
     model_when: Literal["unmatched", "after_retrieval"] = "unmatched"
+    # A probability at which the recogniser ("unmatched") fires even when a later hand-off rule short of urgent matched
+    # by pattern: "我愿意付一笔费用，能不能请你们把我那几条真实的逾期记录删掉" is no request about the customer's own account.
+    model_sure: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,19 +68,16 @@ class RuleBook:
     def match(self, normalized_text: str, *, priority: str | None = None) -> RuleMatch | None:
         """The first rule whose patterns (or request check) match; failing all, the first whose trained model
         recognises the message. A model is the net under the patterns: "旧卡找不到了，给我补一张新的吧" asks for a
-        new card (own_account's request check), whatever a model makes of "补一张". With `priority`, only the rules of
-        that priority."""
+        new card (own_account's request check), whatever a model makes of "补一张" — unless an earlier rule's model is
+        sure (`model_sure`) and the rule matched is a hand-off short of urgent. With `priority`, only the rules of that
+        priority."""
         with_model = []  # rules with a model whose exceptions do not apply, in file order
         for spec, patterns in self._not_excepted(normalized_text):
             if priority is not None and spec.priority != priority:
                 continue
-            for pattern in patterns:
-                found = pattern.search(normalized_text)
-                if found:
-                    return RuleMatch(spec, found.group(0))
-            request = spec.on_request and asks_bank_to_act(normalized_text)
-            if request:
-                return RuleMatch(spec, request)
+            found = _first_match(patterns, normalized_text) or (spec.on_request and asks_bank_to_act(normalized_text))
+            if found:
+                return self._surely_recognised(with_model, spec, normalized_text) or RuleMatch(spec, found)
             if spec.model and spec.model_when == "unmatched":
                 with_model.append(spec)
         return self._by_model(with_model, normalized_text)
@@ -96,12 +96,33 @@ class RuleBook:
                 yield spec, patterns
 
     @staticmethod
+    def _surely_recognised(earlier: list[RuleSpec], matched: RuleSpec, normalized_text: str) -> RuleMatch | None:
+        """An earlier rule's recogniser that is sure of the message (`model_sure`), when the rule that matched is a
+        hand-off short of urgent."""
+        if matched.action != "handoff" or matched.priority == "urgent":
+            return None
+        for spec in earlier:
+            model = load_model(model_file(spec.model)) if spec.model_sure is not None else None
+            if model is not None and model.probability(normalized_text) >= spec.model_sure:
+                return RuleMatch(spec, f"model:{spec.model}", by_model=True)
+        return None
+
+    @staticmethod
     def _by_model(specs: list[RuleSpec], normalized_text: str) -> RuleMatch | None:
         for spec in specs:
             model = load_model(model_file(spec.model))
             if model is not None and model.recognises(normalized_text):
                 return RuleMatch(spec, f"model:{spec.model}", by_model=True)
         return None
+
+
+def _first_match(patterns: list[re.Pattern], text: str) -> str | None:
+    """What the first pattern that matches the text matched."""
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return found.group(0)
+    return None
 
 
 _FRAGMENT = re.compile(r"<([a-z_]+)>")  # never a regex construct: lookbehinds are (?<! / (?<=, no named groups
