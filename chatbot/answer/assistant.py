@@ -313,8 +313,7 @@ class Assistant:
         """Fraud told over several messages ("有人打电话说是公安" … "让我转钱到安全账户" … "我已经转了五万了"): an urgent
         rule that matches the customer's two previous messages and this one together, when this one says it has
         happened or is happening. Each message alone matches nothing, or only a hand-off short of urgent: "我已经转了五万了，
-        我要投诉" after a story of a safe account was a complaint, "你是真人吗？我刚转了三万" after "被骗了钱怎么办" a
-        request for a person (normal priority, no steps to stop the money)."""
+        我要投诉" after a story of a safe account was a complaint (high priority, no steps to stop the money)."""
         if not query.history or not tells_it_happened(query.text):
             return None
         earlier = [normalize(turn.get("content") or "") for turn in query.history if turn.get("role") == "user"][-2:]
