@@ -401,6 +401,19 @@ def test_a_verb_asked_as_a_not_a_is_the_verb(demo_assistant):
     assert answer.outcome == "answered" and answer.matched_id == "card-privacy-third-party", answer.text
 
 
+@pytest.mark.parametrize("question, card", [("收费项目没有公式的，银行能收吗", "card-fees-publication"),
+                                            ("存款人过世，家属取钱要不要去公正", "card-account-deceased-depositor")])
+def test_a_homophone_of_the_matchs_own_word_is_that_word(demo_assistant, question, card):
+    """公式 typed for 公示, 公正 for 公证: real words of general Chinese, so the typo corrector leaves them, and the card
+    never writes them — the question was offered options instead of the answer. The match says which word was meant."""
+    from chatbot.answer.coverage import coverage
+
+    assert coverage("没有公式的收费", "未经公示的项目一律不得收取").missing == ("收费",)
+    assert "公式" in coverage("有公式吗", "按风险分为五个等级").missing  # nothing that sounds like it: still missing
+    answer = demo_assistant.ask(question)
+    assert (answer.outcome, answer.matched_id) == ("answered", card), answer.text
+
+
 def test_an_elliptical_follow_up_is_answered_in_context(demo_assistant):
     _, follow = _turns(demo_assistant, "银行倒闭了我的存款能赔多少？", "那保险呢")
     # Before: handed off. Now the deposit-insurance scope, answered or offered among the options.

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module
+from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module, sound
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
@@ -91,7 +91,7 @@ def coverage(asking: str, matched_text: str) -> Coverage:
     words = asking_words(asking)
     if not words:
         return Coverage((), 0.0, 0.0)
-    missing = [w for w in words if not _uses(w, matched_text)]
+    missing = [w for w in words if not _uses(w, matched_text) and not _sounds_like_used(w, matched_text)]
     missing.sort(key=surprisal, reverse=True)
     weight = surprisal(missing[0]) if missing else 0.0
     return Coverage(tuple(missing), weight, len(missing) / len(words))
@@ -127,3 +127,27 @@ def deferred(asking: str, answer: str) -> tuple[str, ...]:
 def _uses(word: str, text: str) -> bool:
     """Whether the text uses the word: contains one of its character pairs (包不包括 meets 包括)."""
     return any(word[i:i + 2] in text for i in range(len(word) - 1))
+
+
+def _sounds_like_used(word: str, text: str) -> bool:
+    """Whether the text writes a pair of characters that sounds like one of the word's (toneless pinyin) and differs
+    from it in one character: a homophone typed for the match's own word (公式 for its 公示, 公正 for its 公证). The
+    typo corrector cannot tell these from real words without knowing which card is meant; the match says which."""
+    pairs = _pairs_by_sound(text)
+    for i in range(len(word) - 1):
+        written = pairs.get((sound(word[i]), sound(word[i + 1])), ())
+        if any(sum(a != b for a, b in zip(pair, word[i:i + 2])) == 1 for pair in written):
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _pairs_by_sound(text: str) -> dict[tuple[str, str], frozenset[str]]:
+    """The text's pairs of Chinese characters by their toneless pinyin."""
+    table: dict[tuple[str, str], set[str]] = {}
+    for i in range(len(text) - 1):
+        pair = text[i:i + 2]
+        if _CJK.match(pair):
+            table.setdefault((sound(pair[0]), sound(pair[1])), set()).add(pair)
+    return {key: frozenset(pairs) for key, pairs in table.items()}
+

@@ -51,7 +51,8 @@ def dictionary_tag(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _sound(char: str) -> str:
+def sound(char: str) -> str:
+    """A character's toneless pinyin."""
     from pypinyin import lazy_pinyin
 
     return lazy_pinyin(char)[0]
@@ -176,7 +177,7 @@ class TypoCorrector:
         """The word meant by a rare two-character word the knowledge base never writes, or None."""
         if len(token) != 2 or not _CJK.match(token) or token in self.vocabulary or set(token) & FUNCTION_CHARS:
             return None
-        found = self._words_by_sound.get((_sound(token[0]), _sound(token[1])))
+        found = self._words_by_sound.get((sound(token[0]), sound(token[1])))
         if found and sum(a != b for a, b in zip(found[0], token)) == 1 \
                 and found[1] >= COMMONER * self._common.get(token, 0):
             return found[0]
@@ -188,7 +189,7 @@ class TypoCorrector:
             pair = chars[j] + chars[j + 1]
             if pair in self.vocabulary:
                 continue
-            found = self._by_sound.get((_sound(pair[0]), _sound(pair[1])))
+            found = self._by_sound.get((sound(pair[0]), sound(pair[1])))
             # Only for a word (of general Chinese, or one the knowledge base writes as a word): two characters
             # it writes side by side across words (本人|投诉) are no word a customer meant ("被人偷了" became
             # 被人投了, "一人两百" 易人).
@@ -202,7 +203,7 @@ def _by_sound(pairs) -> dict[tuple[str, str], tuple[str, int]]:
     """Two-character words by their toneless pinyin, the most frequent of those that sound alike."""
     table: dict[tuple[str, str], tuple[str, int]] = {}
     for token, frequency in pairs:
-        key = (_sound(token[0]), _sound(token[1]))
+        key = (sound(token[0]), sound(token[1]))
         if key not in table or table[key][1] < frequency:
             table[key] = (token, frequency)
     return table
