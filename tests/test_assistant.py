@@ -715,7 +715,7 @@ def test_a_question_that_names_a_real_person_asks_for_none(demo_assistant, messa
 
 
 @pytest.mark.parametrize("message", ["喊个真人来嘛，跟机器讲不清楚。", "我想跟真人说话", "有没有真人啊", "我要真人",
-                                     "能不能让真人来回答", "真人客服在吗"])
+                                     "能不能让真人来回答", "真人客服在吗", "真人在哪", "换成真人吧", "我需要真人"])
 def test_asking_for_a_real_person_is_a_request_for_one(demo_assistant, message):
     answer = demo_assistant.ask(message)
     assert (answer.outcome, answer.handoff_reason) == ("handoff", "human_request"), answer.text
@@ -727,11 +727,24 @@ def test_a_question_after_asking_who_answers_gets_its_answer(demo_assistant):
     assert answer.outcome == "answered" and "年费" in answer.text, answer.text
 
 
-def test_money_sent_after_asking_who_answers_is_urgent(demo_assistant):
+@pytest.mark.parametrize("message", ["你是真人吗？我刚转了三万", "你是真人吗我刚转了三万"])
+def test_money_sent_after_asking_who_answers_is_urgent(demo_assistant, message):
     """Before: a normal-priority request for a person, though the customer says the money has gone."""
     history = [{"role": "user", "content": "被骗了钱怎么办"}, {"role": "assistant", "content": "……"}]
-    answer = demo_assistant.ask("你是真人吗？我刚转了三万", history)
+    answer = demo_assistant.ask(message, history)
     assert answer.priority == "urgent", (answer.handoff_reason, answer.text)
+
+
+def test_declining_a_real_person_is_no_request_for_one(demo_assistant):
+    assert demo_assistant.ask("不用找真人，你直接告诉我信用卡年费多少").handoff_reason != "human_request"
+
+
+def test_a_plea_for_help_reaches_a_person(demo_assistant):
+    """Found by session 25's reviewer: with the aside dropped, "快救救我" after a story of fraud was answered with the
+    card on safe accounts, and no one was called; savings one cannot lose (救命钱) are no plea."""
+    history = [{"role": "user", "content": "有人冒充警察说我涉嫌洗钱，让我转钱"}, {"role": "assistant", "content": "……"}]
+    assert demo_assistant.ask("你是真人吗？快救救我", history).outcome == "handoff"
+    assert demo_assistant.ask("这是我的救命钱，理财能保本吗").outcome == "answered"
 
 
 @pytest.mark.parametrize("message", ["好的，那临时挂失有效期几天？", "我去ATM转给他", "我明天去网点办挂失要带什么"])

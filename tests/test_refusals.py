@@ -126,6 +126,12 @@ def test_a_lawful_request_about_the_customers_account_stays_a_hand_off(message):
     assert match is not None and match.rule.id == "own_account", (message, match and match.rule.id)
 
 
+def test_asking_how_to_raise_a_credit_limit_is_no_way_around_it(demo_assistant):
+    """Found by session 25's reviewer: "信用卡怎么提额" was refused as cashing out (the refusal card's phrasing 教我信用卡提额的
+    漏洞 stood nearest); the knowledge base does not say how, so a person answers."""
+    assert demo_assistant.ask("信用卡怎么提额").outcome != "refused"
+
+
 # Urgent rules err towards the alarm: a first draft let lawful stories through with exceptions (案子早结了, 我当时没给
 # 直接挂了, 原来是…) that a reviewer showed scammers' words and real victims' messages share. These stay urgent.
 @pytest.mark.parametrize("message", [

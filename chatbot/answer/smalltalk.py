@@ -21,7 +21,7 @@ _THANKS = re.compile(r"^(好的?|嗯+|ok|okay|行|可以了?|没问题|明白了
 _WHO = r"(人工客服|真人客服|机器人客服|智能客服|人工智能|机器人|真人|人工|客服|人|ai|程序|chatgpt|gpt)"
 _IDENTITY = re.compile(
     rf"^(你好|您好)?(请问)?(你|您)(现在|到底|究竟)?(是不是|是)(谁|哪位|(一个|个)?{_WHO}((还是|或者|或)(一个|个)?{_WHO})?|男的?(还是|或)?女的?"
-    r"|男生(还是)?女生)(吗|么)?$"
+    r"|男生(还是)?女生)(吗|么|吧)?$"
     r"|^(请问)?(你|您)(叫什么|叫啥)(名字)?$|^(你|您)(今年)?(几岁|多大)了?$|^谁(开发|做|造|训练|设计)的(你|您)$")
 # "我(明天/自己…)去/带/到…": what the customer will do, with no question in it.
 _PLAN = re.compile(r"^(好的?|嗯|行|ok|那|那就|那我)*我?(自己|明天|今天|后天|回头|等会儿?|一会儿?|下午|上午|晚点|马上|这就|先|再)*"
@@ -47,15 +47,18 @@ def small_talk(text: str) -> SmallTalk | None:
     return None
 
 
-_CLAUSE_END = re.compile(r"[,，.。!！?？~～;；\s]+")
+# A clause's end, or a question's without punctuation (吗, 吧, 么 — not 什么 or 怎么)
+_ASIDE_END = re.compile(r"[,，.。!！?？~～;；\s]+|(?<=[吗吧])|(?<=[^什怎这那要多]么)")
+_DELIMITERS = ",，.。!！?？~～;； "
 
 
 def without_aside(text: str) -> str:
-    """A (normalised) message without the greeting or question about the assistant it opens with, when a question
-    follows: "你是真人吗?我刚转了三万" tells of money sent, "你好,你是真人吗?信用卡年费怎么收" asks about a fee. Read whole,
-    the aside's words (真人, 你好) led retrieval and the rules away from what follows."""
-    while (end := _CLAUSE_END.search(text)) and text[end.end():] and small_talk(text[:end.start()]) in ("greeting",
-                                                                                                          "identity"):
-        text = text[end.end():]
+    """A (normalised) message without the greeting or question about the assistant it opens with, when something
+    follows: "你是真人吗?我刚转了三万" (or without the question mark) tells of money sent, "你好,你是真人吗?信用卡年费怎么收"
+    asks about a fee. Read whole, the aside's words (真人, 你好) led retrieval and the rules away from what follows."""
+    for end in _ASIDE_END.finditer(text):
+        rest = text[end.end():].lstrip(_DELIMITERS)
+        if rest and small_talk(text[:end.start()]) in ("greeting", "identity"):
+            return without_aside(rest)
     return text
 
