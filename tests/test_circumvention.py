@@ -94,6 +94,7 @@ def test_asking_whether_an_offer_is_a_trap_or_reporting_one_is_not_refused(demo_
     "我的卡被管控了，能不能先给我解开几天，我马上去网点补材料",
     "我的账户被冻结了，能不能先把里面的钱转到我另一张卡上？",
     "我的卡被锁了，能不能先解锁，身份回头再核实？",
+    "我的账户被管控了，能不能先解开让我把房租转出去，回头再去网点补材料？",  # 0.986: under model_sure
 ])
 def test_a_request_about_the_customers_own_blocked_account_goes_to_a_person(demo_assistant, message):
     """A request about the customer's own account that a person must judge is handed off, not refused as a way around
