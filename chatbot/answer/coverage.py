@@ -150,4 +150,3 @@ def _pairs_by_sound(text: str) -> dict[tuple[str, str], frozenset[str]]:
         if _CJK.match(pair):
             table.setdefault((sound(pair[0]), sound(pair[1])), set()).add(pair)
     return {key: frozenset(pairs) for key, pairs in table.items()}
-

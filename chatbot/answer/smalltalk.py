@@ -61,4 +61,3 @@ def without_aside(text: str) -> str:
         if rest and small_talk(text[:end.start()]) in ("greeting", "identity"):
             return without_aside(rest)
     return text
-
