@@ -20,7 +20,6 @@ from chatbot.answer.classifier import model_file
 from chatbot.config import offline_environment
 from chatbot.quality.cases import Case
 
-from .fit_circumvention import DEVELOPMENT
 from .fit_classifier import arguments, examples, fit_and_save
 
 TRAINING = tuple(Path(f"eval/train/emergency_{part}.jsonl") for part in "abcd")
@@ -31,8 +30,10 @@ TRAINING = tuple(Path(f"eval/train/emergency_{part}.jsonl") for part in "abcd")
 # on) had 114 of 150 emergencies urgent (102 with the session-20 model) and the same 10 lawful alarms, and no outcome of
 # any evaluation set changed.
 MAX_FALSE_ALARMS = 0.01
-# every development set with answered questions (those read since the circumvention model's fit too)
-ANSWERED = (*DEVELOPMENT, "holdout12", "holdout13", "holdout14")
+# The development sets with answered questions when the shipped model was fitted (session 21). Not the circumvention
+# model's list: that one grew in session 25, and this model was not refitted.
+ANSWERED = ("dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout9", "holdout11",
+            "outofkb", "outofkb2", "outofkb3", "holdout12", "holdout13", "holdout14")
 
 
 def label_of(case: Case) -> int | None:
