@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module, sound
+from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module, one_character_apart, sound
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
@@ -136,7 +136,7 @@ def _sounds_like_used(word: str, text: str) -> bool:
     pairs = _pairs_by_sound(text)
     for i in range(len(word) - 1):
         written = pairs.get((sound(word[i]), sound(word[i + 1])), ())
-        if any(sum(a != b for a, b in zip(pair, word[i:i + 2])) == 1 for pair in written):
+        if any(one_character_apart(pair, word[i:i + 2]) for pair in written):
             return True
     return False
 

@@ -38,7 +38,7 @@ def build_query(message: str, history: list[dict] | None = None, *, max_chars: i
         texts[0], corrections = correct(texts[0])
         if len(texts) > 1:
             texts[1] = correct(texts[1])[0]
-    text = texts[0] = without_aside(texts[0])
+    text = without_aside(texts[0])
     after_clarify = bool(turns) and turns[-1].get("role") == "assistant" and turns[-1].get("outcome") == "clarify"
     base = {"message": message, "history": turns, "as_of": as_of, "text": text, "corrections": corrections,
             "after_clarify": after_clarify}

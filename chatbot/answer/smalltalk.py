@@ -47,9 +47,9 @@ def small_talk(text: str) -> SmallTalk | None:
     return None
 
 
-# A clause's end, or a question's without punctuation (吗, 吧, 么 — not 什么 or 怎么)
-_ASIDE_END = re.compile(r"[,，.。!！?？~～;；\s]+|(?<=[吗吧])|(?<=[^什怎这那要多]么)")
-_DELIMITERS = ",，.。!！?？~～;； "
+# A clause's end, or a question's without punctuation (吗, 吧, 么 — not 什么 or 怎么), with the punctuation after it
+_PUNCTUATION = r"[,，.。!！?？~～;；\s]"
+_ASIDE_END = re.compile(rf"{_PUNCTUATION}+|((?<=[吗吧])|(?<=[^什怎这那要多]么)){_PUNCTUATION}*")
 
 
 def without_aside(text: str) -> str:
@@ -57,7 +57,7 @@ def without_aside(text: str) -> str:
     follows: "你是真人吗?我刚转了三万" (or without the question mark) tells of money sent, "你好,你是真人吗?信用卡年费怎么收"
     asks about a fee. Read whole, the aside's words (真人, 你好) led retrieval and the rules away from what follows."""
     for end in _ASIDE_END.finditer(text):
-        rest = text[end.end():].lstrip(_DELIMITERS)
+        rest = text[end.end():]
         if rest and small_talk(text[:end.start()]) in ("greeting", "identity"):
             return without_aside(rest)
     return text

@@ -58,6 +58,11 @@ def sound(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
+def one_character_apart(a: str, b: str) -> bool:
+    """Whether two words of the same length differ in exactly one character (征心 and 征信)."""
+    return sum(x != y for x, y in zip(a, b)) == 1
+
+
 def characteristic_words(vocabulary: Vocabulary) -> frozenset[str]:
     """Two-character words characteristic of the knowledge base: written by several units, and far more
     common there than in general Chinese (逾期, 年费, 额度, 挂失…; not 银行 or 时间, which are everywhere).
@@ -178,7 +183,7 @@ class TypoCorrector:
         if len(token) != 2 or not _CJK.match(token) or token in self.vocabulary or set(token) & FUNCTION_CHARS:
             return None
         found = self._words_by_sound.get((sound(token[0]), sound(token[1])))
-        if found and sum(a != b for a, b in zip(found[0], token)) == 1 \
+        if found and one_character_apart(found[0], token) \
                 and found[1] >= COMMONER * self._common.get(token, 0):
             return found[0]
         return None
@@ -193,7 +198,7 @@ class TypoCorrector:
             # Only for a word (of general Chinese, or one the knowledge base writes as a word): two characters
             # it writes side by side across words (本人|投诉) are no word a customer meant ("被人偷了" became
             # 被人投了, "一人两百" 易人).
-            if found and sum(a != b for a, b in zip(found[0], pair)) == 1 \
+            if found and one_character_apart(found[0], pair) \
                     and (self._common.get(found[0]) or found[0] in self._written):
                 chars[j], chars[j + 1] = found[0]
         return "".join(chars)
