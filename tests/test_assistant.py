@@ -708,14 +708,31 @@ def test_asking_who_answers_and_for_a_person_or_an_action_is_handed_off(demo_ass
     assert demo_assistant.ask(message).outcome == "handoff"
 
 
-@pytest.mark.parametrize("message", ["刷脸认证需要真人在镜头前吗？我爸卧床不方便", "视频客服是真人还是AI？"])
+@pytest.mark.parametrize("message", ["刷脸认证需要真人在镜头前吗？我爸卧床不方便", "视频客服是真人还是AI？",
+                                     "视频面签是跟真人视频还是录好的", "能申请真人上门核验吗", "网上说能找真人代办低息贷款，靠谱吗",
+                                     "打人工客服总被踢皮球，一个部门推给另一个，银行就没规定管管？", "人工客服一般几点下班"])
 def test_a_question_that_names_a_real_person_asks_for_none(demo_assistant, message):
-    """Before: the word 真人 alone was a request for a person (eval/train/rules_probe.jsonl marks both lawful)."""
+    """Before: the word 真人 alone was a request for a person (eval/train/rules_probe.jsonl marks the first two lawful);
+    until session 26 跟真人, 申请 (请真人), 找真人代办 and the bare word 人工客服 were too."""
     assert demo_assistant.ask(message).handoff_reason != "human_request"
 
 
+def test_asking_for_the_hotline_of_a_person_gets_the_number(demo_assistant):
+    """Session 26: "人工客服电话是多少" was a request for a person (the bare word 人工客服); the number is in a card."""
+    answer = demo_assistant.ask("人工客服电话是多少")
+    assert answer.outcome == "answered" and "400-000-0000" in answer.text
+
+
+def test_a_banking_identity_check_is_for_an_expert_not_out_of_scope(demo_assistant):
+    """Session 26: 刷脸 and 认证 were no banking words, so this was refused as out of scope (domain.yaml)."""
+    answer = demo_assistant.ask("刷脸认证需要真人在镜头前吗？我爸卧床不方便")
+    assert answer.outcome == "handoff" and answer.matched_id != "out_of_scope"
+
+
 @pytest.mark.parametrize("message", ["喊个真人来嘛，跟机器讲不清楚。", "我想跟真人说话", "有没有真人啊", "我要真人",
-                                     "能不能让真人来回答", "真人客服在吗", "真人在哪", "换成真人吧", "我需要真人"])
+                                     "能不能让真人来回答", "真人客服在吗", "真人在哪", "换成真人吧", "我需要真人",
+                                     "人工客服", "人工客服！！", "给我接人工客服", "有人工客服吗", "人工客服在吗",
+                                     "请安排人工客服联系我", "我要跟人说", "你是AI吧，AI我信不过，我要跟人说"])
 def test_asking_for_a_real_person_is_a_request_for_one(demo_assistant, message):
     answer = demo_assistant.ask(message)
     assert (answer.outcome, answer.handoff_reason) == ("handoff", "human_request"), answer.text
