@@ -28,12 +28,14 @@ ASKS_IF_ALLOWED = (r"(合规|合法|违规|违法|正规|允许)((的)?(吗|么|
 # Question words: the kind of answer wanted is the figure check's business (slots.py), not a topic word.
 QUESTION_WORDS = re.compile(ASKS_IF_ALLOWED + "|时间限制|"  # "有时间限制没": a deadline asked (slots.ASKS_DEADLINE)
                             r"多少钱|多少|多久|多长时间|多长|几天|几个|几次|几年|几期|什么意思|啥意思|什么|怎么样|怎么办|"
-                            r"怎么回事|咋回事|怎么|如何|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
+                            r"怎么回事|咋回事|怎么|如何|干嘛|干啥|哪些|哪里|哪儿|哪个|为什么|为啥|咋整|咋办|咋样|咋弄|啥时候|啥|"
                             r"是否|能否|可否|能不能|可不可以|会不会|有没有|是不是|要不要|算不算|行不行|一般|请问|问一下|问问")
 MAX_SURPRISAL = 16.0
 TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about something else (顺延, 新卡; not 结果)
 # Words that place the question in time ("提交之后", "销户以后"): they tie the clause together, not its topic.
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
+# Words that suppose a case ("万一发现信用卡被盗刷…", "如果很久不用…"): how the question is put, not what about.
+_SUPPOSING = frozenset({"如果", "万一", "要是", "假如", "假设", "倘若", "若是", "哪天"})
 _NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
 # A verb asked as "A不A" ("需不需要", "收不收费", "退不退"): a yes-or-no question on the verb, which stays ("需要"). Cut by
 # jieba, the question made words nobody writes (需不需, 收不收).
@@ -74,7 +76,7 @@ def asking_words(asking: str) -> tuple[str, ...]:
     words = []
     for word in jieba_module().lcut(_A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking))):
         content = word.strip(_FUNCTION_CHARS)
-        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES \
+        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES | _SUPPOSING \
                 and not _vague_amount(content):
             words.append(content)
     return tuple(dict.fromkeys(words))
