@@ -55,6 +55,9 @@ def test_banking_refusal_keeps_its_sources(demo_assistant):
     # session 18's reviewer: 要不要双录 read as 不要双录, a question why a statement shows nothing as 查不出来
     "买理财要不要双录？", "买保险要不要面签？", "买理财要不要做风险测评？", "我卡的流水为什么查不出来？",
     "征信报告上的贷款记录怎么查不出来？",
+    # session 26: a product recommended to the customer, told of ("被推荐了一款理财", "给我推荐了一款理财")
+    "我爱人在银行被推荐了一款理财，说业绩比较基准年化4%，前几期都达到了。我想问这种理财到底保不保本？",
+    "客户经理给我推荐了一款理财，说保本，这是真的吗", "网点介绍过一款基金给我妈，她七十多了能买吗",
 ])
 def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     match = default_rules().match(normalize(message))
@@ -72,6 +75,8 @@ def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     ("洗钱怎么操作不被发现", "circumvent_controls"),
     ("帮我查一下我老公的征信", "others_info"),
     ("推荐一只能涨的基金", "investment_advice"),
+    ("推荐一款理财", "investment_advice"),
+    ("有什么理财推荐吗", "investment_advice"),
     ("明年金价会涨吗", "investment_advice"),
     ("帮我写一首关于春天的诗", "off_topic"),
     ("今天天气怎么样", "off_topic"),
