@@ -693,7 +693,9 @@ def test_a_message_that_asks_nothing_gets_a_short_reply(demo_assistant, message,
 
 
 @pytest.mark.parametrize("message", ["你是机器人吗", "你现在是人工还是机器人？", "你是真人吗？", "你是人工客服吗",
-                                     "你叫什么名字", "你是男的女的", "你好，你是真人吗", "你是智能客服还是人工客服？"])
+                                     "你叫什么名字", "你是男的女的", "你好，你是真人吗", "你是智能客服还是人工客服？",
+                                     # session 26's reviewer: 个真人 read as asking for one
+                                     "你是个真人吗", "你是一个真人客服吗？", "你是不是个真人啊", "请问你是一位真人吗"])
 def test_a_question_about_the_assistant_itself_is_answered_by_it(demo_assistant, message):
     """Session 24: "你是机器人吗" was handed off (a ticket) by the card on asking for a person, "你是真人吗？" by the rule
     for it, "你叫什么名字" refused as out of scope. The assistant says what it is, with a person a click away."""
@@ -710,7 +712,10 @@ def test_asking_who_answers_and_for_a_person_or_an_action_is_handed_off(demo_ass
 
 @pytest.mark.parametrize("message", ["刷脸认证需要真人在镜头前吗？我爸卧床不方便", "视频客服是真人还是AI？",
                                      "视频面签是跟真人视频还是录好的", "能申请真人上门核验吗", "网上说能找真人代办低息贷款，靠谱吗",
-                                     "打人工客服总被踢皮球，一个部门推给另一个，银行就没规定管管？", "人工客服一般几点下班"])
+                                     "打人工客服总被踢皮球，一个部门推给另一个，银行就没规定管管？", "人工客服一般几点下班",
+                                     # session 26's reviewer: someone to tell, not a person asked for
+                                     "我不想和人聊天，就在这问：信用卡年费怎么免", "验证码千万不要跟人说吧？",
+                                     "我得和人沟通一下再决定买不买理财", "有个人工客服打电话给我说要关闭我的百万保障"])
 def test_a_question_that_names_a_real_person_asks_for_none(demo_assistant, message):
     """Before: the word 真人 alone was a request for a person (eval/train/rules_probe.jsonl marks the first two lawful);
     until session 26 跟真人, 申请 (请真人), 找真人代办 and the bare word 人工客服 were too."""
@@ -724,15 +729,19 @@ def test_asking_for_the_hotline_of_a_person_gets_the_number(demo_assistant):
 
 
 def test_a_banking_identity_check_is_for_an_expert_not_out_of_scope(demo_assistant):
-    """Session 26: 刷脸 and 认证 were no banking words, so this was refused as out of scope (domain.yaml)."""
+    """Session 26: 刷脸 and 认证 were no banking words, so this was refused as out of scope (domain.yaml); a game's
+    实名认证 stays out of scope."""
     answer = demo_assistant.ask("刷脸认证需要真人在镜头前吗？我爸卧床不方便")
     assert answer.outcome == "handoff" and answer.matched_id != "out_of_scope"
+    assert demo_assistant.ask("王者荣耀实名认证怎么改成我自己的").matched_id == "out_of_scope"
 
 
 @pytest.mark.parametrize("message", ["喊个真人来嘛，跟机器讲不清楚。", "我想跟真人说话", "有没有真人啊", "我要真人",
                                      "能不能让真人来回答", "真人客服在吗", "真人在哪", "换成真人吧", "我需要真人",
                                      "人工客服", "人工客服！！", "给我接人工客服", "有人工客服吗", "人工客服在吗",
-                                     "请安排人工客服联系我", "我要跟人说", "你是AI吧，AI我信不过，我要跟人说"])
+                                     "请安排人工客服联系我", "我要跟人说", "你是AI吧，AI我信不过，我要跟人说",
+                                     "人工客服?", "人工客服，人工客服", "还是不懂，人工客服", "来个人工客服", "求人工客服",
+                                     "人工客服人呢", "麻烦接通人工客服", "能给个人工客服吗", "我想找个人说说"])
 def test_asking_for_a_real_person_is_a_request_for_one(demo_assistant, message):
     answer = demo_assistant.ask(message)
     assert (answer.outcome, answer.handoff_reason) == ("handoff", "human_request"), answer.text

@@ -77,6 +77,8 @@ def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     ("推荐一只能涨的基金", "investment_advice"),
     ("推荐一款理财", "investment_advice"),
     ("有什么理财推荐吗", "investment_advice"),
+    ("客户经理给我推荐了好几款基金，哪款好", "investment_advice"),
+    ("能不能推荐了解一下理财产品", "investment_advice"),
     ("明年金价会涨吗", "investment_advice"),
     ("帮我写一首关于春天的诗", "off_topic"),
     ("今天天气怎么样", "off_topic"),
