@@ -58,6 +58,8 @@ def test_banking_refusal_keeps_its_sources(demo_assistant):
     # session 26: a product recommended to the customer, told of ("被推荐了一款理财", "给我推荐了一款理财")
     "我爱人在银行被推荐了一款理财，说业绩比较基准年化4%，前几期都达到了。我想问这种理财到底保不保本？",
     "客户经理给我推荐了一款理财，说保本，这是真的吗", "网点介绍过一款基金给我妈，她七十多了能买吗",
+    "他们推荐的理财亏了，银行有责任吗", "手机银行首页总推荐理财，怎么关掉", "客户经理一直给我推荐基金，我不想买怎么拒绝",
+    "我被客户经理推荐买一款理财，亏了30%，银行有责任吗", "哪些理财产品是稳健型的",
 ])
 def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     match = default_rules().match(normalize(message))
@@ -79,6 +81,10 @@ def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     ("有什么理财推荐吗", "investment_advice"),
     ("客户经理给我推荐了好几款基金，哪款好", "investment_advice"),
     ("能不能推荐了解一下理财产品", "investment_advice"),
+    ("请推荐一款适合老人的理财", "investment_advice"),
+    ("求荐股", "investment_advice"),
+    ("求推荐，哪款基金稳一点", "investment_advice"),
+    ("经理推荐了三只基金，你帮我挑一只最好的", "investment_advice"),
     ("明年金价会涨吗", "investment_advice"),
     ("帮我写一首关于春天的诗", "off_topic"),
     ("今天天气怎么样", "off_topic"),
