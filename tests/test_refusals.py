@@ -83,6 +83,7 @@ def test_lawful_messages_sharing_a_rules_words_are_not_refused(message):
     ("能不能推荐了解一下理财产品", "investment_advice"),
     ("请推荐一款适合老人的理财", "investment_advice"),
     ("求荐股", "investment_advice"),
+    ("哪只股票能翻倍", "investment_advice"),
     ("求推荐，哪款基金稳一点", "investment_advice"),
     ("经理推荐了三只基金，你帮我挑一只最好的", "investment_advice"),
     ("明年金价会涨吗", "investment_advice"),
