@@ -36,6 +36,7 @@ TELLING_WEIGHT = 0.6  # a missing word this surprising says the match is about s
 _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后来", "时候"})
 # Words that suppose a case ("万一发现信用卡被盗刷…", "如果很久不用…"): how the question is put, not what about.
 _SUPPOSING = frozenset({"如果", "万一", "要是", "假如", "假设", "倘若", "若是", "哪天"})
+_NO_TOPIC = _CONNECTIVES | _SUPPOSING
 _NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
 # A verb asked as "A不A" ("需不需要", "收不收费", "退不退"): a yes-or-no question on the verb, which stays ("需要"). Cut by
 # jieba, the question made words nobody writes (需不需, 收不收).
@@ -70,13 +71,13 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time (`_CONNECTIVES`), amounts without a
-    number (`_vague_amount`) and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
-    inside, it would be 收付, a word nobody wrote)."""
+    question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time and supposition (`_NO_TOPIC`),
+    amounts without a number (`_vague_amount`) and the function characters at their edges (不用 → 用, dropped; 收不付
+    stays whole: cut inside, it would be 收付, a word nobody wrote)."""
     words = []
     for word in jieba_module().lcut(_A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking))):
         content = word.strip(_FUNCTION_CHARS)
-        if len(content) >= 2 and _CJK.match(content) and content not in _CONNECTIVES | _SUPPOSING \
+        if len(content) >= 2 and _CJK.match(content) and content not in _NO_TOPIC \
                 and not _vague_amount(content):
             words.append(content)
     return tuple(dict.fromkeys(words))
