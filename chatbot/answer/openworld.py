@@ -127,7 +127,7 @@ class OpenWorld:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
                 moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
-                        and not moving and not _guessed_phrase(tokens, tags, i):
+                        and not moving and not _guessed_phrase(tokens, tags, i) and not self._way_of_doing(tokens, i):
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
@@ -141,6 +141,14 @@ class OpenWorld:
                 if pair not in self.vocabulary and not self._frequency.get(pair):
                     marked[i] = marked[i + 1] = True
         return marked
+
+    def _way_of_doing(self, tokens: list[str], i: int) -> bool:
+        """A verb and 法 that no dictionary lists, the verb one that begins a word the knowledge base characterises: "这么
+        个催法合规吗" asks about the way of dunning (催收), "这种扣法" the way of deducting (扣费) — no product is named
+        催法. Not before a name's ending (催法贷)."""
+        token = tokens[i]
+        return len(token) == 2 and token[1] == "法" and not dictionary_tag(token) and not _ends_a_name(tokens, i + 1) \
+            and any(word.startswith(token[0]) for word in self.characteristic)
 
     def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
