@@ -68,7 +68,7 @@ def test_a_product_the_knowledge_base_never_names_is_not_answered_from_a_look_al
     "办经营贷被要求搭着买理财，算不算违规", "我打算提前换点美元，每个人每年额度是多少", "手机上点的临时挂失管几天",
     "我开了两张卡，一张是二类户，从没绑过的账户给它转钱有限额吗", "帮我查一下我前妻名下有几张卡",
     # session 27: a verb and 法, the way of doing it (催收, 扣费)
-    "可这么个催法合规吗？", "信用卡利息这种扣法合理吗",
+    "可这么个催法合规吗？", "这种存法利息怎么算",
 ])
 def test_everyday_wording_around_a_known_subject_is_not_an_unknown_product(demo_assistant, question):
     """Before: each was handed off as term_not_in_knowledge (刚开, 帮人代办, 零头, 意外险算不算, 储蓄型, 贷时)."""
@@ -111,7 +111,8 @@ def test_a_name_that_ends_like_a_product_is_one_though_nothing_follows_it_that_t
                                             ("金点贷逾期了会怎么样", "金点贷"), ("被窝贷可以提前还吗", "被窝贷"),
                                             ("星点卡丢了怎么挂失", "星点卡"),
                                             # a verb and 法 before a name's ending (session 27)
-                                            ("催法贷怎么申请", "催法贷")])
+                                            ("催法贷怎么申请", "催法贷"), ("信法逾期会上征信吗", "信法"),
+                                            ("我在用借法app，逾期了怎么办", "借法")])
 def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(demo_assistant, question, term):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
     assert term in [t.text for t in terms if t.subject]

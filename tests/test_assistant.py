@@ -717,7 +717,8 @@ def test_asking_who_answers_and_for_a_person_or_an_action_is_handed_off(demo_ass
                                      "我不想和人聊天，就在这问：信用卡年费怎么免", "验证码千万不要跟人说吧？",
                                      "我得和人沟通一下再决定买不买理财", "有个人工客服打电话给我说要关闭我的百万保障",
                                      # session 27: 要人工 inside 需要人工 (a review by a person asked about)
-                                     "需要人工客服审核吗", "贷款需要人工审核吗？要多久"])
+                                     "需要人工客服审核吗", "贷款需要人工审核吗？要多久",
+                                     "银行说贷款审批需要人工，要等几天", "为什么提现要人工审核", "连接人工客服一般要等多久"])
 def test_a_question_that_names_a_real_person_asks_for_none(demo_assistant, message):
     """Before: the word 真人 alone was a request for a person (eval/train/rules_probe.jsonl marks the first two lawful);
     until session 26 跟真人, 申请 (请真人), 找真人代办 and the bare word 人工客服 were too."""
@@ -744,7 +745,9 @@ def test_a_banking_identity_check_is_for_an_expert_not_out_of_scope(demo_assista
                                      "请安排人工客服联系我", "我要跟人说", "你是AI吧，AI我信不过，我要跟人说",
                                      "人工客服?", "人工客服，人工客服", "还是不懂，人工客服", "来个人工客服", "求人工客服",
                                      "人工客服人呢", "麻烦接通人工客服", "能给个人工客服吗", "我想找个人说说",
-                                     "我需要人工", "我需要人工。", "给我接人工", "要人工"])
+                                     "我需要人工", "我需要人工。", "给我接人工", "要人工",
+                                     "问题太复杂了，需要人工处理", "这事你解决不了，我需要人工介入", "需要人工协助",
+                                     "请帮我连接人工"])
 def test_asking_for_a_real_person_is_a_request_for_one(demo_assistant, message):
     answer = demo_assistant.ask(message)
     assert (answer.outcome, answer.handoff_reason) == ("handoff", "human_request"), answer.text

@@ -54,6 +54,7 @@ _LOCATIVE = re.compile(r"[时后前中]$")  # 贷时 in 消费贷时: "when …"
 _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 往里面: "into it", glued to its preposition
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
+_DEMONSTRATIVES = frozenset({"这种", "那种", "这个", "那个", "这样", "那样", "个", "这么个", "那么个", "怎么个", "这样个"})
 _COUNTED = re.compile(r"[一二两三四五六七八九十几多每这那哪]*[笔个张家条份项]")  # 两笔 (网贷): a count, not a name
 
 
@@ -143,11 +144,12 @@ class OpenWorld:
         return marked
 
     def _way_of_doing(self, tokens: list[str], i: int) -> bool:
-        """A verb and 法 that no dictionary lists, the verb one that begins a word the knowledge base characterises: "这么
-        个催法合规吗" asks about the way of dunning (催收), "这种扣法" the way of deducting (扣费) — no product is named
-        催法. Not before a name's ending (催法贷)."""
+        """X法 that no dictionary lists, after a demonstrative, X beginning a word the knowledge base characterises:
+        "这么个催法合规吗" asks about the way of dunning (催收), "这种存法利息怎么算" the way of depositing (存款). A
+        product is named without one ("信法逾期会上征信吗"), and not before a name's ending (这种催法贷)."""
         token = tokens[i]
-        return len(token) == 2 and token[1] == "法" and not dictionary_tag(token) and not _ends_a_name(tokens, i + 1) \
+        return len(token) == 2 and token[1] == "法" and i > 0 and tokens[i - 1] in _DEMONSTRATIVES \
+            and not dictionary_tag(token) and not _ends_a_name(tokens, i + 1) \
             and any(word.startswith(token[0]) for word in self.characteristic)
 
     def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
