@@ -125,6 +125,14 @@ def test_a_rare_word_before_an_institutions_ending_is_its_name(demo_assistant, q
     assert name in [t.text for t in terms if t.institution], terms
 
 
+@pytest.mark.parametrize("question", ["我想查银行存了我哪些个人信息 能复制一分吗", "我想查银行给我定的利率"])
+def test_a_verb_before_the_word_bank_names_no_institution(demo_assistant, question):
+    """Session 27 (a typo probe): 想查 (one rare word of jieba's) before 银行 was read as an institution's name, 想查银行,
+    and the customer was told to ask it."""
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert not [t.text for t in terms if t.institution]
+
+
 def test_another_institution_is_referred_to_it_with_a_person_offered(demo_assistant):
     answer = demo_assistant.ask("星海银行的信用卡年费多少？")
     assert answer.outcome == "refused" and answer.handoff_offer

@@ -171,10 +171,10 @@ class OpenWorld:
             return None
         if suffix or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
-        # "星海|银行" names one; "跟|银行" (after a preposition), "上门来的|银行" (a modifier) and "被骗后|银行" (a
-        # time or place word ends the phrase before it) mean the bank
+        # "星海|银行" names one; "跟|银行" (after a preposition), "上门来的|银行" (a modifier), "被骗后|银行" (a
+        # time or place word ends the phrase before it) and "想查|银行" (a verb: the bank is its object) mean the bank
         if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
-                and tags[end - 1][:1] not in {"p", "c", "f"}:
+                and tags[end - 1][:1] not in {"p", "c", "f", "v"}:
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None
