@@ -35,6 +35,7 @@ _SUBJECT_CHARS = (2, 16)
 # The words that tie a second question to the first (又, 那); a clause asks by `ASKING_WORDS`.
 _TIES = re.compile(r"^(那么|那|还有|另外|再就是)|又|还要")
 _CLAUSE_CHARS = (4, 24)
+_HALF_WIDTH = str.maketrans("？，", "?,")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,9 @@ class Halves:
 
 def split_compound(text: str) -> Halves | None:
     """The two questions a normalised comparison question, or two questions in a row (asked for together, or
-    each with its question mark), stand for; None for any other question."""
+    each with its question mark), stand for; None for any other question. The asking part of a long message
+    (`wording.asking_part`) is joined with full-width marks, read as their half-width forms."""
+    text = text.translate(_HALF_WIDTH)
     if not _COMPARISON.search(text):
         return _two_questions(text) if text.count("?") >= 2 else None
     clause = re.split(r"[?。!]", text)[0]  # the subjects are named in the first sentence
