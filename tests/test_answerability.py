@@ -357,6 +357,22 @@ def test_a_typo_next_to_a_function_character_is_corrected_but_ordinary_wording_i
         assert correct(text) == (text, ())
 
 
+@pytest.mark.parametrize("message", ["我去办房贷，银行说我征信上有笔逾期，可那家机构我从没借过钱。我想提出异议，请问提交后多长时间能答复？",
+                                     "征信报告上有条记录明显错了，害我贷款没批下来。我要提异议，请问交了以后多久会有回复？"])
+def test_the_clause_saying_what_the_customer_means_to_do_belongs_to_the_question(demo_assistant, message):
+    """Session 27: the asking clause was "请问提交后多长时间能答复" alone, and the card on answering requests about personal
+    information (15 个工作日) answered; what is submitted is the objection of the clause before (20日)."""
+    answer = demo_assistant.ask(message)
+    assert answer.outcome == "answered" and answer.matched_id == "card-report-objection", answer.text
+
+
+def test_complaining_for_someone_asks_what_an_agent_brings(demo_assistant):
+    """Session 27: 代他/代她 did not ask who acts for whom, so the card on what a complaint states answered "代她投诉的话要
+    准备什么材料" without the power of attorney."""
+    answer = demo_assistant.ask("我妈住院了，她的信用卡被多扣了一笔钱，她自己来不了。代她投诉的话要准备什么材料？")
+    assert answer.matched_id != "card-complaints-contents", answer.text
+
+
 def test_a_typo_for_a_word_with_a_character_of_two_readings_is_corrected(demo_assistant):
     """Session 27 (a typo probe): 银航 was no typo of 银行 (行 alone reads xing), so "银航卡丢了咋办" was handed off with
     银航 named as a product the knowledge base does not know."""

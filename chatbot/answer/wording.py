@@ -243,6 +243,7 @@ ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎�
                           r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
 
 
+_INTENT = re.compile(r"(我|本人|我们)?(现在|就)?(想|要(?!是)|打算|准备|想要)")  # what the customer means to do
 ASKING_CONTENT_CHARS = 4  # an asking clause with fewer characters besides asking and function words names no matter
 
 
@@ -253,7 +254,8 @@ def _content(clause: str) -> str:
 
 def asking_part(text: str) -> str:
     """The clause(s) of a long message that ask: for each sentence ending with a question mark its last
-    clause, and the clause before it when that one asks too; for a message without a question mark, the
+    clause, and the clause before it when that one asks too or says what the customer means to do (`_INTENT`); for a
+    message without a question mark, the
     last clause with a question word. Empty for a short message (the whole of it is the question), and
     for a message that is one clause (searching it again would find the same cards, for a second embedding)."""
     if len(text) < LONG_MESSAGE_CHARS:
@@ -268,6 +270,10 @@ def asking_part(text: str) -> str:
             chosen = clauses[-2:]
         # "…，想提前还一部分本金，会不会收费？": a clause that names almost nothing but asks takes the one before
         while len(chosen) < min(len(clauses), 3) and len(_content("".join(chosen))) < ASKING_CONTENT_CHARS:
+            chosen = clauses[-len(chosen) - 1:]
+        # "…我想提出异议，请问提交后多长时间会有答复？": the clause saying what the customer means to do is what the question
+        # is about
+        if len(clauses) > len(chosen) and _INTENT.match(clauses[-len(chosen) - 1]):
             chosen = clauses[-len(chosen) - 1:]
         parts.append("，".join(chosen))
     if not parts:
