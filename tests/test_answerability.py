@@ -373,15 +373,6 @@ def test_complaining_for_someone_asks_what_an_agent_brings(demo_assistant):
     assert answer.matched_id != "card-complaints-contents", answer.text
 
 
-def test_a_typo_for_a_word_with_a_character_of_two_readings_is_corrected(demo_assistant):
-    """Session 27 (a typo probe): 银航 was no typo of 银行 (行 alone reads xing), so "银航卡丢了咋办" was handed off with
-    银航 named as a product the knowledge base does not know."""
-    correct = corrector_for(demo_assistant.retriever.vocabulary).correct
-    assert correct("手机银航app里的投诉建议在哪")[1] == (("银航", "银行"),)
-    answer = demo_assistant.ask("银航卡丢了咋办")
-    assert answer.outcome == "answered" and "挂失" in answer.text, answer.text
-
-
 def test_a_rare_word_typed_for_a_common_word_of_the_knowledge_base_is_corrected(demo_assistant):
     """保户 (a policy holder) and 美圆 are words too, so they were kept as typed; general Chinese writes the
     sounding-alike 保护 and 美元 far more often, and the knowledge base writes them: they are what was meant.

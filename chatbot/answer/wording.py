@@ -204,24 +204,14 @@ class TypoCorrector:
         return "".join(chars)
 
 
-def _by_sound(pairs) -> dict[tuple[str, ...], tuple[str, int]]:
-    """Two-character words by their toneless pinyin, the most frequent of those that sound alike. A word is filed
-    under its characters' readings and under its own, which differ for a character of several readings: 银行 is
-    yin-hang, though 行 alone reads xing, and a customer types 银航 for it."""
-    table: dict[tuple[str, ...], tuple[str, int]] = {}
+def _by_sound(pairs) -> dict[tuple[str, str], tuple[str, int]]:
+    """Two-character words by their toneless pinyin, the most frequent of those that sound alike."""
+    table: dict[tuple[str, str], tuple[str, int]] = {}
     for token, frequency in pairs:
-        for key in {(sound(token[0]), sound(token[1])), word_sound(token)}:
-            if key not in table or table[key][1] < frequency:
-                table[key] = (token, frequency)
+        key = (sound(token[0]), sound(token[1]))
+        if key not in table or table[key][1] < frequency:
+            table[key] = (token, frequency)
     return table
-
-
-@lru_cache(maxsize=65536)
-def word_sound(word: str) -> tuple[str, ...]:
-    """A word's toneless pinyin as the word is read (银行: yin, hang)."""
-    from pypinyin import lazy_pinyin
-
-    return tuple(lazy_pinyin(word))
 
 
 def corrector_for(vocabulary: Vocabulary) -> TypoCorrector:
