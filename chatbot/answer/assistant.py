@@ -341,7 +341,7 @@ class Assistant:
     def _compound_answer(self, query: Query) -> Answer | None:
         """A question about two things at once (compound.py), answered half by half: only when both halves
         are answered, each from its own card; otherwise None and the single-question outcome stands."""
-        halves = split_compound(query.asking or query.text)
+        halves = (split_compound(query.asking) if query.asking else None) or split_compound(query.text)
         if halves is None:
             return None
         answers = [self._half_answer(question, None, query)[0] for question in halves.questions]

@@ -55,6 +55,7 @@ _PLACE = re.compile(r".(里面|上面|下面|外面|里边|上边|里头)$")  # 
 _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 _DEMONSTRATIVES = frozenset({"这种", "那种", "这个", "那个", "这样", "那样", "个", "这么个", "那么个", "怎么个", "这样个"})
+_TOWARDS = frozenset("想要去找问请让叫告催换查")  # "想查|银行", "去找|银行": verbs whose object the bank is
 _COUNTED = re.compile(r"[一二两三四五六七八九十几多每这那哪]*[笔个张家条份项]")  # 两笔 (网贷): a count, not a name
 
 
@@ -172,9 +173,12 @@ class OpenWorld:
         if suffix or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
         # "星海|银行" names one; "跟|银行" (after a preposition), "上门来的|银行" (a modifier), "被骗后|银行" (a
-        # time or place word ends the phrase before it) and "想查|银行" (a verb: the bank is its object) mean the bank
+        # time or place word ends the phrase before it) and "想查|银行" (a word jieba guessed that begins with wanting or
+        # doing something to someone: the bank is its object) mean the bank. Other verbs may head a name (远航, 创兴银行).
+        guessed_verb = tags[end - 1][:1] == "v" and not self._frequency.get(tokens[end - 1]) \
+            and tokens[end - 1][0] in _TOWARDS
         if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
-                and tags[end - 1][:1] not in {"p", "c", "f", "v"}:
+                and tags[end - 1][:1] not in {"p", "c", "f"} and not guessed_verb:
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None

@@ -233,7 +233,7 @@ ASKING_WORDS = re.compile(r"吗|么|呢|多少|多久|多长|几|什么|啥|怎�
                           r"会不会|有没有|是不是|要不要|算不算|行不行|咋")
 
 
-_INTENT = re.compile(r"(我|本人|我们)?(现在|就)?(想|要(?!是)|打算|准备|想要)")  # what the customer means to do
+_INTENT = re.compile(r"(我|本人|我们)(现在|就)?(想|要(?![我是求么不])|打算|准备)")  # what the customer means to do
 ASKING_CONTENT_CHARS = 4  # an asking clause with fewer characters besides asking and function words names no matter
 
 
