@@ -244,10 +244,10 @@ def _content(clause: str) -> str:
 
 def asking_part(text: str) -> str:
     """The clause(s) of a long message that ask: for each sentence ending with a question mark its last
-    clause, and the clause before it when that one asks too or says what the customer means to do (`_INTENT`); for a
-    message without a question mark, the
-    last clause with a question word. Empty for a short message (the whole of it is the question), and
-    for a message that is one clause (searching it again would find the same cards, for a second embedding)."""
+    clause, and the clause before it when that one asks too or says what the customer means to do (`_INTENT`);
+    for a message without a question mark, the last clause with a question word. Empty for a short message (the
+    whole of it is the question), and for a message that is one clause (searching it again would find the same
+    cards, for a second embedding)."""
     if len(text) < LONG_MESSAGE_CHARS:
         return ""
     parts = []
