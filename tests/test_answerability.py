@@ -688,6 +688,15 @@ def test_a_message_that_alone_is_not_answered_is_read_with_the_question_before_i
     assert follow_up.outcome == "answered" and "销毁" in follow_up.text, follow_up.text
 
 
+def test_a_short_message_asking_what_about_another_case_is_a_follow_up(demo_assistant):
+    """Session 27 (dev3): "对方要是死活不还呢？" neither starts like a follow-up nor points back, and is over eight characters:
+    read alone it was handed off; it asks what happens in another case of the wrong transfer asked about before."""
+    history = [{"role": "user", "content": "转账转错人了，银行能直接把钱退回来吗？"},
+               {"role": "assistant", "content": "银行无法在未经收款人同意的情况下直接撤回这笔转账，但可以协助您联系收款人，请求其退还。"}]
+    answer = demo_assistant.ask("对方要是死活不还呢？", history)
+    assert answer.outcome == "answered" and "不当得利" in answer.text, answer.text
+
+
 def test_a_follow_up_leaning_on_the_earlier_of_two_questions_reads_that_one(demo_assistant):
     """"取老人存款那个，要去公证吗" after questions on a deceased depositor and then on deposit insurance was
     answered from the deposit-insurance card: the follow-up was read with the last question only."""

@@ -70,10 +70,12 @@ def asks_what_about(text: str) -> bool:
 
 
 def is_follow_up(text: str) -> bool:
-    """Whether a normalised message reads as a follow-up of the previous question."""
+    """Whether a normalised message reads as a follow-up of the previous question: by how it starts ("那…"), or short
+    and pointing back ("这个…"), asking what about another case ("对方要是死活不还呢？") or very short."""
     if _FOLLOW_UP_START.match(text):
         return True
-    return len(text) <= MAX_FOLLOW_UP_CHARS and bool(_REFERS_BACK.search(text) or len(text) <= 8)
+    return len(text) <= MAX_FOLLOW_UP_CHARS and bool(_REFERS_BACK.search(text) or asks_what_about(text)
+                                                     or len(text) <= 8)
 
 
 def condense(message: str, history: list[dict] | None) -> str:
