@@ -173,12 +173,10 @@ class OpenWorld:
         if suffix or _BANK_SHORT_NAME.match(span):
             return UnknownTerm(span, institution=True)
         # "星海|银行" names one; "跟|银行" (after a preposition), "上门来的|银行" (a modifier), "被骗后|银行" (a
-        # time or place word ends the phrase before it) and "想查|银行" (a word jieba guessed that begins with wanting or
-        # doing something to someone: the bank is its object) mean the bank. Other verbs may head a name (远航, 创兴银行).
-        guessed_verb = tags[end - 1][:1] == "v" and not self._frequency.get(tokens[end - 1]) \
-            and tokens[end - 1][0] in _TOWARDS
+        # time or place word ends the phrase before it) and "想查|银行" (`_takes_an_object`) mean the bank
         if INSTITUTION_SUFFIX.fullmatch(after) and end < len(tokens) and tokens[end] == after \
-                and tags[end - 1][:1] not in {"p", "c", "f"} and not guessed_verb:
+                and tags[end - 1][:1] not in {"p", "c", "f"} \
+                and not self._takes_an_object(tokens[end - 1], tags[end - 1]):
             return UnknownTerm(span + after, institution=True)
         if self._phrase(span, tokens[start - 1] if start else ""):  # after institutions: 招 of 招行 is a verb
             return None
@@ -195,6 +193,11 @@ class OpenWorld:
                        or (not counted and any(word in _VERBS_BEFORE for word in before) and not located)
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
         return UnknownTerm(span, subject=subject) if named else None
+
+    def _takes_an_object(self, token: str, tag: str) -> bool:
+        """Whether a token before 银行 is a word jieba guessed that begins with wanting or doing something to someone
+        (想查, 去找): the bank is its object. A verb of its dictionary may head a name (远航, 创兴银行)."""
+        return tag[:1] == "v" and not self._frequency.get(token) and token[0] in _TOWARDS
 
     def _everyday_thing(self, words: list[str]) -> bool:
         return bool(words) and words[0] not in self.characteristic and words[0] not in _LINKS \
