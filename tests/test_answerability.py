@@ -553,6 +553,22 @@ def test_two_questions_in_a_row_are_answered_each(demo_assistant, question, figu
     assert len(set(answer.basis.retrieved)) == 2
 
 
+def test_a_second_question_sure_of_its_own_card_is_answered_though_it_leans(demo_assistant):
+    """Before: read after the first, "只还最低的话利息是怎么算的" ranked the first half's card second, and the leaning
+    guard answered the message from one card (the interest, not the 10%); alone it is sure of its own card."""
+    answer = demo_assistant.ask("我想问最低还款是账单金额的多少？只还最低的话利息是怎么算的？")
+    assert answer.outcome == "answered" and "10%" in answer.text and "万分之五" in answer.text, answer.text
+    assert "关于最低还款是账单金额的多少" in answer.text  # the lead-in 我想问 is no part of the half's name
+
+
+def test_a_second_question_not_answered_alone_is_read_after_the_first(demo_assistant):
+    """Before: "理财算不算？" alone got a menu of look-alikes, so the message was handed off; after the first question it
+    asks whether wealth products are covered by deposit insurance."""
+    answer = demo_assistant.ask("银行如果倒闭了，存款保险最多赔多少？理财算不算？")
+    assert answer.outcome == "answered" and "50万元" in answer.text and "理财产品" in answer.text, answer.text
+    assert len(set(answer.basis.retrieved)) == 2
+
+
 def test_the_halves_of_two_questions_are_named_as_the_customer_typed_them(demo_assistant):
     answer = demo_assistant.ask("III类户最多能存多少？II类户每天能转入多少？")
     assert "关于III类户" in answer.text and "关于II类户" in answer.text, answer.text

@@ -44,6 +44,8 @@ DEMOTE_DEPTH = 6
 LEANING_AGREES = 3
 # The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
 LEAN_RANKS = 3
+# A second half this confident alone needs no lean check against the first half's card.
+SURE_ALONE = 0.95
 # An urgent alarm's reply: the steps to stop the money or the card at once (every urgent hand-off card writes one).
 _ALARM = re.compile(r"紧急止付|冻结或挂失")
 
@@ -344,20 +346,26 @@ class Assistant:
         halves = (split_compound(query.asking) if query.asking else None) or split_compound(query.text)
         if halves is None:
             return None
-        answers = [self._half_answer(question, None, query)[0] for question in halves.questions]
-        if any(answer is None for answer in answers):
+        first, _ = self._half_answer(halves.questions[0], None, query)
+        second, alone = self._half_answer(halves.questions[1], None, query)
+        after_first = [{"role": "user", "content": halves.questions[0]}]
+        if first is None:
             return None
-        first, second = answers
-        if first.matched_id == second.matched_id:
+        if second is None and not halves.leans:
+            # A second question naming a subject of its own that is not answered alone is read after the first, as
+            # in a conversation ("存款保险最多赔多少？理财算不算？": 算 what?)
+            second, _ = self._half_answer(halves.questions[1], after_first, query)
+        if second is None or first.matched_id == second.matched_id:
             return None
         if halves.leans:  # read after the first, the second must still find its own card ("过期了怎么办")
-            after_first = [{"role": "user", "content": halves.questions[0]}]
             leaning, verdict = self._half_answer(halves.questions[1], after_first, query)
             if leaning is None or leaning.matched_id != second.matched_id:
                 return None
             # ...and not rank the first half's card close behind it ("转错账了怎么办？银行能帮我撤回吗？": 撤回 is
-            # about the transfer, though alone it finds the card on withdrawing a complaint)
-            if first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
+            # about the transfer, though alone it finds the card on withdrawing a complaint) — unless alone it is
+            # sure of its own ("…最低还款是账单金额的多少？只还最低的话利息是怎么算的？")
+            if alone.confidence < SURE_ALONE \
+                    and first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
                 return None
         logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
         text = COMPOUND_ANSWER.format(first=_as_typed(halves.first, query.message), first_answer=first.text,

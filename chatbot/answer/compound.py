@@ -9,7 +9,9 @@ and then asked for together ("信用卡分期最长能分几期？年费又怎�
 记录又保留多久，分别是多少？") are split into their two asking clauses, and so are two questions each with its
 own question mark ("存款保险最高保多少？大额存单个人又是多少起存？"). The second question may lean on the first
 ("转错账了怎么办？能撤回吗？": 撤回 what?): read after the first, it must still find the card it finds alone —
-unless it names a listed subject of its own ("三类户余额上限是多少？二类户一年最多能转入多少？"). The
+unless it names a listed subject of its own ("三类户余额上限是多少？二类户一年最多能转入多少？"), or alone is sure of its card
+(`assistant.SURE_ALONE`); one naming a subject of its own that alone is not answered is read after the first ("存款保险最多
+赔多少？理财算不算？"). The
 assistant answers half by half only when both halves are answered, each from its own card, with every check a
 single question passes; otherwise the message is answered as one question.
 """
@@ -34,6 +36,8 @@ _DROP = re.compile(r"(有什么|有啥|有何)(区别|不同|差别|异同)[?]?|
 _SUBJECT_CHARS = (2, 16)
 # The words that tie a second question to the first (又, 那); a clause asks by `ASKING_WORDS`.
 _TIES = re.compile(r"^(那么|那|还有|另外|再就是)|又|还要")
+# Words that only announce a question ("我想问最低还款是…"): not part of the half it names.
+_LEAD_IN = re.compile(r"^((我想|想)问(一下|下|问)?|请问|问一下|问下)")
 _CLAUSE_CHARS = (4, 24)
 _HALF_WIDTH = str.maketrans("？，", "?,")
 
@@ -78,7 +82,8 @@ def _two_questions(text: str) -> Halves | None:
     """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少): "信用卡分期最长能分
     几期？年费又怎么免？分别说一下。", "个人征信一年能免费查几次？有不良记录的话要保留多久？"."""
     clauses = [c.strip() for c in re.split(r"[,?;。!]", text) if c.strip()]
-    asking = [_TIES.sub("", c) for c in clauses if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
+    asking = [_LEAD_IN.sub("", _TIES.sub("", c)) for c in clauses
+              if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
     if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):
         return None
     first, second = asking
