@@ -484,6 +484,15 @@ def test_a_follow_up_that_names_nothing_of_its_own_leans_on_the_question_before(
     assert "告知" in answer.text
 
 
+def test_a_word_of_time_does_not_lend_its_character_to_a_topic_word(demo_assistant):
+    """"最晚得在什么时候之前提？" after a question on an unknown card transaction was refused as out of scope: jieba cut
+    之|前提 (a premise, a noun the knowledge base never writes), so the message seemed to name a matter of its own."""
+    history = [{"role": "user", "content": "信用卡上有笔不认识的交易，一般该怎么处理？"},
+               {"role": "assistant", "content": "请立即冻结或挂失卡片，并联系银行提出争议。"}]
+    answer = demo_assistant.ask("最晚得在什么时候之前提？", history)
+    assert answer.outcome == "answered" and "60天" in answer.text, answer.text
+
+
 def test_a_message_that_points_back_into_a_banking_conversation_is_not_out_of_scope(demo_assistant):
     """"他能这么讲吗？" after a question on insurance was refused as off the subject; one naming a topic of its own
     still is."""

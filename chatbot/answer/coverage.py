@@ -37,6 +37,9 @@ _CONNECTIVES = frozenset({"之后", "以后", "之前", "以前", "然后", "后
 # Words that suppose a case ("万一发现信用卡被盗刷…", "如果很久不用…"): how the question is put, not what about.
 _SUPPOSING = frozenset({"如果", "万一", "要是", "假如", "假设", "倘若", "若是", "哪天"})
 _NO_TOPIC = _CONNECTIVES | _SUPPOSING
+# Connectives of two characters, cut out whole before jieba reads the clause: their second character would begin a word
+# ("什么时候之前提" is 之前|提, though jieba cuts 之|前提, a premise).
+_PLACED_IN_TIME = re.compile("|".join(sorted(word for word in _CONNECTIVES if word[0] in "之以")))
 _NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
 # A verb asked as "A不A" ("需不需要", "收不收费", "退不退"): a yes-or-no question on the verb, which stays ("需要"). Cut by
 # jieba, the question made words nobody writes (需不需, 收不收).
@@ -71,11 +74,12 @@ def surprisal(word: str) -> float:
 @lru_cache(maxsize=8192)
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
-    question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time and supposition (`_NO_TOPIC`),
+    question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time and supposition (`_NO_TOPIC`; 之前,
+    以后… cut out before jieba reads the clause: `_PLACED_IN_TIME`),
     amounts without a number (`_vague_amount`) and the function characters at their edges (不用 → 用, dropped; 收不付
     stays whole: cut inside, it would be 收付, a word nobody wrote)."""
     words = []
-    for word in jieba_module().lcut(_A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking))):
+    for word in jieba_module().lcut(_PLACED_IN_TIME.sub(" ", _A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking)))):
         content = word.strip(_FUNCTION_CHARS)
         if len(content) >= 2 and _CJK.match(content) and content not in _NO_TOPIC \
                 and not _vague_amount(content):
