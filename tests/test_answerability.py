@@ -420,6 +420,15 @@ def test_a_word_with_a_function_character_inside_is_not_cut_into_a_word_nobody_w
     assert answer.outcome == "answered" and "只收不付" in answer.text, answer.text
 
 
+def test_a_word_of_time_is_cut_out_whole_but_not_from_inside_another_word():
+    """之|前提 made a premise of "什么时候之前提"; 可以|前台 and 所以|后果 keep their words (a reviewer's finding)."""
+    from chatbot.answer.coverage import asking_words
+
+    assert asking_words("最晚得在什么时候之前提?") == ()
+    assert "前台" in asking_words("可以前台办理吗") and "后果" in asking_words("所以后果会怎样")
+    assert asking_words("销户以后还能查记录吗") == ("销户", "记录")
+
+
 def test_a_verb_asked_as_a_not_a_is_the_verb(demo_assistant):
     """"需不需要我consent？" was cut by jieba into 需不需, a word no card writes and rare enough to hand off the question
     on sharing personal information with a third party (the card writes 同意 and 授权)."""
@@ -559,6 +568,20 @@ def test_a_second_question_sure_of_its_own_card_is_answered_though_it_leans(demo
     answer = demo_assistant.ask("我想问最低还款是账单金额的多少？只还最低的话利息是怎么算的？")
     assert answer.outcome == "answered" and "10%" in answer.text and "万分之五" in answer.text, answer.text
     assert "关于最低还款是账单金额的多少" in answer.text  # the lead-in 我想问 is no part of the half's name
+
+
+@pytest.mark.parametrize("question, card", [("借记卡要交年费吗？不刷卡会收年费吗？", "card-credit-annual-fee"),
+                                            ("定期存款提前取利息怎么算？还满一年提前还要钱吗？", "card-loan-prepay-fee")])
+def test_a_second_question_sure_of_a_card_on_another_topic_still_leans(demo_assistant, question, card):
+    """Found by a reviewer: "不刷卡会收年费吗" copies a phrasing of the credit-card fee card word for word, yet asks about
+    the debit card of the first half; a sure card of another topic than the first half's is no answer to it."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome != "answered" or card not in answer.basis.retrieved, answer.text
+
+
+def test_a_lead_in_is_no_part_of_a_half(demo_assistant):
+    answer = demo_assistant.ask("请问一下临时挂失有效期多久？补办新卡要多久？")
+    assert answer.outcome == "answered" and "关于临时挂失有效期多久" in answer.text, answer.text
 
 
 def test_a_second_question_not_answered_alone_is_read_after_the_first(demo_assistant):

@@ -351,9 +351,9 @@ class Assistant:
         after_first = [{"role": "user", "content": halves.questions[0]}]
         if first is None:
             return None
-        if second is None and not halves.leans:
-            # A second question naming a subject of its own that is not answered alone is read after the first, as
-            # in a conversation ("存款保险最多赔多少？理财算不算？": 算 what?)
+        if second is None and not halves.leans and not alone.unknown_terms and not alone.not_answered:
+            # A second question naming a subject of its own that is not answered alone (nor said to be unknown or
+            # not answered) is read after the first, as in a conversation ("存款保险最多赔多少？理财算不算？": 算 what?)
             second, _ = self._half_answer(halves.questions[1], after_first, query)
         if second is None or first.matched_id == second.matched_id:
             return None
@@ -363,9 +363,10 @@ class Assistant:
                 return None
             # ...and not rank the first half's card close behind it ("转错账了怎么办？银行能帮我撤回吗？": 撤回 is
             # about the transfer, though alone it finds the card on withdrawing a complaint) — unless alone it is
-            # sure of its own ("…最低还款是账单金额的多少？只还最低的话利息是怎么算的？")
-            if alone.confidence < SURE_ALONE \
-                    and first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
+            # sure of its own card and that card is on the first half's topic ("…最低还款是账单金额的多少？只还最低的话
+            # 利息是怎么算的？"; not "借记卡要交年费吗？不刷卡会收年费吗？", answered from the card on credit-card fees)
+            sure = alone.confidence >= SURE_ALONE and second.topic == first.topic
+            if not sure and first.matched_id in [c.source_id for c in verdict.candidates[:LEAN_RANKS]]:
                 return None
         logger.info("compound: answered half by half matched=%s,%s", first.matched_id, second.matched_id)
         text = COMPOUND_ANSWER.format(first=_as_typed(halves.first, query.message), first_answer=first.text,

@@ -37,7 +37,7 @@ _SUBJECT_CHARS = (2, 16)
 # The words that tie a second question to the first (又, 那); a clause asks by `ASKING_WORDS`.
 _TIES = re.compile(r"^(那么|那|还有|另外|再就是)|又|还要")
 # Words that only announce a question ("我想问最低还款是…"): not part of the half it names.
-_LEAD_IN = re.compile(r"^((我想|想)问(一下|下|问)?|请问|问一下|问下)")
+_LEAD_IN = re.compile(r"^((我|我想|想)(请问|问)(一下|下|问)?|请问(一下|下)?|问一下|问下|(我想|想)了解(一下|下)?)[:]?")
 _CLAUSE_CHARS = (4, 24)
 _HALF_WIDTH = str.maketrans("？，", "?,")
 
@@ -82,10 +82,10 @@ def _two_questions(text: str) -> Halves | None:
     """Exactly two asking clauses, besides one that only asks for both (分别说一下, 各是多少): "信用卡分期最长能分
     几期？年费又怎么免？分别说一下。", "个人征信一年能免费查几次？有不良记录的话要保留多久？"."""
     clauses = [c.strip() for c in re.split(r"[,?;。!]", text) if c.strip()]
-    asking = [_LEAD_IN.sub("", _TIES.sub("", c)) for c in clauses
-              if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
+    asking = [_TIES.sub("", c) for c in clauses if ASKING_WORDS.search(c) and not re.match(r"分别|各", c)]
     if len(asking) != 2 or not all(_CLAUSE_CHARS[0] <= len(c) <= _CLAUSE_CHARS[1] for c in asking):
         return None
+    asking = [_LEAD_IN.sub("", c) or c for c in asking]
     first, second = asking
     # A second question that names a subject of its own ("三类户…？二类户…？") does not lean on the first.
     lexicon = default_lexicon()

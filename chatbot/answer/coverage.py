@@ -39,7 +39,8 @@ _SUPPOSING = frozenset({"如果", "万一", "要是", "假如", "假设", "倘�
 _NO_TOPIC = _CONNECTIVES | _SUPPOSING
 # Connectives of two characters, cut out whole before jieba reads the clause: their second character would begin a word
 # ("什么时候之前提" is 之前|提, though jieba cuts 之|前提, a premise).
-_PLACED_IN_TIME = re.compile("|".join(sorted(word for word in _CONNECTIVES if word[0] in "之以")))
+# Not inside another word: 可以|前台, 所以|后果, 难以|后续.
+_PLACED_IN_TIME = re.compile(r"之前|之后|(?<![可所难予加足得])以[前后]")
 _NUMERAL_CHARS = frozenset("零一二两三四五六七八九十百千万亿几半首双单整每")
 # A verb asked as "A不A" ("需不需要", "收不收费", "退不退"): a yes-or-no question on the verb, which stays ("需要"). Cut by
 # jieba, the question made words nobody writes (需不需, 收不收).
