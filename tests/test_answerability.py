@@ -158,6 +158,17 @@ def test_the_bank_after_a_preposition_or_a_modifier_is_no_institution(demo_assis
     assert not [t.text for t in terms if t.institution or t.subject]
 
 
+def test_the_office_where_a_known_thing_is_done_is_no_unknown_subject(demo_assistant):
+    """"需要去公证处公证吗" after a question on a deceased depositor's savings named 公证处 as a subject the knowledge
+    base never writes, and was handed off; the card says no 公证 is needed up to 5万元. An invented name before 处 stays
+    unknown."""
+    vocabulary = demo_assistant.retriever.vocabulary
+    assert not open_world_for(vocabulary).terms(normalize("家里老人走了，取存款需要去公证处吗"))
+    assert [t.text for t in open_world_for(vocabulary).terms(normalize("喵喵处逾期了怎么办"))] == ["喵喵处"]
+    answer = demo_assistant.ask("家里老人走了，取存款需要去公证处吗")
+    assert answer.outcome == "answered" and "公证" in answer.text, answer.text
+
+
 @pytest.mark.parametrize("question", ["被骗后银行做了紧急止付，那笔钱能冻住多长时间？", "征信上有笔网贷不是我借的怎么办",
                                       "我借了两笔网贷，都逾期了会怎样"])
 def test_a_time_word_or_a_counted_loan_before_the_suffix_names_no_institution(demo_assistant, question):

@@ -126,8 +126,9 @@ class OpenWorld:
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
                 continue
             if len(token) >= 2:
-                # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion
-                moving = len(token) > 2 and token[-1] in "来去" and self.vocabulary.knows(token[:-1])
+                # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion, or
+                # the office where it is done (公证处: "需要去公证处公证吗" asks whether 公证 is needed)
+                moving = len(token) > 2 and token[-1] in "来去处" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
                         and not moving and not _guessed_phrase(tokens, tags, i) and not self._way_of_doing(tokens, i):
                     marked[i] = True
