@@ -44,7 +44,7 @@ DEMOTE_DEPTH = 6
 LEANING_AGREES = 3
 # The second of two questions leans on the first when, read after it, it ranks the first one's card this high.
 LEAN_RANKS = 3
-# A second half this confident alone needs no lean check against the first half's card.
+# A second half this confident alone of a card on the first half's topic needs no lean check against that half's card.
 SURE_ALONE = 0.95
 # An urgent alarm's reply: the steps to stop the money or the card at once (every urgent hand-off card writes one).
 _ALARM = re.compile(r"紧急止付|冻结或挂失")
@@ -347,10 +347,10 @@ class Assistant:
         if halves is None:
             return None
         first, _ = self._half_answer(halves.questions[0], None, query)
-        second, alone = self._half_answer(halves.questions[1], None, query)
-        after_first = [{"role": "user", "content": halves.questions[0]}]
         if first is None:
             return None
+        second, alone = self._half_answer(halves.questions[1], None, query)
+        after_first = [{"role": "user", "content": halves.questions[0]}]
         if second is None and not halves.leans and not alone.unknown_terms and not alone.not_answered:
             # A second question naming a subject of its own that is not answered alone (nor said to be unknown or
             # not answered) is read after the first, as in a conversation ("存款保险最多赔多少？理财算不算？": 算 what?)

@@ -9,8 +9,8 @@ and then asked for together ("信用卡分期最长能分几期？年费又怎�
 记录又保留多久，分别是多少？") are split into their two asking clauses, and so are two questions each with its
 own question mark ("存款保险最高保多少？大额存单个人又是多少起存？"). The second question may lean on the first
 ("转错账了怎么办？能撤回吗？": 撤回 what?): read after the first, it must still find the card it finds alone —
-unless it names a listed subject of its own ("三类户余额上限是多少？二类户一年最多能转入多少？"), or alone is sure of its card
-(`assistant.SURE_ALONE`); one naming a subject of its own that alone is not answered is read after the first ("存款保险最多
+unless it names a listed subject of its own ("三类户余额上限是多少？二类户一年最多能转入多少？"), or alone is sure of a card on the
+first half's topic (`assistant.SURE_ALONE`); one naming a subject of its own that alone is not answered is read after the first ("存款保险最多
 赔多少？理财算不算？"). The
 assistant answers half by half only when both halves are answered, each from its own card, with every check a
 single question passes; otherwise the message is answered as one question.

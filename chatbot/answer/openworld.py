@@ -128,9 +128,9 @@ class OpenWorld:
             if len(token) >= 2:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion, or
                 # the office where it is done (公证处: "需要去公证处公证吗" asks whether 公证 is needed)
-                moving = len(token) > 2 and token[-1] in "来去处" and self.vocabulary.knows(token[:-1])
+                known_stem = len(token) > 2 and token[-1] in "来去处" and self.vocabulary.knows(token[:-1])
                 if not self.vocabulary.knows(token) and self._frequency.get(token, 0) < EVERYDAY_FREQUENCY \
-                        and not moving and not _guessed_phrase(tokens, tags, i) and not self._way_of_doing(tokens, i):
+                        and not known_stem and not _guessed_phrase(tokens, tags, i) and not self._way_of_doing(tokens, i):
                     marked[i] = True
             elif i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(tokens[i + 1]) \
                     and tokens[i + 1] not in GRAMMAR_CHARS:
