@@ -21,7 +21,7 @@ from ..payloads import Basis, Candidate, Option, Query, Signals
 from ..retrieval.vocabulary import Vocabulary
 from ..text import normalize_knowledge
 from .confidence import Calibration, signals
-from .coverage import TELLING_WEIGHT, Coverage, coverage, deferred, surprisal
+from .coverage import TELLING_WEIGHT, Coverage, coverage, deferred
 from .openworld import UnknownTerm, open_world_for
 from .slots import asked_slots, asks_another_kind, unstated
 from .subjects import default_lexicon
@@ -100,10 +100,6 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
         candidates = _prefer_stating(asked, asking, candidates)
     elif query.follow_up:
         candidates = _prefer_naming(asking, candidates)
-        # what the follow-up itself asks ("提完多久给结果？" after a question on complaint channels: a period), from a
-        # card that drops none of its telling words the first one writes ("上一级机构收到核查申请以后多少天…" is not the
-        # bank's own 15日)
-        candidates = _prefer_stating(asked, asking, candidates, keep_words=True)
     top = candidates[0]
     matched = _covering_text(top, asking)
     # An elliptical follow-up ("那一年下来总共呢？") names little of its own: its words are not weighed.
@@ -145,28 +141,17 @@ def _misses(text: str, candidate: Candidate) -> bool:
     return coverage(text, _covering_text(candidate, text)).weight >= MISSING_WEIGHT_FOR_REASON
 
 
-def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate], *,
-                    keep_words: bool = False) -> list[Candidate]:
+def _prefer_stating(asked: list[str], asking: str, candidates: list[Candidate]) -> list[Candidate]:
     """The ranking, unless the first candidate does not state what is asked (a count, a fee…) and a runner-up
     about as close in meaning, naming every subject asked about, does: "定期存款能提前取几次？" ranks the card
     on the interest of early withdrawal first, and the card on partial withdrawal ("可部分提前支取一次") a
-    hair below. With `keep_words`, the runner-up must also write every telling word of the asking clause that the
-    first candidate writes."""
+    hair below."""
     top = candidates[0]
     if not asked or not unstated(_answer_text(top), asked):
         return candidates
     return _promote(candidates, lambda other: other.dense_score >= top.dense_score - STATING_CLOSENESS
-                    and not unstated(_answer_text(other), asked) and not _uncovered_subjects(asking, other)
-                    and not (keep_words and _drops_words(asking, top, other)),
+                    and not unstated(_answer_text(other), asked) and not _uncovered_subjects(asking, other),
                     closest=True)
-
-
-def _drops_words(asking: str, first: Candidate, other: Candidate) -> bool:
-    """Whether the other candidate misses a telling word of the asking clause (one weighing
-    `MISSING_WEIGHT_FOR_REASON`) that the first writes."""
-    kept = set(coverage(asking, _covering_text(first, asking)).missing)
-    return any(surprisal(word) >= MISSING_WEIGHT_FOR_REASON and word not in kept
-               for word in coverage(asking, _covering_text(other, asking)).missing)
 
 
 def _prefer_naming(asking: str, candidates: list[Candidate]) -> list[Candidate]:
