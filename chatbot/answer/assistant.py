@@ -265,7 +265,10 @@ class Assistant:
         card's refusal ("今天股市怎么样": the card on investment tips) or, out of scope, a noun of general Chinese the
         knowledge base never writes (`scope.names_another_matter`); "一年呢？", "本行的呢？", "去哪举报" name none and lean
         on the question before. Never a message that asks what about another case ("那港币呢", "我姐姐可以吗", "坐轮椅的呢":
-        `asks_what_about`), whatever it names: a review found 12 right answers to such follow-ups refused."""
+        `asks_what_about`), whatever it names: a review found 12 right answers to such follow-ups refused. Out of
+        scope alone, it leaves banking too when the card both searches rank first is a refusal, and that card refuses
+        it: "今天股市怎么样" is nearest the card on investment tips (which writes 股市), though not surely enough for the
+        card to refuse it on its own."""
         if asks_what_about(query.text):
             return None
         alone = read_alone(query)
@@ -273,7 +276,9 @@ class Assistant:
         answer = self.compose.retrieval_answer(verdict, alone)
         if answer.outcome != "refused" or answer.matched_id == OTHER_INSTITUTION:
             return None
-        if answer.matched_id == OUT_OF_SCOPE and not names_another_matter(alone.text, self.retriever.vocabulary):
+        if answer.matched_id == OUT_OF_SCOPE and _nearest_is_a_refusal(verdict):
+            answer = self.compose.card_answer(verdict.candidates[0].card, verdict.confidence, alone)
+        elif answer.matched_id == OUT_OF_SCOPE and not names_another_matter(alone.text, self.retriever.vocabulary):
             return None
         logger.info("off the subject: the follow-up alone is refused matched=%s", answer.matched_id)
         return replace(answer, basis=verdict.basis()), verdict, alone
@@ -386,6 +391,13 @@ class Assistant:
         if answer.outcome != "answered" or answer.matched_id is None or answer.handoff_offer:
             return None, verdict
         return answer, verdict
+
+
+def _nearest_is_a_refusal(verdict: RetrievalVerdict) -> bool:
+    """The card the dense and the lexical search both rank first is one that refuses (investment tips, poems)."""
+    top = verdict.candidates[0] if verdict.candidates else None
+    return top is not None and top.best.kind == "refuse" and top.dense_rank == 1 and top.lexical_rank == 1
+
 
 def _as_typed(text: str, message: str) -> str:
     """Latin words of a normalised part of the message as the customer typed them ("iii类户" → "III类户")."""
