@@ -321,7 +321,7 @@ def test_a_changed_risk_assessment_told_of_is_no_request_to_change_it(demo_assis
 
 @pytest.mark.parametrize("question", ["怎么投诉？", "什么是安全账户诈骗？", "征信修复公司靠谱吗？", "帮我查一下信用卡年费怎么收",
                                       # asking what one may ask of the bank, or hearing an offer, is no request
-                                      "我可以要求你们删掉我的个人信息吗", "给我讲讲信用卡分期怎么申请",
+                                      "我可以要求你们删掉我的个人信息吗",
                                       "转账时写错了收款账号，银行能直接帮我撤回吗？",
                                       "網上說有騙子會叫人開螢幕共享，說是幫忙操作退款，這種情況安全嗎？",
                                       "投诉结果不满意的话，除了打官司还有什么路子？",
@@ -333,6 +333,13 @@ def test_a_changed_risk_assessment_told_of_is_no_request_to_change_it(demo_assis
 
 def test_general_questions_near_a_rule_are_answered(demo_assistant, question):
     assert demo_assistant.ask(question).outcome == "answered"
+
+
+def test_asking_to_be_told_how_to_apply_is_no_request(demo_assistant):
+    """"给我讲讲…怎么申请" asks to be told, not for the bank to act. No card says how to apply for instalments: the
+    cards on their longest term and on their rate are offered (it was answered with the longest term)."""
+    answer = demo_assistant.ask("给我讲讲信用卡分期怎么申请")
+    assert answer.outcome in ("answered", "clarify") and answer.handoff_reason is None, answer.text
 
 
 @pytest.mark.parametrize("turns", [

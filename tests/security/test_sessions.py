@@ -23,6 +23,8 @@ def test_a_known_session_id_opens_nothing(app):
         token = app.chat(victim, "我的卡号6222021234567890123被冻结了怎么办")["session_id"]
         raw = app.session_id(token)
         assert raw and len(raw) >= 22 and token != raw  # ≥128 random bits, and signed
+        # the victim's own message may open a ticket (a frozen card of one's own goes to a person)
+        tickets = app.sql(f"SELECT COUNT(*) FROM tickets WHERE session_id = '{raw}'")
         for guess in (raw, token[:-2] + "xx", "victim", f"{raw}.forged"):
             assert attacker.get("/api/messages", params={"session_id": guess}).status_code == 404
             reply = app.chat(attacker, "我要投诉", guess)
@@ -32,7 +34,7 @@ def test_a_known_session_id_opens_nothing(app):
             assert attacker.post("/api/feedback", json={"session_id": guess, "message_id": 1, "value": -1}
                                  ).status_code == 404
         assert [r[0] for r in app.sql(f"SELECT role FROM messages WHERE session_id = '{raw}'")] == ["user", "assistant"]
-        assert app.sql(f"SELECT COUNT(*) FROM tickets WHERE session_id = '{raw}'") == [(0,)]
+        assert app.sql(f"SELECT COUNT(*) FROM tickets WHERE session_id = '{raw}'") == tickets
         mine = victim.get("/api/messages", params={"session_id": token}).json()["messages"]
         assert len(mine) == 2
 
