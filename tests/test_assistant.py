@@ -423,6 +423,16 @@ def test_acting_for_a_relative_is_no_request_to_the_bank(demo_assistant):
     assert demo_assistant.ask("我能替我老公去银行挂失他的卡吗？还是必须本人去").handoff_reason != "own_account"
 
 
+def test_an_urged_action_that_asks_nothing_is_a_request_not_a_question(demo_assistant):
+    """Before: "我要求马上把这张卡冻结" was answered with the card on judicial freezes (a development-set miss): 我要求 and
+    马上 urge, but only 帮我/给我/请…把 counted as asking the bank to act. Someone else's action ("法院马上要冻结") and a
+    clause that asks ("马上要还款了，最低还多少？") stay what they were."""
+    answer = demo_assistant.ask("我老公偷拿我的身份证在你们银行开了张卡，我要求马上把这张卡冻结。")
+    assert (answer.outcome, answer.handoff_reason) == ("handoff", "own_account"), (answer.outcome, answer.matched_id)
+    assert demo_assistant.ask("马上要还款了，最低还多少？").outcome == "answered"
+    assert demo_assistant.ask("我要求你们马上转人工").handoff_reason == "human_request"
+
+
 @pytest.mark.parametrize("question, reason, figure", [
     ("投诉一般多久能处理完？我现在就要投诉你们网点，帮我登记。", "complaint", "15日"),
     ("信用卡年费一般怎么收？帮我把今年的年费退了", "own_account", "满6次"),

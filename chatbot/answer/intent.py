@@ -41,6 +41,8 @@ _DOING = (r"登记|提交|办理|开通|关闭|关掉|注销|销户|删|退|撤�
           r"改(过来|掉|成|回|正)(?![了过的])|改了(?=吧|啊|呀|[,，。.!！]|$)|(更正|重置|去掉|撤掉|移除|递交|转交)(?![了过的])|"
           r"重新[^,，。]{0,3}(做|办|测|评|弄|发|寄)(?![了过的])|"
           r"(处理|解决)(?!结果|决定|意见|时限|期限|时间|进度|流程|方案|办法)")
+_URGING = frozenset({"我要求", "马上", "立刻", "立即", "赶紧", "赶快", "请尽快"})  # not 帮我/给我: `_ACT` reads those
+_OWN_RULES = frozenset({"投诉", "举报", "转人工", "人工"})  # urged actions other rules hand off (complaint, human_request)
 _ACT = re.compile(_ADDRESSED + r"(?:(?!" + _NOT_DOING + r")[^,，。.!！?？;；]){0,12}?(" + _DOING + ")")
 # ...unless the clause asks what the bank may or must do in general ("我可以要求你们删掉…吗", "银行能帮我撤回吗"), or
 # reports someone else's offer ("有人说能帮我修复征信", "客服…说帮我操作退款") or a relative or friend the customer
@@ -122,10 +124,23 @@ def _urges(clause: str) -> bool:
         and not _SUPPOSED.search(clause[:found.end()])
 
 
+def _urged_action(clause: str) -> str | None:
+    """An urging word (`_URGING`) opening a clause that asks nothing, before an action on the customer's matter
+    (我要求马上把这张卡冻结; not 法院马上要冻结, someone else's action);
+    not a person or a complaint asked for, which have rules of their own."""
+    found = _REQUEST.search(clause)
+    if not found or found.start() > 0 or found.group(1) not in _URGING or _ASKS.search(clause) or not _urges(clause) \
+            or found.group(2) in _OWN_RULES:
+        return None
+    return found.group(0)
+
+
 def asks_bank_to_act(text: str) -> str | None:
     """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
     addressed to the bank, or a bare order ending the message in a clause that asks nothing."""
     found = next(filter(None, map(_acting_request, _own_clauses(text))), None)
+    if found is None:  # an urged action in a clause that asks nothing ("我要求马上把这张卡冻结")
+        found = next(filter(None, map(_urged_action, _own_clauses(text))), None)
     if found is None:  # a bare order in the last clause, which asks nothing ("年费能不能免啊，免了吧求求了")
         bare = _POLITE_END.sub("", text)
         last = _CLAUSE.split(bare.rstrip("!！.。~～"))[-1]
