@@ -54,6 +54,8 @@ from chatbot.text import normalize
     ("投诉要在多长时间内提出？", ["duration", "until_own_step"]),
     ("临时挂失以后几天内要去办正式挂失？", ["duration", "until_own_step"]),
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
+    ("销户以后，银行还会保存我的个人信息多久？", ["duration", "kept_for"]),  # how long something is kept
+    ("逾期记录要保留几年？", ["duration", "kept_for"]),
     ("催收晚上几点以后就不能打电话了？", ["clock"]),  # a time of day, not a duration
     ("办理前需要注意哪几点？", []),
     ("有几点需要注意的吗？", []),
@@ -111,6 +113,10 @@ def test_states_any(text, slots, stated):
     ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_response"], []),
     ("在15日犹豫期内解除合同,保险公司会退还您已交的全部保费。", ["duration", "until_refund"], ["until_refund"]),
     ("退款在3个工作日内退回原账户。", ["duration", "until_refund"], []),
+    # how long something is kept: a period of keeping, before or after its figure; not the period for answering
+    ("不良信用信息自不良行为或事件终止之日起保存5年，期满后删除。", ["duration", "kept_for"], []),
+    ("真实的不良记录在5年保存期内无法删除。", ["duration", "kept_for"], []),
+    ("我们会在15个工作日内答复您的删除请求。", ["duration", "kept_for"], ["kept_for"]),
     # the customer's own deadline: the bank's period for deciding does not give it
     ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_own_step"], ["until_own_step"]),
     ("请在账单日后60天内向本行提出争议申请。", ["duration", "until_own_step"], []),
@@ -163,6 +169,15 @@ def test_a_question_matched_only_on_its_subject_is_not_answered(demo_assistant):
     assert demo_assistant.ask("信用卡账单最多能分成多少个月来还？").outcome == "answered"
 
 
+def test_how_long_something_is_kept_is_answered_only_by_a_period_of_keeping(demo_assistant):
+    """Before: "销户以后，银行还会保存我的个人信息多久？" was answered from the card on deleting personal information, whose
+    15 working days are for answering a request; how long a negative record is kept is answered (5年)."""
+    assert demo_assistant.ask("销户以后，银行还会保存我的个人信息多久？").outcome == "handoff"
+    for question in ("逾期记录要保留几年？", "信用卡逾期记录在征信上会保存多久？"):
+        answer = demo_assistant.ask(question)
+        assert answer.outcome == "answered" and "5年" in answer.text, (question, answer.outcome, answer.text)
+
+
 def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(demo_assistant):
     """Before: each was answered from the card on the same subject that states another attribute (the longest
     interest-free period, the booking deadline, the priority window without an age, partial withdrawal, the
@@ -182,7 +197,10 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("信用卡交易有争议，提交申请以后多久能出调查结果？", "figure_not_in_knowledge"),
                              ("我对你们的服务不满意，投诉要在多长时间内提出？", "figure_not_in_knowledge"),
                              # session 12: a time of day
-                             ("催收晚上几点以后就不能打电话了？", "figure_not_in_knowledge")]:
+                             ("催收晚上几点以后就不能打电话了？", "figure_not_in_knowledge"),
+                             # session 31: how long it is kept (before: the card on deleting personal information,
+                             # which gives the 15 working days for answering a request)
+                             ("销户以后，银行还会保存我的个人信息多久？", "figure_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     # session 12: whether something happens by itself (before: the card on early withdrawal's interest)

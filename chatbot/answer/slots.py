@@ -107,6 +107,11 @@ EVENTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "until_own_step": (re.compile(rf"({SLOTS['duration'][0].pattern})(之内|以内|内)"
                                   r"[^，,。？?]{0,4}(提出|申请|提交|发起|去办|办理|领|报案|挂失)"),
                        re.compile(r"提出|申请|提交|发起|办理|领取|报案|挂失")),
+    # how long something is kept ("销户以后还会保存我的信息多久？"): a period of keeping ("自…起保存5年", "5年保存期"), not
+    # the period for answering a request to delete it
+    "kept_for": (re.compile(r"(保存|保留|留存|存档|存放)[^,，。?？]{0,6}(多久|多长时间|几年|多少年|几个月|期限)|"
+                            r"(多久|多长时间|几年|多少年)[^,，。?？]{0,4}(保存|保留|留存)"),
+                 re.compile(r"保存|保留|留存|存档")),
 }
 _FIGURE_CLAUSE = re.compile(SLOTS["duration"][1].pattern + r"[^,，。;；!！?？]*")  # a period, to its clause's end
 # the customer's step may come after a comma ("30日内，以书面形式……申请核查"): a period, to its sentence's end
@@ -195,6 +200,9 @@ def _states(text: str, slot: str) -> bool:
 
 def _states_event(text: str, event: str) -> bool:
     """Whether a period in the passage ends in the event: the clause of a duration figure names it."""
+    if event == "kept_for":  # the keeping may come before its period ("保存5年"): the figure's whole clause
+        return any(EVENTS[event][1].search(clause) and _FIGURE_CLAUSE.search(clause)
+                   for clause in re.split(r"[,，。;；!！?？]", text))
     span = _FIGURE_SENTENCE if event == "until_own_step" else _FIGURE_CLAUSE
     return any(EVENTS[event][1].search(clause.group()) for clause in span.finditer(text))
 
