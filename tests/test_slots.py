@@ -55,6 +55,8 @@ from chatbot.text import normalize
     ("临时挂失以后几天内要去办正式挂失？", ["duration", "until_own_step"]),
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
     ("销户以后，银行还会保存我的个人信息多久？", ["duration", "kept_for"]),  # how long something is kept
+    ("一个人最多能开几个二类户？", ["maximum", "count"]),  # how many may be held: a count, not a sum
+    ("ATM吞卡正好赶上周末，周六周日能去网点领吗？", ["weekend"]),
     ("逾期记录要保留几年？", ["duration", "kept_for"]),
     ("催收晚上几点以后就不能打电话了？", ["clock"]),  # a time of day, not a duration
     ("办理前需要注意哪几点？", []),
@@ -117,6 +119,12 @@ def test_states_any(text, slots, stated):
     ("不良信用信息自不良行为或事件终止之日起保存5年，期满后删除。", ["duration", "kept_for"], []),
     ("真实的不良记录在5年保存期内无法删除。", ["duration", "kept_for"], []),
     ("我们会在15个工作日内答复您的删除请求。", ["duration", "kept_for"], ["kept_for"]),
+    # a count of things held, not of working days or a sum; a weekend by name or by "any time"
+    ("II类户从非绑定账户转入资金的限额为每日1万元。", ["count"], ["count"]),
+    ("请在3个工作日内到网点领取。", ["count"], ["count"]),
+    ("同一个人在同一家银行只能开立一个I类户。", ["count"], []),
+    ("请在3个工作日内到网点领取。", ["weekend"], ["weekend"]),
+    ("全天24小时可办。", ["weekend"], []),
     # the customer's own deadline: the bank's period for deciding does not give it
     ("自受理投诉之日起15日内作出处理决定。", ["duration", "until_own_step"], ["until_own_step"]),
     ("请在账单日后60天内向本行提出争议申请。", ["duration", "until_own_step"], []),
@@ -200,7 +208,11 @@ def test_a_question_on_another_attribute_of_a_covered_subject_is_not_answered(de
                              ("催收晚上几点以后就不能打电话了？", "figure_not_in_knowledge"),
                              # session 31: how long it is kept (before: the card on deleting personal information,
                              # which gives the 15 working days for answering a request)
-                             ("销户以后，银行还会保存我的个人信息多久？", "figure_not_in_knowledge")]:
+                             ("销户以后，银行还会保存我的个人信息多久？", "figure_not_in_knowledge"),
+                             # how many may be held (before: the II类户 card's sums); a weekend (before: the card on
+                             # collecting a kept card, which gives working days)
+                             ("一个人最多能开几个二类户？", "figure_not_in_knowledge"),
+                             ("ATM吞卡正好赶上周末，周六周日能去网点领吗？", "attribute_not_in_knowledge")]:
         answer = demo_assistant.ask(question)
         assert answer.outcome == "handoff" and answer.handoff_reason == reason, (question, answer.text)
     # session 12: whether something happens by itself (before: the card on early withdrawal's interest)

@@ -81,6 +81,13 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     # ("临时挂失自动失效"); not 自动 naming the customer's own set-up ("设置了自动还款，扣款失败会算逾期吗")
     "automatic": (re.compile(r"(会|能|可以|是不是|是否|能不能)(自动)|自动[^，,。？?]{0,6}(吗|嘛|(?<![怎什这那])么)"),
                   re.compile(r"自动")),
+    # how many things one may hold or bind ("一个人最多能开几个二类户？", "能绑几张卡？"): a count of them, not a sum
+    "count": (re.compile(r"(开|办|绑定?|持有|申请|关联)[^，,。？?]{0,4}(几个|几张|几家|多少个|多少张)"),
+              re.compile(_NUMBER + r"\s*(个|张|家)(?!月|工作日|自然月|小时)")),
+    # whether it is done on a weekend or a holiday ("周六周日能去网点领吗？"): the passage must speak of those days
+    "weekend": (re.compile(r"(周末|周六|周日|星期六|星期天|星期日|礼拜六|礼拜天|节假日|双休|放假)[^，,。]{0,10}"
+                           r"(能|可以|可不可以|能不能|营业|上班|办|开门|吗|么|不)"),
+                re.compile(r"周末|周六|周日|星期六|星期天|星期日|节假日|双休|假日|全天|24小时|随时")),
 }
 # A limit per period ("每天最多能消费多少"): asked with a sum, a limit or a count, the passage must state a
 # figure for that period (a balance cap or a yearly limit does not say what may be spent in a day).
@@ -123,8 +130,8 @@ _COUNTED = ("money", "amount", "times")
 # what age, the least or the most of something, acting for another, doing it online, a time of day, whether it
 # happens by itself, the period of a limit, the event a period ends in.
 _SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "least_sum", "maximum", "proxy", "online", "clock",
-             "automatic", *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock",
+             "automatic", "count", "weekend", *PERIODS, *EVENTS)
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock", "count",
                      *PERIODS, *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
