@@ -56,6 +56,7 @@ from chatbot.text import normalize
     ("风险测评的结果有效期是多长时间？", ["duration"]),  # a result, not the bank's answer
     ("销户以后，银行还会保存我的个人信息多久？", ["duration", "kept_for"]),  # how long something is kept
     ("一个人最多能开几个二类户？", ["maximum", "count"]),  # how many may be held: a count, not a sum
+    ("给96110打电话要收话费吗？", ["fee"]),  # the cost of a call is a fee too
     ("ATM吞卡正好赶上周末，周六周日能去网点领吗？", ["weekend"]),
     ("逾期记录要保留几年？", ["duration", "kept_for"]),
     ("催收晚上几点以后就不能打电话了？", ["clock"]),  # a time of day, not a duration

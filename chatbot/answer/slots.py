@@ -40,7 +40,7 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
                # a sum or a count ("最多能分多少期" is answered by 60期), not just any digit (a "5日" limit)
                re.compile(r"\d+(\.\d+)?\s*[万千百]?\s*(元|美元|块|笔|次|张|期|个|年|月|天|日|%|％)")),
     # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
-    "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|(要|收|交|扣|掏)钱(吗|不)"),
+    "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|话费|(要|收|交|扣|掏)钱(吗|不)"),
             re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
     # a penalty for missing a payment: only a passage that names one states it (a minimum payment's 10% or an
     # interest rate is no penalty). Not 违约金 asked: customers say so of the fee for repaying a loan early too.
