@@ -126,8 +126,8 @@ def _urges(clause: str) -> bool:
 
 def _urged_action(clause: str) -> str | None:
     """An urging word (`_URGING`) opening a clause that asks nothing, before an action on the customer's matter
-    (我要求马上把这张卡冻结; not 法院马上要冻结, someone else's action);
-    not a person or a complaint asked for, which have rules of their own."""
+    (我要求马上把这张卡冻结; not 法院马上要冻结, someone else's action); not a person or a complaint asked for, which
+    have rules of their own."""
     found = _REQUEST.search(clause)
     if not found or found.start() > 0 or found.group(1) not in _URGING or _ASKS.search(clause) or not _urges(clause) \
             or found.group(2) in _OWN_RULES:
@@ -137,7 +137,8 @@ def _urged_action(clause: str) -> str | None:
 
 def asks_bank_to_act(text: str) -> str | None:
     """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
-    addressed to the bank, or a bare order ending the message in a clause that asks nothing."""
+    addressed to the bank, an urged action in a clause that asks nothing, or a bare order ending the message in a
+    clause that asks nothing."""
     found = next(filter(None, map(_acting_request, _own_clauses(text))), None)
     if found is None:  # an urged action in a clause that asks nothing ("我要求马上把这张卡冻结")
         found = next(filter(None, map(_urged_action, _own_clauses(text))), None)

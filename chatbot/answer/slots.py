@@ -128,11 +128,11 @@ _ASKING_FOR = re.compile(r"(替|帮|代)(我|他|她)?.{0,3}?(问|咨询|了解|
 _COUNTED = ("money", "amount", "times")
 # Kinds that one other stated figure does not answer: whether it costs money, how much money, how many times,
 # what age, the least or the most of something, acting for another, doing it online, a time of day, whether it
-# happens by itself, the period of a limit, the event a period ends in.
+# happens by itself, how many may be held, a weekend, the period of a limit, the event a period ends in.
 _SPECIFIC = ("fee", "money", "penalty", "times", "age", "minimum", "least_sum", "maximum", "proxy", "online", "clock",
              "automatic", "count", "weekend", *PERIODS, *EVENTS)
-FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock", "count",
-                     *PERIODS, *EVENTS})
+FIGURES = frozenset({"rate", "duration", "money", "amount", "fee", "penalty", "times", "age", "least_sum", "clock",
+                     "count", *PERIODS, *EVENTS})
 _STATES = {slot: states for slot, (_, states) in {**SLOTS, **PERIODS}.items()}  # how a passage states each kind
 _LEAST_ONLY = re.compile(r"起存|起购|起投|起点|\d\s*[万千百]?元?起|不低于|不少于|至少|以上")  # a least, as "20万元起"
 
