@@ -139,9 +139,10 @@ def asks_bank_to_act(text: str) -> str | None:
     """The words of the (normalised) message that ask the bank to act on the customer's matter, if any: a clause
     addressed to the bank, an urged action in a clause that asks nothing, or a bare order ending the message in a
     clause that asks nothing."""
-    found = next(filter(None, map(_acting_request, _own_clauses(text))), None)
+    clauses = _own_clauses(text)
+    found = next(filter(None, map(_acting_request, clauses)), None)
     if found is None:  # an urged action in a clause that asks nothing ("我要求马上把这张卡冻结")
-        found = next(filter(None, map(_urged_action, _own_clauses(text))), None)
+        found = next(filter(None, map(_urged_action, clauses)), None)
     if found is None:  # a bare order in the last clause, which asks nothing ("年费能不能免啊，免了吧求求了")
         bare = _POLITE_END.sub("", text)
         last = _CLAUSE.split(bare.rstrip("!！.。~～"))[-1]
