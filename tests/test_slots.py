@@ -86,6 +86,9 @@ def test_states_any(text, slots, stated):
 @pytest.mark.parametrize("text, slots, missing", [
     ("临时挂失有效期为5日。", ["fee", "amount"], ["fee"]),  # a fee question needs a word on fees (5日 is a figure)
     ("正式挂失不收取手续费。", ["fee", "amount"], []),
+    # all of the money back says nothing is deducted: "冷静期内退款会被扣钱吗"
+    ("冷静期内您可以解除合同，银行全额退还您已支付的认购款项。", ["fee"], []),
+    ("临时挂失5日内有效。", ["fee"], ["fee"]),
     ("新卡在7个工作日内制作完成，工本费20元。", ["duration", "amount"], []),
     ("请到网点办理。", ["duration"], ["duration"]),
     # a date is when a rule began, no period ("一般几天能办下来" was answered with the card on deceased depositors)
@@ -244,6 +247,9 @@ def test_a_runner_up_that_states_what_is_asked_comes_first(demo_assistant):
     ("我老婆想帮我去网点办，要带什么？", True),
     ("我替我妈问一下，信用卡年费多少？", False),  # asking on someone's behalf is no acting for them
     ("信用卡年费多少？", False),
+    # selling on another's behalf is a kind of product, no acting for the customer
+    ("银行帮别人代卖的产品有哪些，在哪能查到？", False),
+    ("银行替别人代销的基金出了问题找谁？", False),
 ])
 def test_acting_for_someone_is_asked_anywhere_in_the_question(question, asked):
     assert ("proxy" in asked_slots(normalize(question))) is asked

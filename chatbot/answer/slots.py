@@ -39,9 +39,9 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "amount": (re.compile(r"收多少|最多[^，。？?]{0,8}多少|上限是多少|额度是多少"),
                # a sum or a count ("最多能分多少期" is answered by 60期), not just any digit (a "5日" limit)
                re.compile(r"\d+(\.\d+)?\s*[万千百]?\s*(元|美元|块|笔|次|张|期|个|年|月|天|日|%|％)")),
-    # whether something costs money: the answer must say so either way (收费, 免费, 不收…)
+    # whether something costs money: the answer must say so either way (收费, 免费, 不收…; 全额退还: nothing deducted)
     "fee": (re.compile(r"手续费|收费|收不收|费用|工本费|服务费|话费|(要|收|交|扣|掏)钱(吗|不)"),
-            re.compile(r"费|收取|不收|\d+(\.\d+)?\s*元")),
+            re.compile(r"费|收取|不收|全额(退|返)|\d+(\.\d+)?\s*元")),
     # a penalty for missing a payment: only a passage that names one states it (a minimum payment's 10% or an
     # interest rate is no penalty). Not 违约金 asked: customers say so of the fee for repaying a loan early too.
     "penalty": (re.compile(r"罚(多少|几|钱|款|息|金)|被罚|罚了?吗|滞纳金"), re.compile(r"违约金|罚息|罚款|滞纳金")),
@@ -62,9 +62,9 @@ SLOTS: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "maximum": (re.compile(r"上限|封顶|(最多|最高|最大)([^，,。？?]{0,8}(多少|几)|呢)"),
                 re.compile(r"最多|最高|最大|最长|上限|封顶|限额|额度|至多|以内|只能|仅|不超过|不得超过|不能超过")),
     # acting for someone else ("代办", "帮我妈去银行投诉"): the passage must say who may act (委托, 代办, 家属…; 本人 is no
-    # answer: nearly every card asks for 本人有效身份证件)
+    # answer: nearly every card asks for 本人有效身份证件). Not selling for another (帮别人代卖/代销: a kind of product).
     "proxy": (re.compile(r"代办|代为|代我|(?<![取替])代[他她]|替我|替他|替她|(家人|家属|亲属|别人|子女|儿子|女儿|老婆|老公|爱人|妻子|丈夫|父母)"
-                         r".{0,3}(代|去办|来办|帮)|(帮|替|代)(我|他|她)?(老)?(妈妈?|爸爸?|母亲|父亲|父母|老人|家人|老婆|老公|"
+                         r".{0,3}(代(?![卖销售理])|去办|来办|帮)|(帮|替|代)(我|他|她)?(老)?(妈妈?|爸爸?|母亲|父亲|父母|老人|家人|老婆|老公|"
                          r"爱人|孩子|儿子|女儿|奶奶|爷爷|外婆|外公|婆婆|公公)(去|来|到|在|把)?[^,，。？?]{0,6}?"
                          r"(办|投诉|开|取|领|挂失|销户|申请|补)(?![了过])"),
               re.compile(r"代办|代理|委托|代为|他人|家属|亲属|继承人")),
