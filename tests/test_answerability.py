@@ -507,6 +507,21 @@ def test_the_demo_knowledge_base_is_consistent(demo_assistant):
     assert check_cards(retriever, cards_to_check(retriever, set(retriever.card_ids()))) == []
 
 
+@pytest.mark.parametrize("text, found", [
+    ("调解不向您收费。", {"免费"}),  # that something costs nothing is a price too
+    ("未经公示的收费项目，一律不得向客户收取。", {"免费"}),
+    ("每年可以免费查询2次。", {"免费", "2次"}),
+    ("如果记录确实有误，可以提出征信异议。", set()),
+    ("按提前偿还本金金额的1%收取手续费。", {"1%"}),
+])
+def test_the_figures_of_a_text(text, found):
+    """Before: a card said an objection to a credit report is free under articles that never say so (an auditor
+    found it contradicting the objection card, which says it does not answer the fee)."""
+    from chatbot.knowledge.figures import figures
+
+    assert figures(text) == found
+
+
 def test_a_card_edited_against_its_cited_article_is_not_published(tmp_path, demo_data_dir, embeddings):
     """Before: a card edited from 6次 to 5次 passed the stale-content probe and was served under a source
     that says 满6次."""

@@ -28,9 +28,15 @@ def chinese_number(text: str) -> str:
     return str(total + current)
 
 
+# That something costs nothing is a price too: "免费" (a card said an objection to a credit report is free under
+# articles that never say so).
+FREE = "免费"
+_FREE = re.compile(r"免费|免收|不收|不向(您|客户)?收|不得[^，。；]{0,6}收取|无需[^，。；]{0,4}费")
+
+
 def figures(text: str) -> set[str]:
-    """The canonical figures of a text: {"15日", "5万元", "10%"}."""
-    found = set()
+    """The canonical figures of a text: {"15日", "5万元", "10%"}, and "免费" when it says something costs nothing."""
+    found = {FREE} if _FREE.search(normalize(text)) else set()
     for match in _FIGURE.finditer(normalize(text)):
         number, scale, unit = match.groups()
         value = chinese_number(number)
