@@ -818,3 +818,10 @@ def test_a_plea_for_help_reaches_a_person(demo_assistant):
 @pytest.mark.parametrize("message", ["好的，那临时挂失有效期几天？", "我去ATM转给他", "我明天去网点办挂失要带什么"])
 def test_a_question_or_money_moving_is_no_small_talk(demo_assistant, message):
     assert not (demo_assistant.ask(message).matched_id or "").startswith("smalltalk")
+
+
+def test_an_unused_card_feared_frozen_is_answered_on_dormant_accounts(demo_assistant):
+    """Customers call a dormant account frozen: "我的卡两年没用了，会不会已经被冻结了？" was answered from the card on
+    judicial freezes (a court's order), which says nothing about a card left unused."""
+    answer = demo_assistant.ask("我的卡两年没用了，会不会已经被冻结了？")
+    assert answer.matched_id == "card-account-dormant" and "只收不付" in answer.text
