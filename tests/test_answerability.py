@@ -158,6 +158,20 @@ def test_the_bank_after_a_preposition_or_a_modifier_is_no_institution(demo_assis
     assert not [t.text for t in terms if t.institution or t.subject]
 
 
+def test_a_verb_said_twice_is_the_verb(demo_assistant):
+    """"…一个部门推给另一个，银行就没规定管管？" named 管管 as a term the knowledge base never writes and a missing asking
+    word rare enough to hand off the question on being passed between departments (首问负责制). A name said twice stays
+    (咕咕贷: 咕 is no verb)."""
+    from chatbot.answer.coverage import asking_words
+
+    vocabulary = demo_assistant.retriever.vocabulary
+    assert "管管" not in asking_words("银行就没规定管管?") and "查查" not in asking_words("能帮我查查吗")
+    assert not open_world_for(vocabulary).terms(normalize("银行就没规定管管？"))
+    assert [t.text for t in open_world_for(vocabulary).terms(normalize("咕咕贷逾期了怎么办"))] == ["咕咕贷"]
+    answer = demo_assistant.ask("打人工客服总被踢皮球，一个部门推给另一个，银行就没规定管管？")
+    assert answer.matched_id == "card-rights-first-responder", answer.text
+
+
 def test_the_office_where_a_known_thing_is_done_is_no_unknown_subject(demo_assistant):
     """"需要去公证处公证吗" after a question on a deceased depositor's savings named 公证处 as a subject the knowledge
     base never writes, and was handed off; the card says no 公证 is needed up to 5万元. An invented name before 处 stays

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module, one_character_apart, sound
+from .wording import FUNCTION_CHARS, dictionary_tag, jieba_module, one_character_apart, said_twice, sound
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Function characters, and resultative complements that end a verb (消掉, 删掉: the card writes 消除, 删除).
@@ -76,14 +76,14 @@ def surprisal(word: str) -> float:
 def asking_words(asking: str) -> tuple[str, ...]:
     """The topic words of an asking clause (normalised): jieba words of two or more characters, without
     question words, a verb's "A不A" (`_A_NOT_A`: 需不需要 asks 需要), words of time and supposition (`_NO_TOPIC`; 之前,
-    以后… cut out before jieba reads the clause: `_PLACED_IN_TIME`),
-    amounts without a number (`_vague_amount`) and the function characters at their edges (不用 → 用, dropped; 收不付
-    stays whole: cut inside, it would be 收付, a word nobody wrote)."""
+    以后… cut out before jieba reads the clause: `_PLACED_IN_TIME`), amounts without a number (`_vague_amount`), a verb
+    said twice (管管: `said_twice`) and the function characters at their edges (不用 → 用, dropped; 收不付 stays whole: cut
+    inside, it would be 收付, a word nobody wrote)."""
     words = []
     for word in jieba_module().lcut(_PLACED_IN_TIME.sub(" ", _A_NOT_A.sub(r"\1", QUESTION_WORDS.sub(" ", asking)))):
         content = word.strip(_FUNCTION_CHARS)
         if len(content) >= 2 and _CJK.match(content) and content not in _NO_TOPIC \
-                and not _vague_amount(content):
+                and not _vague_amount(content) and not said_twice(content):
             words.append(content)
     return tuple(dict.fromkeys(words))
 

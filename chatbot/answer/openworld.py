@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from ..retrieval.vocabulary import Vocabulary
-from .wording import GRAMMAR_CHARS, characteristic_words, dictionary_tag, jieba_module
+from .wording import GRAMMAR_CHARS, characteristic_words, dictionary_tag, jieba_module, said_twice
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _LATIN_INFIX = re.compile(r"^[a-z]{1,2}$")
@@ -124,6 +124,8 @@ class OpenWorld:
             if not _NAME.match(token) or token in GRAMMAR_CHARS:
                 continue
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
+                continue
+            if said_twice(token):  # 管管, 查查: a verb said lightly
                 continue
             if len(token) >= 2:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion, or

@@ -50,6 +50,12 @@ def dictionary_tag(word: str) -> str:
     return jieba.posseg.dt.word_tag_tab.get(word, "")
 
 
+def said_twice(word: str) -> bool:
+    """A one-character verb said twice ("管管", "查查", "催催": done lightly): it names nothing the verb alone does not.
+    Not a name said twice (咕咕贷: 咕 is no verb)."""
+    return len(word) == 2 and word[0] == word[1] and dictionary_tag(word[0]).startswith("v")
+
+
 @lru_cache(maxsize=65536)
 def sound(char: str) -> str:
     """A character's toneless pinyin."""
