@@ -243,6 +243,15 @@ def test_a_listed_subject_no_card_names_is_handed_off_not_clarified(demo_assista
     assert not answer.options
 
 
+@pytest.mark.parametrize("question", ["手机银行跨行转账收手续费吗？", "转账到别的银行要手续费吗", "他行转账一笔收多少钱"])
+def test_a_transfer_to_another_bank_is_not_answered_from_the_card_on_atm_withdrawals(demo_assistant, question):
+    """The card on ATM fees writes 跨行取现 (2元 a withdrawal at another bank's ATM): "手机银行跨行转账收手续费吗" was
+    answered with it in seven development cases. No card states what a transfer to another bank costs."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff" and answer.matched_id != "card-fees-atm-withdrawal", answer.text
+    assert demo_assistant.ask("在别的银行ATM取钱收多少").matched_id == "card-fees-atm-withdrawal"
+
+
 # --- 2. telling a question from a request -------------------------------------------------------------
 
 def test_asking_about_complaint_rules_gets_the_rule_and_a_person_offered(demo_assistant):
