@@ -252,6 +252,14 @@ def test_a_transfer_to_another_bank_is_not_answered_from_the_card_on_atm_withdra
     assert demo_assistant.ask("在别的银行ATM取钱收多少").matched_id == "card-fees-atm-withdrawal"
 
 
+def test_a_dormant_account_is_not_answered_from_a_card_that_never_names_one(demo_assistant):
+    """"卡变成只收不付以后，里面的钱还计利息吗？" was answered with the credit card's interest on a minimum payment; no
+    card states the interest of a dormant account. The dormant-account card still answers what it does."""
+    answer = demo_assistant.ask("卡变成只收不付以后，里面的钱还计利息吗？")
+    assert answer.outcome == "handoff" and answer.matched_id != "card-credit-minimum-interest", answer.text
+    assert demo_assistant.ask("银行卡多长时间不用，会变成只收不付的状态？").matched_id == "card-account-dormant"
+
+
 # --- 2. telling a question from a request -------------------------------------------------------------
 
 def test_asking_about_complaint_rules_gets_the_rule_and_a_person_offered(demo_assistant):
