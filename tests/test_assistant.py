@@ -825,3 +825,13 @@ def test_an_unused_card_feared_frozen_is_answered_on_dormant_accounts(demo_assis
     judicial freezes (a court's order), which says nothing about a card left unused."""
     answer = demo_assistant.ask("我的卡两年没用了，会不会已经被冻结了？")
     assert answer.matched_id == "card-account-dormant" and "只收不付" in answer.text
+
+
+def test_what_to_do_if_a_card_were_stolen_is_answered_with_a_person_offered(demo_assistant):
+    """"万一发现信用卡被盗刷，第一时间应该做什么？" asks the steps, supposing: it was handed off as an unauthorised
+    transaction happening now, because only hand-off cards wrote the steps. A card that is being stolen from now still
+    gets the urgent hand-off."""
+    answer = demo_assistant.ask("假如哪天信用卡被人盗刷了，我该先做什么？")
+    assert answer.outcome == "answered" and "冻结或挂失" in answer.text and answer.handoff_offer, answer.text
+    now = demo_assistant.ask("我的信用卡刚刚被盗刷了两笔")
+    assert now.outcome == "handoff" and now.priority == "urgent"
