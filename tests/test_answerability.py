@@ -168,6 +168,8 @@ def test_a_verb_said_twice_is_the_verb(demo_assistant):
     assert "管管" not in asking_words("银行就没规定管管?") and "查查" not in asking_words("能帮我查查吗")
     assert not open_world_for(vocabulary).terms(normalize("银行就没规定管管？"))
     assert [t.text for t in open_world_for(vocabulary).terms(normalize("咕咕贷逾期了怎么办"))] == ["咕咕贷"]
+    for name in ("花花卡", "摇摇贷", "跑跑卡"):  # a verb said twice before a name's ending is a name
+        assert [t.text for t in open_world_for(vocabulary).terms(normalize(f"{name}逾期了怎么办"))] == [name]
     answer = demo_assistant.ask("打人工客服总被踢皮球，一个部门推给另一个，银行就没规定管管？")
     assert answer.matched_id == "card-rights-first-responder", answer.text
 

@@ -125,7 +125,7 @@ class OpenWorld:
                 continue
             if len(token) == 3 and token[0] == token[2] and token[1] in "不没":  # 算不算, 是不是: asking forms
                 continue
-            if said_twice(token):  # 管管, 查查: a verb said lightly
+            if said_twice(token) and not _ends_a_name(tokens, i + 1):  # 管管, 查查: a verb said lightly (花花卡: a name)
                 continue
             if len(token) >= 2:
                 # 上门来 (jieba's one token): a word the knowledge base writes and the direction of its motion, or
