@@ -336,6 +336,14 @@ def test_close_candidates_ask_which_question_was_meant_and_a_click_answers_it(de
     assert "15日" in chosen.text and chosen.basis.decided_by == "choice"
 
 
+@pytest.mark.parametrize("question", ["双录的录音录像银行会保存多久？我能申请调出来看吗？", "一个人最多能开几个II类户？"])
+def test_no_menu_when_no_option_states_the_figure_asked(demo_assistant, question):
+    """Both got "您想问的是以下哪个问题？" with close cards none of which says how long anything is kept or how many
+    accounts one may open: whichever the customer clicked, the figure asked was not there. A person is called instead."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff" and not answer.options, answer.text
+
+
 def test_words_of_a_customers_story_do_not_stop_a_clarifying_question(demo_assistant):
     """Before: 拐杖 and 排长队, words the knowledge base never writes that are no subject of the question,
     turned a close call into a hand-off; the options say what the knowledge base has."""

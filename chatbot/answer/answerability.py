@@ -52,6 +52,7 @@ class RetrievalVerdict:
     unknown_terms: tuple[UnknownTerm, ...] = ()  # terms the knowledge base has never written
     coverage: Coverage = field(default_factory=lambda: Coverage((), 0.0, 0.0))
     not_answered: bool = False  # the top card is closer to a question it says it does not answer
+    asked: tuple[str, ...] = ()  # the kinds of figure the question asks for (slots.py)
 
     def basis(self) -> Basis:
         return Basis("retrieval", retrieved=tuple(dict.fromkeys(c.best.source_id for c in self.candidates)),
@@ -62,13 +63,16 @@ class RetrievalVerdict:
         return [t for t in self.unknown_terms if t.institution]
 
     def options(self) -> tuple[Option, ...]:
-        """Up to three standard questions close to the best match, for "您想问的是以下哪个问题？"."""
+        """Up to three standard questions close to the best match, for "您想问的是以下哪个问题？". None when the question
+        asks for a kind of figure (a fee, a period, a count…) that none of them states: no choice would answer it."""
         cards = [c for c in self.candidates[:6] if c.unit == "card" and c.best.kind == "answer" and c.card]
         if len(cards) < 2:
             return ()
         top = cards[0].dense_score
-        close = [c for c in cards if top - c.dense_score <= CLARIFY_CLOSENESS]
-        return tuple(Option(c.card.id, c.card.question) for c in close[:CLARIFY_OPTIONS]) if len(close) >= 2 else ()
+        close = [c for c in cards if top - c.dense_score <= CLARIFY_CLOSENESS][:CLARIFY_OPTIONS]
+        if len(close) < 2 or all(unstated(c.card.answer, list(self.asked)) for c in close):
+            return ()
+        return tuple(Option(c.card.id, c.card.question) for c in close)
 
     def top_covers(self, text: str) -> bool:
         """Whether the best match writes every telling word of a (normalised) text."""
@@ -122,7 +126,8 @@ def assess(query: Query, candidates: list[Candidate], vocabulary: Vocabulary, ca
     # has no similarity of its own to weigh against.
     not_answered = (not query.follow_up and top.unit == "card" and top.dense_rank is not None
                     and top.not_answered_score >= top.dense_score + NOT_ANSWERED_MARGIN)
-    return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered, not_answered)
+    return RetrievalVerdict(candidates, features, confidence, slots, subjects, terms, covered, not_answered,
+                            tuple(asked))
 
 
 def _prefer_covering(asking: str, candidates: list[Candidate]) -> list[Candidate]:
