@@ -788,6 +788,8 @@ def test_a_short_message_that_leaves_banking_is_no_follow_up(demo_assistant, mes
     # first draft found these refused as out of scope)
     ("外币兑换额度是多少？", "那港币呢", "card-fx-purchase-quota"),
     ("投诉可以找别人代办吗？", "我姐姐可以吗", "card-complaints-agent"),
+    # a word that asks for a kind of figure (封顶: the most) is no matter of its own, though no card writes it
+    ("二类户每天能转入多少钱？", "一年下来有封顶没", "card-account-class-ii"),
 ])
 def test_a_short_follow_up_naming_nothing_outside_the_knowledge_base_stays_one(demo_assistant, question, message, card):
     """Alone these are out of scope too, but they name no thing of another matter (本行, 举报 are the knowledge base's

@@ -17,6 +17,7 @@ import yaml
 
 from ..retrieval.vocabulary import Vocabulary
 from .coverage import TELLING_WEIGHT, asking_words, surprisal
+from .slots import asked_slots
 from .wording import dictionary_tag, frequent_in_knowledge, jieba_module
 
 DOMAIN_FILE = Path(__file__).with_name("domain.yaml")
@@ -50,7 +51,8 @@ def names_another_matter(text: str, vocabulary: Vocabulary) -> bool:
     """True when a normalised message names a thing of general Chinese that the knowledge base never writes: a telling
     noun of jieba's dictionary it has no pair of (世界杯, 月亮, 电视剧) — a matter of its own, not one of banking. Not a
     customer's own coinage (哪年, 提完: jieba's dictionary lacks them too), and no verb or adverb: 累计, 总共, 出差 are
-    how customers ask more of the same matter ("那一年累计呢？" after a question on a daily limit)."""
+    how customers ask more of the same matter ("那一年累计呢？" after a question on a daily limit). Nor a word that asks for
+    a kind of figure (封顶: "一年下来有封顶没" asks the most of the same matter; slots.py)."""
     frequency = jieba_module().dt.FREQ
     return any(surprisal(word) >= TELLING_WEIGHT and frequency.get(word) and dictionary_tag(word)[:1] in _THING_TAGS
-               and not vocabulary.knows(word) for word in asking_words(text))
+               and not vocabulary.knows(word) and not asked_slots(word) for word in asking_words(text))
