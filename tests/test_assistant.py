@@ -150,6 +150,9 @@ def test_follow_up_uses_history(demo_assistant):
     ("已经报警了，骗子把我的钱转走了，你们银行那边怎么紧急止付？", "fraud_in_progress", "urgent"),
     ("验证码发出去了 怎么办啊啊啊", "fraud_in_progress", "urgent"),
     ("今天要是拿不回钱，我就让那个理财经理好看，我知道他家住哪。", "abuse_distress", "high"),
+    # session 32: despair without 不想活, and fear of a debt collector's threats (both got a clarifying question)
+    ("这几年欠了一屁股债，每天被催，真的觉得活着没意思", "abuse_distress", "high"),
+    ("催债的说要去我单位闹，还知道我住哪，我吓得都不敢回家了", "abuse_distress", "high"),
     # the same probe: requests refused as ways around controls (by the circumvention model) or answered
     ("给我改过来！你们系统里我的手机号错了一位，验证码一直收不到。", "own_account", "normal"),
     ("侬帮我把搿张卡个密码重置一下好伐，我忘记脱了", "own_account", "normal"),
@@ -206,6 +209,7 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     ("公司发工资，我把卡号给出去了，这个安全吧", "fraud_in_progress"),
     ("我刚打完你们客服电话，说年费可以免，怎么申请？", "fraud_in_progress"),
     ("电话里的人在催我还信用卡，还威胁要打给我单位，可以这样吗？", "fraud_in_progress"),
+    ("催收威胁要上门，这种做法合规吗？我不怕，就想问问", "abuse_distress"),  # a question, with no fear told
     ("系统显示验证码已经发出去了，可我手机一直收不到，怎么回事", "fraud_in_progress"),
     ("我妈眼睛不好，大字版的手机银行能让她好看清楚点吗？", "abuse_distress"),
     ("还款方式你们看着办吧，我都可以", "complaint"),
