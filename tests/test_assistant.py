@@ -210,6 +210,10 @@ def test_hand_off_categories(demo_assistant, question, reason, priority):
     ("我刚打完你们客服电话，说年费可以免，怎么申请？", "fraud_in_progress"),
     ("电话里的人在催我还信用卡，还威胁要打给我单位，可以这样吗？", "fraud_in_progress"),
     ("催收威胁要上门，这种做法合规吗？我不怕，就想问问", "abuse_distress"),  # a question, with no fear told
+    # a reviewer's probes: fear asked about or denied, a business that cannot go on, 需要债
+    ("催收电话太多我都不敢接电话了，可以投诉吗？", "abuse_distress"),
+    ("催收说要起诉我，我倒不是很害怕，就想问问合法吗", "abuse_distress"),
+    ("生意撑不下去了，信用卡逾期几天会上征信？", "abuse_distress"),
     ("系统显示验证码已经发出去了，可我手机一直收不到，怎么回事", "fraud_in_progress"),
     ("我妈眼睛不好，大字版的手机银行能让她好看清楚点吗？", "abuse_distress"),
     ("还款方式你们看着办吧，我都可以", "complaint"),

@@ -250,6 +250,8 @@ def test_a_runner_up_that_states_what_is_asked_comes_first(demo_assistant):
     # selling on another's behalf is a kind of product, no acting for the customer
     ("银行帮别人代卖的产品有哪些，在哪能查到？", False),
     ("银行替别人代销的基金出了问题找谁？", False),
+    ("可以让家人代理办理挂失吗？", True),  # 代理 and 代…销户 still act for the customer (a reviewer's probes)
+    ("让我儿子代销户行吗", True),
 ])
 def test_acting_for_someone_is_asked_anywhere_in_the_question(question, asked):
     assert ("proxy" in asked_slots(normalize(question))) is asked

@@ -52,7 +52,7 @@ class RetrievalVerdict:
     unknown_terms: tuple[UnknownTerm, ...] = ()  # terms the knowledge base has never written
     coverage: Coverage = field(default_factory=lambda: Coverage((), 0.0, 0.0))
     not_answered: bool = False  # the top card is closer to a question it says it does not answer
-    asked: tuple[str, ...] = ()  # the kinds of figure the question asks for (slots.py)
+    asked: tuple[str, ...] = ()  # the kinds of figure or fact the question asks for (a fee, online…: slots.py)
 
     def basis(self) -> Basis:
         return Basis("retrieval", retrieved=tuple(dict.fromkeys(c.best.source_id for c in self.candidates)),
@@ -64,7 +64,8 @@ class RetrievalVerdict:
 
     def options(self) -> tuple[Option, ...]:
         """Up to three standard questions close to the best match, for "您想问的是以下哪个问题？". None when the question
-        asks for a kind of figure (a fee, a period, a count…) that none of them states: no choice would answer it."""
+        asks for a kind of figure or fact (a fee, a period, a count, doing it online…) that none of them states: no choice
+        would answer it."""
         cards = [c for c in self.candidates[:6] if c.unit == "card" and c.best.kind == "answer" and c.card]
         if len(cards) < 2:
             return ()

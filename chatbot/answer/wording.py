@@ -51,9 +51,10 @@ def dictionary_tag(word: str) -> str:
 
 
 def said_twice(word: str) -> bool:
-    """A one-character verb said twice ("管管", "查查", "催催": done lightly): it names nothing the verb alone does not.
-    Not a name said twice (咕咕贷: 咕 is no verb)."""
-    return len(word) == 2 and word[0] == word[1] and dictionary_tag(word[0]).startswith("v")
+    """A one-character verb said twice ("管管", "查查": done lightly): it names nothing the verb alone does not. Not a name
+    said twice (咕咕贷: 咕 is no verb; 滴滴, 达达: jieba lists the pair as a noun or a name)."""
+    return len(word) == 2 and word[0] == word[1] and dictionary_tag(word[0]).startswith("v") \
+        and not dictionary_tag(word).startswith("n")
 
 
 @lru_cache(maxsize=65536)

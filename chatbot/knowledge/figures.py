@@ -1,6 +1,7 @@
 """The figures a text states — a number with its unit (15日, 5万元, 10%, 60期, 2次) — in one canonical
 form, so that a card's answer can be checked against the articles it cites ("满6次" in the article,
-"5次" in an edited card). Chinese numerals are read as numbers; 天 and 日 are the same unit."""
+"5次" in an edited card). Chinese numerals are read as numbers; 天 and 日 are the same unit. That something costs
+nothing (免费, 不收, 不向您收费) is a figure too: "免费"."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def chinese_number(text: str) -> str:
 # That something costs nothing is a price too: "免费" (a card said an objection to a credit report is free under
 # articles that never say so).
 FREE = "免费"
-_FREE = re.compile(r"免费|免收|不收|不向(您|客户)?收|不得[^，。；]{0,6}收取|无需[^，。；]{0,4}费")
+_FREE = re.compile(r"(?<!不再)免费|免收|不收(?![现集回到款])|不向(您|客户)?收|不得[^，。；]{0,6}收取|无需[^，。；]{0,4}费")
 
 
 def figures(text: str) -> set[str]:
