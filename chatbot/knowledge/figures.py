@@ -37,8 +37,9 @@ _FREE = re.compile(r"(?<!不再)免费|免收|不收(?![现集回到款])|不向
 
 def figures(text: str) -> set[str]:
     """The canonical figures of a text: {"15日", "5万元", "10%"}, and "免费" when it says something costs nothing."""
-    found = {FREE} if _FREE.search(normalize(text)) else set()
-    for match in _FIGURE.finditer(normalize(text)):
+    text = normalize(text)
+    found = {FREE} if _FREE.search(text) else set()
+    for match in _FIGURE.finditer(text):
         number, scale, unit = match.groups()
         value = chinese_number(number)
         found.add(f"{value}{scale or ''}{_SAME_UNIT.get(unit, unit)}")
