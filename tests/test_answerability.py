@@ -118,6 +118,56 @@ def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(de
     assert term in [t.text for t in terms if t.subject]
 
 
+@pytest.mark.parametrize("question, term", [
+    ("青禾白条的最低还款是账单的百分之多少？", "青禾白条"),  # owns what is asked (的 + a word the KB does not characterise)
+    ("云栖宝这款理财的风险等级是几级", "云栖宝"),  # named, then "this product"
+    ("蓝鲸保的犹豫期有几天", "蓝鲸保"), ("岚穗存三年期的利率多少，中途能提前取吗？", "岚穗存"),  # insurance, deposit endings
+])
+def test_a_name_that_opens_the_question_is_its_subject(demo_assistant, question, term):
+    """Session 33: "京东白条的最低还款是账单的百分之多少？" was answered from the credit card's minimum payment, "平安保险网上买的
+    重疾险犹豫期几天" from the bank's own insurance cooling-off card: the name was unknown, but stood where no rule looked
+    for a subject (the start of the question, before a word the knowledge base does not characterise)."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge", answer.text
+    assert term in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "老铁问下，投诉的事要是特别复杂，30天都搞不完，那最多能拖到多少天？",  # whom it is said to: its clause ends a word later
+    "老爸走了，卡里就两万来块，咋取出来",  # a person in the story: a verb follows
+    "刚存的钱能取吗",  # one character and 存: "just deposited", no deposit product
+    "压岁钱存了三年定期，提前取利息怎么算",  # 存了: the verb, no deposit product's ending
+])
+def test_an_opening_word_that_is_no_name_is_no_subject(demo_assistant, question):
+    terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
+    assert not [t.text for t in terms if t.subject or t.institution], terms
+
+
+def test_what_a_customer_says_is_called_so_is_a_name(demo_assistant):
+    """"一个叫X的App": named, whatever its words — 安心花 (安心 is everyday Chinese, 花 a verb) was answered from the mortgage
+    prepayment card."""
+    answer = demo_assistant.ask("我在一个叫暖心花的App上借了2万，听说第一年提前还要收1%，是真的吗？")
+    assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge", answer.text
+    assert "暖心花" in answer.text
+
+
+@pytest.mark.parametrize("question", ["孙女的定期存款提前取利息怎么算", "表哥的信用卡逾期会上征信吗",
+                                      "闺女下个月出国，换汇额度多少"])
+def test_a_person_of_the_story_is_no_product(demo_assistant, question):
+    """Before: "我们的资料里没有关于“孙女”的内容" — a rare kin word before a banking word stood where a subject stands."""
+    answer = demo_assistant.ask(question)
+    assert answer.outcome == "answered", answer.text
+
+
+def test_a_rare_word_before_a_loans_ending_is_a_name_not_a_typo(demo_assistant):
+    """Before: 网商贷 was corrected to 网上贷 (online banking, a word the knowledge base writes) and the question was
+    answered from the mortgage prepayment card."""
+    correct = corrector_for(demo_assistant.retriever.vocabulary).correct
+    assert correct("网商贷提前还款需要提前几天预约")[0] == "网商贷提前还款需要提前几天预约"
+    answer = demo_assistant.ask("网商贷提前还款需要提前几天预约？")
+    assert answer.outcome == "handoff" and "网商贷" in answer.text, answer.text
+
+
 @pytest.mark.parametrize("question, name", [("同心银行的信用卡年费多少", "同心银行"), ("同程金融的贷款能提前还吗", "同程金融"),
                                             # a verb of jieba's may head a name (the reviewer of session 27's change)
                                             ("我在远航银行买了保险，犹豫期多长？", "远航银行"), ("创兴银行的定期能提前取吗？", "创兴银行")])

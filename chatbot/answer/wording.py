@@ -21,6 +21,8 @@ from ..retrieval.vocabulary import Vocabulary
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 # Characters that join words rather than make them: a pair containing one is two words, not a typo.
+# Endings of a product's name (网商|贷, 借|呗, 余额|宝) after which a rare word is the name's head, not a typo.
+NAME_HEAD_ENDINGS = frozenset("贷呗宝")
 FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么说去来回我你他她它也都还又才在是了着过把被给让对向"
                            "从和与或但而要能可想没不很太最更其先再已将")
 # Function characters, pronouns and question words: never part of a word characteristic of the knowledge
@@ -165,7 +167,9 @@ class TypoCorrector:
                 window = token
             elif len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(token + tokens[i + 1]):
                 window, used = token + tokens[i + 1], 2
-            if window and not common.get(window):
+            if window and tokens[i + used:i + used + 1] and tokens[i + used] in NAME_HEAD_ENDINGS:
+                fixed = None  # 网商|贷: a rare word before a loan's ending heads a product's name, no typo (网上贷)
+            elif window and not common.get(window):
                 fixed = self._fix(window)
             else:  # a word of general Chinese, whole (保户) or in two (打|到): only the stricter test
                 window = window or token
