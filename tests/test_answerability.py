@@ -118,15 +118,11 @@ def test_names_that_start_like_a_verb_or_end_like_a_product_are_still_unknown(de
     assert term in [t.text for t in terms if t.subject]
 
 
-@pytest.mark.parametrize("question, term", [
-    ("青禾白条的最低还款是账单的百分之多少？", "青禾白条"),  # owns what is asked (的 + a word the KB does not characterise)
-    ("云栖宝这款理财的风险等级是几级", "云栖宝"),  # named, then "this product"
-    ("蓝鲸保的犹豫期有几天", "蓝鲸保"), ("岚穗存三年期的利率多少，中途能提前取吗？", "岚穗存"),  # insurance, deposit endings
-])
-def test_a_name_that_opens_the_question_is_its_subject(demo_assistant, question, term):
-    """Session 33: "京东白条的最低还款是账单的百分之多少？" was answered from the credit card's minimum payment, "平安保险网上买的
-    重疾险犹豫期几天" from the bank's own insurance cooling-off card: the name was unknown, but stood where no rule looked
-    for a subject (the start of the question, before a word the knowledge base does not characterise)."""
+@pytest.mark.parametrize("question, term", [("岚穗存三年期的利率多少，中途能提前取吗？", "岚穗存"),
+                                            ("金禾保的犹豫期有几天", "金禾保")])
+def test_a_deposits_or_insurers_ending_after_an_unknown_word_ends_its_name(demo_assistant, question, term):
+    """Session 33: "丰穗存三年期的利率多少，中途能提前取吗？" was answered from the card on early withdrawal: 丰穗 was an
+    unknown word, but nothing after it marked it as the subject."""
     answer = demo_assistant.ask(question)
     assert answer.outcome == "handoff" and answer.handoff_reason == "term_not_in_knowledge", answer.text
     assert term in answer.text
@@ -137,6 +133,10 @@ def test_a_name_that_opens_the_question_is_its_subject(demo_assistant, question,
     "老爸走了，卡里就两万来块，咋取出来",  # a person in the story: a verb follows
     "刚存的钱能取吗",  # one character and 存: "just deposited", no deposit product
     "压岁钱存了三年定期，提前取利息怎么算",  # 存了: the verb, no deposit product's ending
+    # the reviewer of session 33's first draft: a listed word before 存/保 is what is deposited or insured; 叫 + a
+    # person, or "told me to"; a kin word before 存
+    "压岁钱存定期能提前取吗", "卖房款存大额存单最低多少", "百万医疗险保几年", "孙女存的定期提前取利息怎么算",
+    "有个叫我先交利息才放款的贷款公司，正规吗", "有个叫王经理的人说能帮我修复征信", "岳母去世了，她卡里的存款怎么取",
 ])
 def test_an_opening_word_that_is_no_name_is_no_subject(demo_assistant, question):
     terms = open_world_for(demo_assistant.retriever.vocabulary).terms(normalize(question))
@@ -161,9 +161,10 @@ def test_a_person_of_the_story_is_no_product(demo_assistant, question):
 
 def test_a_rare_word_before_a_loans_ending_is_a_name_not_a_typo(demo_assistant):
     """Before: 网商贷 was corrected to 网上贷 (online banking, a word the knowledge base writes) and the question was
-    answered from the mortgage prepayment card."""
+    answered from the mortgage prepayment card. A typo of a loan the knowledge base names is still corrected."""
     correct = corrector_for(demo_assistant.retriever.vocabulary).correct
     assert correct("网商贷提前还款需要提前几天预约")[0] == "网商贷提前还款需要提前几天预约"
+    assert "校园贷" in correct("校源贷会影响征信吗")[0]
     answer = demo_assistant.ask("网商贷提前还款需要提前几天预约？")
     assert answer.outcome == "handoff" and "网商贷" in answer.text, answer.text
 

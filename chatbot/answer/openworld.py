@@ -18,7 +18,6 @@ institution names) is reported as such: the customer should ask that institution
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -40,14 +39,16 @@ _DETERMINERS = re.compile(r"^(每家|这家|那家|哪家|一家|别家|别人�
 # Parts of speech of a name (jieba.posseg): nouns, names, abbreviations, foreign words, words it guesses.
 _NAME_TAGS = frozenset({"n", "nz", "nt", "nr", "ns", "nrt", "nrfg", "j", "eng", "x", "vn"})
 _NAME_ENDINGS = frozenset("贷付花宝呗卡")
-# Endings of deposit and insurance products (丰穗存, 蓝鲸保) that end a name only after an unknown span of two
-# characters or more: one character and 存 are a phrase (刚存: "just deposited").
+# Endings of deposit and insurance products (丰穗存, 岚穗保) that end a name only after an unknown span of two
+# characters or more that jieba's dictionary does not list either: one character and 存 are a phrase (刚存: "just
+# deposited"), and a listed word before 存 is what is deposited (压岁钱存定期, 房款存大额存单).
 _WORD_ENDINGS = frozenset("存保")
 _VERB_ASPECTS = [[c] for c in "了着过到进入在"]  # 压岁钱|存|了: 存 is the verb
 # People of a customer's story (孙女, 表哥, 老铁, 同事): kin and companions, a closed class of general Chinese. Rare
 # words, but never the product a question is about: "孙女的定期存款提前取利息怎么算" was handed off as a term
 # the knowledge base never wrote.
-_PERSON = re.compile(r"([爸妈爹娘爷奶姥姨舅叔婶姑哥姐弟妹孙侄甥婆媳儿女娃夫妻]|同事|朋友|邻居|同学|老铁|老乡)$")
+_PERSON = re.compile(r"([爸妈爹娘爷奶姥姨舅叔婶姑伯父母哥姐弟妹孙侄甥婆媳婿儿女娃夫妻]|丈人|同事|朋友|邻居|同学|舍友|室友|"
+                     r"闺蜜|男友|女友|房东|月嫂|保姆|老铁|老乡)$")
 _PROPER_NAME_TAGS = frozenset({"nr", "ns", "nt", "nz", "nrt", "nrfg"})  # jieba's guesses of a person, place, organisation
 _LOAN_ENDINGS = frozenset("贷呗")  # endings that begin no everyday word after a name (付款, 卡里, 花钱 do)
 # Parts of speech of a single character (jieba.posseg) that do not begin a name unless it ends like one:
@@ -65,7 +66,8 @@ _BANK_SHORT_NAME = re.compile(r"^[\u4e00-\u9fff]{1,2}行$")  # 招行, 工行
 _SOME_BANK = re.compile(r"^[他外本我你贵该此同跨各别哪某]行$")  # 他行, 外行: banks in general, or this one
 _DEMONSTRATIVES = frozenset({"这种", "那种", "这个", "那个", "这样", "那样", "个", "这么个", "那么个", "怎么个", "这样个"})
 _TOWARDS = frozenset("想要去找问请让叫告催换查")  # "想查|银行", "去找|银行": verbs whose object the bank is
-_CALLED = re.compile(r"个叫(?:做)?([\u4e00-\u9fffa-z]{2,8}?)的")  # 一个叫X的, 有个叫X的: what follows is a name
+# 一个叫X的App, 有个叫X的平台: X names an app, a platform or a product ("有个叫王经理的人", "有个叫我先交钱的贷款公司" do not)
+_CALLED = re.compile(r"个叫(?:做)?(?![我你他她它您人])([\u4e00-\u9fffa-z]{2,8}?)的(?=app|软件|平台|产品|小程序|网贷|贷款|理财)")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几多每这那哪]*[笔个张家条份项]")  # 两笔 (网贷): a count, not a name
 
 
@@ -173,8 +175,10 @@ class OpenWorld:
     def _judge(self, tokens: list[str], tags: list[str], start: int, end: int) -> UnknownTerm | None:
         # Chinese product names end in a handful of morphemes (…贷, …付, …花, …宝, …呗, …卡): one right after
         # the span belongs to the name ("咕咕" + "贷").
-        shaped = _ends_a_name(tokens, end) or (end < len(tokens) and tokens[end] in _WORD_ENDINGS
-                                                and len("".join(tokens[start:end])) > 1
+        head = "".join(tokens[start:end])
+        person = _PERSON.search(head)  # before a name's ending is added: 孙女|存
+        shaped = _ends_a_name(tokens, end) or (end < len(tokens) and tokens[end] in _WORD_ENDINGS and len(head) > 1
+                                                and not dictionary_tag(head) and not person
                                                 and tokens[end + 1:end + 2] not in _VERB_ASPECTS)
         ends_like_name = end - start > 1 and tokens[end - 1] in _LOAN_ENDINGS and end < len(tokens) \
             and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one (not 钱|卡)
@@ -208,15 +212,10 @@ class OpenWorld:
         located = "在" in before and end < len(tokens) and tags[end][:1] == "v" and tokens[end] not in self.characteristic \
             and (tokens[end] not in _VERBS_BEFORE or (tokens[end] == "买" and self._everyday_thing(tokens[end + 1:end + 2])))
         characteristic = after and (after in self.characteristic or after[:2] in self.characteristic)
-        # "京东白条的最低还款是多少", "广发卡最低还款是多少": a name that opens the question is what it is about,
-        # unless a verb follows it (老爸走了…: a person in a story), its clause ends a word later (老铁问下，…: whom
-        # it is said to) or it begins with a word the knowledge base writes (养老金的卡: the pension's card)
-        clause = list(itertools.takewhile(lambda tag: tag != "x", tags[end:end + 2]))
-        opening = start == 0 and len(clause) == 2 and tags[end][:1] != "v" and not self.vocabulary.knows(span[:2])
-        subject = bool(shaped or ends_like_name or characteristic or opening
+        subject = bool(shaped or ends_like_name or characteristic
                        or (not counted and any(word in _VERBS_BEFORE for word in before) and not located)
                        or (start > 0 and tokens[start - 1] == "在" and end < len(tokens) and tokens[end] in {"上", "里"}))
-        return UnknownTerm(span, subject=subject and not _PERSON.search(span)) if named else None
+        return UnknownTerm(span, subject=subject and not person) if named else None
 
     def _takes_an_object(self, token: str, tag: str) -> bool:
         """Whether a token before 银行 is a word jieba guessed that begins with wanting or doing something to someone

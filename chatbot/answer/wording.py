@@ -167,13 +167,14 @@ class TypoCorrector:
                 window = token
             elif len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1 and _CJK.match(token + tokens[i + 1]):
                 window, used = token + tokens[i + 1], 2
-            if window and tokens[i + used:i + used + 1] and tokens[i + used] in NAME_HEAD_ENDINGS:
-                fixed = None  # 网商|贷: a rare word before a loan's ending heads a product's name, no typo (网上贷)
-            elif window and not common.get(window):
+            if window and not common.get(window):
                 fixed = self._fix(window)
             else:  # a word of general Chinese, whole (保户) or in two (打|到): only the stricter test
                 window = window or token
                 fixed = self._fix_word(window)
+            ending = tokens[i + used] if i + used < len(tokens) else ""
+            if fixed and ending in NAME_HEAD_ENDINGS and not self.vocabulary.knows(fixed + ending):
+                fixed = None  # 网商|贷: a product's name, not 网上贷 (which the knowledge base never writes; 学生贷 it does)
             # A pair with a function character (理才, 存但, 逾其) is a typo only when that character comes second,
             # is the one replaced, and the result is a word of general Chinese too; 这算, 不在, 的利 stay as typed.
             if fixed and used == 2 and set(window) & FUNCTION_CHARS and not (
