@@ -43,7 +43,7 @@ _NAME_ENDINGS = frozenset("贷付花宝呗卡")
 # characters or more that jieba's dictionary does not list either: one character and 存 are a phrase (刚存: "just
 # deposited"), and a listed word before 存 is what is deposited (压岁钱存定期, 房款存大额存单).
 _WORD_ENDINGS = frozenset("存保")
-_VERB_ASPECTS = [[c] for c in "了着过到进入在"]  # 压岁钱|存|了: 存 is the verb
+_VERB_ASPECTS = frozenset("了着过到进入在")  # 压岁钱|存|了: 存 is the verb
 # People of a customer's story (孙女, 表哥, 老铁, 同事): kin and companions, a closed class of general Chinese. Rare
 # words, but never the product a question is about: "孙女的定期存款提前取利息怎么算" was handed off as a term
 # the knowledge base never wrote.
@@ -179,7 +179,7 @@ class OpenWorld:
         person = _PERSON.search(head)  # before a name's ending is added: 孙女|存
         shaped = _ends_a_name(tokens, end) or (end < len(tokens) and tokens[end] in _WORD_ENDINGS and len(head) > 1
                                                 and not dictionary_tag(head) and not person
-                                                and tokens[end + 1:end + 2] not in _VERB_ASPECTS)
+                                                and "".join(tokens[end + 1:end + 2]) not in _VERB_ASPECTS)
         ends_like_name = end - start > 1 and tokens[end - 1] in _LOAN_ENDINGS and end < len(tokens) \
             and _NAME.match(tokens[end]) is not None  # 借|呗 + 可以…: the name already ends like one (not 钱|卡)
         if shaped:

@@ -20,9 +20,9 @@ from functools import lru_cache
 from ..retrieval.vocabulary import Vocabulary
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-# Characters that join words rather than make them: a pair containing one is two words, not a typo.
 # Endings of a product's name (网商|贷, 借|呗, 余额|宝) after which a rare word is the name's head, not a typo.
 NAME_HEAD_ENDINGS = frozenset("贷呗宝")
+# Characters that join words rather than make them: a pair containing one is two words, not a typo.
 FUNCTION_CHARS = frozenset("这那的得地上下里就只会吗呢吧啊么说去来回我你他她它也都还又才在是了着过把被给让对向"
                            "从和与或但而要能可想没不很太最更其先再已将")
 # Function characters, pronouns and question words: never part of a word characteristic of the knowledge
